@@ -1,0 +1,89 @@
+# overlaynet.vpn — developer and CI entry points. Run as root on Debian 12.
+#   make demo       set up everything, start lab hosts, run site.yml, print a connectivity report
+#   make demo-down  remove the demo lab hosts
+#   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
+#   make bench      converge/rerun timings on 4, 8 and 16 lab hosts (not part of make test)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Caches survive between runs on the same machine: the venv (keyed by the requirements),
+# pip downloads, the lab image (in podman's store, keyed by its recipe) and Go builds.
+CACHE_DIR ?= $(HOME)/.cache/overlaynet
+REQUIREMENTS_HASH := $(shell sha256sum requirements-dev.txt | cut -c1-12)
+VENV ?= $(CACHE_DIR)/venv-$(REQUIREMENTS_HASH)
+BUILD := $(CURDIR)/build
+COLLECTIONS_DIR := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS_DIR)/ansible_collections/overlaynet/vpn
+LAB := python3 $(CURDIR)/lab/lab.py
+
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
+export PYTHONDONTWRITEBYTECODE := 1
+
+DEMO_HOSTS := demo1 demo2 demo3 demo4
+DEMO_INVENTORY := $(BUILD)/demo/lab.json
+MOLECULE_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: help setup collection-link lab-image demo demo-down test lint sanity unit molecule \
+        build-collection bench clean
+
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# //'
+
+setup: $(VENV)/.complete collection-link
+
+$(VENV)/.complete: requirements-dev.txt lab/setup-host.sh
+	lab/setup-host.sh $(VENV)
+
+# Ansible resolves overlaynet.vpn to this checkout through this link.
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+lab-image: setup
+	$(LAB) image
+
+demo: setup
+	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
+	ansible-playbook -i $(DEMO_INVENTORY) -i playbooks/demo/inventory.yml site.yml
+	ansible-playbook -i $(DEMO_INVENTORY) -i playbooks/demo/inventory.yml playbooks/wireguard_report.yml
+
+demo-down:
+	$(LAB) down $(DEMO_HOSTS)
+
+test: lint sanity unit molecule
+
+lint: setup
+	yamllint --strict .
+	ansible-lint --profile production
+
+# ansible-test wants the collection at ansible_collections/NAMESPACE/NAME: copy the
+# files git knows (tracked and new) into such a tree. --venv keeps ansible-test's own
+# pinned tool versions out of our venv (created once under ~/.ansible/test).
+sanity: setup
+	rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/overlaynet/vpn
+	git ls-files -z --cached --others --exclude-standard | \
+	  rsync -a --from0 --files-from=- ./ $(BUILD)/sanity/ansible_collections/overlaynet/vpn/
+	cd $(BUILD)/sanity/ansible_collections/overlaynet/vpn && \
+	  ansible-test sanity --venv --python 3.11 --color no --exclude lab/ --exclude bench/ --exclude molecule/
+
+unit: setup
+	python -m pytest -q -p no:cacheprovider tests/unit
+
+molecule: setup lab-image
+	set -e; for scenario in $(MOLECULE_SCENARIOS); do \
+	  echo "=== molecule scenario $$scenario"; \
+	  molecule test -s $$scenario; \
+	done
+
+build-collection: setup
+	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist
+	ansible-galaxy collection build --output-path $(BUILD)/dist .
+
+bench: setup lab-image
+	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results
+
+clean:
+	rm -rf $(BUILD)

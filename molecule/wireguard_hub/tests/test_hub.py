@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hub and spoke with preshared keys and a road warrior brought up from its client file."""
+from __future__ import absolute_import, division, print_function
+
+import os
+import stat
+import time
+
+import pytest
+
+INTERFACE = "wg1"
+SPOKES = ["spoke1", "spoke2"]
+
+
+@pytest.fixture(scope="module")
+def addresses(lab):
+    return {name: lab.tunnel_addresses(name, INTERFACE)["inet"][0] for name in ["hub1"] + SPOKES}
+
+
+@pytest.fixture(scope="module")
+def road_warrior_dir():
+    return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "road-warriors", "branches")
+
+
+def test_spokes_peer_only_with_the_hub(lab):
+    hub_key = lab.public_key("hub1", INTERFACE)
+    for spoke in SPOKES:
+        peers = lab.wg_dump(spoke, INTERFACE)
+        assert list(peers) == [hub_key]
+        # The hub's entry carries the whole pool: spokes reach each other through it.
+        assert "10.78.0.0/24" in peers[hub_key]["allowed_ips"]
+
+
+def test_hub_peers_with_spokes_and_road_warrior_and_forwards(lab):
+    peers = lab.wg_dump("hub1", INTERFACE)
+    assert len(peers) == 3
+    assert lab.host("hub1").check_output("sysctl -n net.ipv4.ip_forward") == "1"
+
+
+def test_spokes_reach_each_other_through_the_hub(lab, addresses):
+    for source, destination in (("spoke1", "spoke2"), ("spoke2", "spoke1")):
+        assert lab.route_device(source, addresses[destination]) == INTERFACE
+        assert lab.ping(source, addresses[destination]) is not None, "%s -> %s" % (source, destination)
+    answer = lab.tcp_exchange("spoke1", "spoke2", addresses["spoke2"], 17101)
+    assert answer == "ack:spoke1-to-spoke2"
+    for spoke in SPOKES:
+        assert lab.ping(spoke, addresses["hub1"]) is not None
+        assert lab.tcp_exchange(spoke, "hub1", addresses["hub1"], 17102) == "ack:%s-to-hub1" % spoke
+
+
+def test_each_pair_shares_its_own_preshared_key(lab):
+    def preshared_keys(name):
+        lines = lab.host(name).check_output("wg show %s preshared-keys", INTERFACE).splitlines()
+        return dict(line.split("\t") for line in lines)
+
+    hub_key = lab.public_key("hub1", INTERFACE)
+    on_hub = preshared_keys("hub1")
+    seen = set()
+    for spoke in SPOKES:
+        shared = preshared_keys(spoke)[hub_key]
+        assert shared != "(none)"
+        assert on_hub[lab.public_key(spoke, INTERFACE)] == shared
+        seen.add(shared)
+    assert len(seen) == len(SPOKES)
+    psk_file = lab.host("hub1").file("/etc/wireguard/%s.psk" % INTERFACE)
+    assert psk_file.mode == 0o600
+
+
+def test_road_warrior_files_are_private(road_warrior_dir):
+    for name in ("laptop.conf", "laptop.png", "laptop.key"):
+        mode = stat.S_IMODE(os.stat(os.path.join(road_warrior_dir, name)).st_mode)
+        assert mode == 0o600, name
+    with open(os.path.join(road_warrior_dir, "laptop.png"), "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_road_warrior_connects_with_its_client_file(lab, addresses, road_warrior_dir):
+    laptop = lab.host("laptop")
+    with open(os.path.join(road_warrior_dir, "laptop.conf")) as handle:
+        client_file = handle.read()
+    laptop.check_output("install -d -m 0700 /etc/wireguard && cat > /etc/wireguard/rw0.conf <<'EOF'\n%s\nEOF\nchmod 0600 /etc/wireguard/rw0.conf" % client_file)
+    laptop.check_output("WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go wg-quick up rw0 2>/dev/null")
+    try:
+        assert lab.ping("laptop", addresses["hub1"]) is not None
+        # Through the hub to a spoke.
+        assert lab.ping("laptop", addresses["spoke1"]) is not None
+        assert lab.tcp_exchange("laptop", "spoke1", addresses["spoke1"], 17103) == "ack:laptop-to-spoke1"
+    finally:
+        laptop.run("wg-quick down rw0")
+
+
+def test_wrong_preshared_key_is_refused(lab, addresses):
+    """spoke2 keeps the hub's public key but gets a different preshared key: the handshake
+    fails and nothing crosses; the next converge restores the right key."""
+    hub_key = lab.public_key("hub1", INTERFACE)
+    spoke2 = lab.host("spoke2")
+    # A restarted interface has no session left, so the next packet needs a handshake.
+    spoke2.check_output("systemctl restart overlaynet-wireguard@%s" % INTERFACE)
+    spoke2.check_output("wg genpsk > /run/wrong.psk && wg set %s peer %s preshared-key /run/wrong.psk && rm /run/wrong.psk"
+                        % (INTERFACE, hub_key))
+    assert lab.ping("spoke2", addresses["hub1"], count=3) is None
+
+    returncode, recap, output = lab.run_playbook("--limit", "spoke2")
+    assert returncode == 0, output
+    assert recap["spoke2"]["changed"] >= 1
+    deadline = time.monotonic() + 20
+    while lab.ping("spoke2", addresses["hub1"], count=1) is None:
+        assert time.monotonic() < deadline, "spoke2 did not recover after the converge"

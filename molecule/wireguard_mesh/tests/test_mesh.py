@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A four-host dual-stack full mesh: traffic, refusals, and the run modes users rely on.
+
+Tests run in file order; the ones that change the mesh (wrong key, rotation) come last
+and leave it converged again.
+"""
+from __future__ import absolute_import, division, print_function
+
+import itertools
+import time
+
+import pytest
+
+INTERFACE = "wg0"
+TCP_PORT_BASE = 17000
+
+
+@pytest.fixture(scope="module")
+def members(lab):
+    return lab.group("mesh")
+
+
+def assert_full_mesh_traffic(lab, members):
+    """Every ordered pair pings over IPv4 and IPv6, and every pair exchanges TCP, through wg0."""
+    addresses = {name: lab.tunnel_addresses(name, INTERFACE) for name in members}
+    failures = []
+    for source, destination in itertools.permutations(members, 2):
+        for family in ("inet", "inet6"):
+            address = addresses[destination][family][0]
+            device = lab.route_device(source, address)
+            if device != INTERFACE:
+                failures.append("%s -> %s %s routed via %s" % (source, destination, address, device))
+            elif lab.ping(source, address) is None:
+                failures.append("%s -> %s %s: no ping reply" % (source, destination, address))
+    for index, (source, destination) in enumerate(itertools.combinations(members, 2)):
+        address = addresses[destination]["inet"][0]
+        answer = lab.tcp_exchange(source, destination, address, TCP_PORT_BASE + index)
+        if answer != "ack:%s-to-%s" % (source, destination):
+            failures.append("%s -> %s TCP to %s: %r" % (source, destination, address, answer))
+    assert not failures, "\n".join(failures)
+
+
+def test_every_member_lists_every_other_member(lab, members):
+    keys = {name: lab.public_key(name, INTERFACE) for name in members}
+    for name in members:
+        peers = lab.wg_dump(name, INTERFACE)
+        assert sorted(peers) == sorted(keys[other] for other in members if other != name)
+
+
+def test_pinned_address_is_used(lab):
+    assert "10.77.0.1" in lab.tunnel_addresses("mesh1", INTERFACE)["inet"]
+    assert "fd77:77::1" in lab.tunnel_addresses("mesh1", INTERFACE)["inet6"]
+
+
+def test_traffic_crosses_the_tunnel_between_every_pair(lab, members):
+    assert_full_mesh_traffic(lab, members)
+
+
+def test_handshakes_are_recent(lab, members):
+    for name in members:
+        now = int(lab.host(name).check_output("date +%s"))
+        for key, peer in lab.wg_dump(name, INTERFACE).items():
+            assert now - peer["latest_handshake"] < 180, "%s: no recent handshake with %s" % (name, key)
+
+
+def test_secrets_stay_in_private_files(lab, members):
+    for name in members:
+        host = lab.host(name)
+        key_file = host.file("/etc/wireguard/%s.key" % INTERFACE)
+        assert key_file.mode == 0o600 and key_file.user == "root"
+        assert host.file("/etc/wireguard").mode == 0o700
+        config = host.file("/etc/wireguard/%s.conf" % INTERFACE)
+        assert config.mode == 0o600
+        assert "PrivateKey" not in config.content_string
+        assert key_file.content_string.strip() not in config.content_string
+
+
+def test_check_mode_reports_no_change_on_converged_hosts(lab, members):
+    returncode, recap, output = lab.run_playbook("--check")
+    assert returncode == 0, output
+    assert sorted(recap) == members
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+
+
+def test_limit_run_renders_the_same_peer_lists(lab, members):
+    before = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in members}
+    returncode, recap, output = lab.run_playbook("--limit", "mesh2")
+    assert returncode == 0, output
+    assert list(recap) == ["mesh2"] and recap["mesh2"]["changed"] == 0, output
+    after = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in members}
+    assert after == before
+
+
+def test_diff_preview_shows_the_change_without_secrets(lab, members):
+    returncode, recap, output = lab.run_playbook(
+        "--check", "--diff", "-e", '{"wireguard_networks": [{"name": "mesh", "interface": "wg0", '
+        '"address_pools": ["10.77.0.0/24", "fd77:77::/64"], "persistent_keepalive": 30}]}')
+    assert returncode == 0, output
+    assert "+PersistentKeepalive = 30" in output
+    for name in members:
+        private_key = lab.host(name).check_output("cat /etc/wireguard/%s.key" % INTERFACE).strip()
+        assert private_key not in output
+    # Check mode changed nothing on the hosts.
+    assert "PersistentKeepalive = 25" in lab.host("mesh1").file("/etc/wireguard/wg0.conf").content_string
+
+
+def test_peer_with_a_wrong_key_gets_no_traffic_through(lab, members):
+    """mesh4 swaps its live private key: its peers still hold the old public key, so the
+    handshake fails and nothing crosses; the next converge repairs the drift."""
+    address = lab.tunnel_addresses("mesh1", INTERFACE)["inet"][0]
+    mesh4 = lab.host("mesh4")
+    mesh4.check_output("wg genkey > /run/wrong.key && wg set %s private-key /run/wrong.key && rm /run/wrong.key" % INTERFACE)
+    assert lab.ping("mesh4", address, count=3) is None
+    assert lab.tcp_exchange("mesh4", "mesh1", address, TCP_PORT_BASE + 50) is None
+
+    returncode, recap, output = lab.run_playbook("--limit", "mesh4")
+    assert returncode == 0, output
+    assert recap["mesh4"]["changed"] >= 1, "the drifted key was not detected"
+    deadline = time.monotonic() + 20
+    while lab.ping("mesh4", address, count=1) is None:
+        assert time.monotonic() < deadline, "mesh4 did not recover after the converge"
+
+
+def test_rotating_one_key_keeps_the_mesh_working(lab, members):
+    old_key = lab.public_key("mesh3", INTERFACE)
+    returncode, recap, output = lab.run_playbook("-e", '{"wireguard_rotate_keys": ["mesh3"]}')
+    assert returncode == 0, output
+    new_key = lab.public_key("mesh3", INTERFACE)
+    assert new_key != old_key
+    for name in members:
+        if name != "mesh3":
+            assert new_key in lab.wg_dump(name, INTERFACE)
+            assert old_key not in lab.wg_dump(name, INTERFACE)
+    assert_full_mesh_traffic(lab, members)

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.overlaynet.vpn.plugins.filter.wireguard import FilterModule
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_network import (
+    host_plan,
+    plan_allocation_notes,
+    road_warrior_configs,
+    validate,
+)
+
+SEED = 'x' * 40
+NETWORKS = [{
+    'name': 'office', 'interface': 'wg1', 'topology': 'hub_and_spoke', 'hubs_group': 'hubs', 'members_group': 'spokes',
+    'address_pools': ['10.88.0.0/24', 'fd88::/64'], 'preshared_keys': True, 'road_warriors': [{'name': 'laptop'}],
+}]
+GROUPS = {'all': ['hub1', 's1', 's2'], 'hubs': ['hub1'], 'spokes': ['s1', 's2']}
+INVENTORY = {
+    'hub1': {'endpoint': '2001:db8::1', 'networks': {}},
+    's1': {'endpoint': None, 'networks': {'office': {'addresses': ['10.88.0.10']}}},
+    's2': {'endpoint': 's2.example.net', 'networks': {}},
+}
+PUBLIC_KEYS = {'hub1': {'office': 'A' * 43 + '='}}
+
+
+@pytest.fixture
+def filters():
+    return FilterModule().filters()
+
+
+def test_filter_names(filters):
+    assert sorted(filters) == ['wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_members', 'wireguard_plan',
+                               'wireguard_road_warriors', 'wireguard_validate']
+
+
+def test_wireguard_validate_is_wired(filters):
+    assert filters['wireguard_validate'](NETWORKS, GROUPS, INVENTORY, SEED) == validate(NETWORKS, GROUPS, INVENTORY, SEED) == []
+    errors = filters['wireguard_validate'](NETWORKS, GROUPS, INVENTORY)
+    assert errors == validate(NETWORKS, GROUPS, INVENTORY)
+    assert any('wireguard_preshared_key_seed' in error for error in errors)
+
+
+def test_wireguard_plan_is_wired(filters):
+    plan = filters['wireguard_plan'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS, SEED, None)
+    assert plan == host_plan(NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS, SEED)
+    assert plan[0]['peers'][0]['endpoint'] == '[2001:db8::1]:51820'
+    assert plan[0]['peers'][0]['public_key'] == PUBLIC_KEYS['hub1']['office']
+
+
+def test_wireguard_plan_turns_invalid_input_into_filter_error(filters):
+    with pytest.raises(AnsibleFilterError, match='wireguard_preshared_key_seed'):
+        filters['wireguard_plan'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS)
+
+
+def test_wireguard_road_warriors_is_wired(filters):
+    rw_keys = {'office': {'laptop': 'B' * 43 + '='}}
+    configs = filters['wireguard_road_warriors'](NETWORKS, GROUPS, INVENTORY, PUBLIC_KEYS, SEED, rw_keys)
+    assert configs == road_warrior_configs(NETWORKS, GROUPS, INVENTORY, PUBLIC_KEYS, SEED, rw_keys)
+    assert [config['name'] for config in configs] == ['laptop']
+    with pytest.raises(AnsibleFilterError):
+        filters['wireguard_road_warriors'](NETWORKS, GROUPS, INVENTORY, PUBLIC_KEYS)
+
+
+def test_wireguard_members_and_allocation_notes_are_wired(filters):
+    assert filters['wireguard_members'](NETWORKS, GROUPS) == {'office': ['hub1', 's1', 's2']}
+    assert filters['wireguard_allocation_notes'](NETWORKS, GROUPS, INVENTORY) == plan_allocation_notes(NETWORKS, GROUPS, INVENTORY)
+    with pytest.raises(AnsibleFilterError):
+        filters['wireguard_allocation_notes'](NETWORKS, {}, INVENTORY)
+
+
+@pytest.mark.parametrize('host, expected', [('vpn.example.net', 'vpn.example.net:51820'), ('fd00::1', '[fd00::1]:51820'),
+                                            ('[fd00::1]', '[fd00::1]:51820'), ('192.0.2.7', '192.0.2.7:51820')])
+def test_wireguard_endpoint(filters, host, expected):
+    assert filters['wireguard_endpoint'](host, 51820) == expected
+
+
+def test_wireguard_endpoint_bad_port(filters):
+    with pytest.raises(AnsibleFilterError):
+        filters['wireguard_endpoint']('vpn.example.net', 70000)
