@@ -59,15 +59,16 @@ lint: setup
 	yamllint --strict .
 	ansible-lint --profile production
 
-# ansible-test wants the collection at ansible_collections/NAMESPACE/NAME: copy the
-# files git knows (tracked and new) into such a tree. --venv keeps ansible-test's own
-# pinned tool versions out of our venv (created once under ~/.ansible/test).
+# ansible-test wants the collection at ansible_collections/NAMESPACE/NAME and lists files
+# with git, so the copy (the files git knows, tracked and new) lives outside this checkout.
+# --venv keeps ansible-test's own pinned tool versions out of our venv (cached under ~/.ansible/test).
+SANITY_TREE := $(CACHE_DIR)/sanity/ansible_collections/overlaynet/vpn
+ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 sanity: setup
-	rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/overlaynet/vpn
-	git ls-files -z --cached --others --exclude-standard | \
-	  rsync -a --from0 --files-from=- ./ $(BUILD)/sanity/ansible_collections/overlaynet/vpn/
-	cd $(BUILD)/sanity/ansible_collections/overlaynet/vpn && \
-	  ansible-test sanity --venv --python 3.11 --color no --exclude lab/ --exclude bench/ --exclude molecule/
+	install -D -m 0644 lab/get_pip_offline.py $(ANSIBLE_TEST_GET_PIP)
+	rm -rf $(CACHE_DIR)/sanity && mkdir -p $(SANITY_TREE)
+	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_TREE)/
+	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
 unit: setup
 	python -m pytest -q -p no:cacheprovider tests/unit

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 overlaynet.vpn contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -56,7 +55,7 @@ def timed_playbook(playbook, inventories, extra_env=None):
     for inventory in inventories:
         command += ["-i", inventory]
     started = time.monotonic()
-    result = subprocess.run(command, text=True, capture_output=True, env=env, cwd=ROOT)
+    result = subprocess.run(command, text=True, capture_output=True, env=env, cwd=ROOT, check=False)
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
@@ -87,7 +86,7 @@ def wait_for_handshakes(hosts, interface, timeout=60):
         for peer_line in run(["podman", "exec", host, "wg", "show", interface, "allowed-ips"]).stdout.splitlines():
             address = peer_line.split("\t")[1].split(",")[0].split("/")[0]
             while subprocess.run(["podman", "exec", host, "ping", "-c", "1", "-W", "1", address],
-                                 capture_output=True).returncode != 0:
+                                 capture_output=True, check=False).returncode != 0:
                 if time.monotonic() > deadline:
                     raise SystemExit("bench: %s cannot reach %s through the tunnel" % (host, address))
 
@@ -128,8 +127,8 @@ def summarise(label, count, results):
 
 
 def markdown(rows, baseline_rows):
-    machine = "%s, %d cores, kernel %s, Python %s" % (platform.node(), os.cpu_count(), platform.release(),
-                                                       platform.python_version())
+    machine = "%s, %d cores, kernel %s, Python %s" % (
+        platform.node(), os.cpu_count(), platform.release(), platform.python_version())
     lines = [
         "# WireGuard full-mesh converge and rerun",
         "",

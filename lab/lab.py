@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 overlaynet.vpn contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -123,7 +122,7 @@ def build_image(force=False):
 
 
 def parse_host(spec):
-    name, _, nets = spec.partition("@")
+    name, nets = spec.partition("@")[::2]
     networks = [n for n in nets.split(",") if n] or [DEFAULT_NETWORK]
     if not name or len(name) > 63:
         raise SystemExit("lab: bad host name %r" % spec)
@@ -219,13 +218,14 @@ def cmd_image(args):
 def cmd_up(args):
     tag = build_image()
     specs = [parse_host(s) for s in args.hosts]
-    for net in sorted({n for _, nets in specs for n in nets}):
+    for net in sorted({net for host_spec in specs for net in host_spec[1]}):
         ensure_network(net)
     for name, networks in specs:
         start_host(name, networks, tag)
-    wait_ready([name for name, _ in specs])
+    names = [host_spec[0] for host_spec in specs]
+    wait_ready(names)
     if args.inventory:
-        write_inventory(args.inventory, [name for name, _ in specs])
+        write_inventory(args.inventory, names)
 
 
 def write_inventory(path, names):

@@ -20,6 +20,7 @@ import time
 import pytest
 import testinfra
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
 
 # A one-connection TCP server: accepts once, answers with a token derived from what it
@@ -67,7 +68,10 @@ class Lab(object):
         ephemeral_cfg = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "ansible.cfg")
         if os.path.exists(ephemeral_cfg):
             env["ANSIBLE_CONFIG"] = ephemeral_cfg
+        # Molecule forces colour for its own output; the recap parser wants plain text.
+        env.pop("ANSIBLE_FORCE_COLOR", None)
         env["ANSIBLE_NOCOLOR"] = "1"
+        env["PY_COLORS"] = "0"
         return env
 
     def group(self, name):
@@ -85,10 +89,10 @@ class Lab(object):
         """Run a playbook of the scenario; returns (returncode, recap, output)."""
         command = ["ansible-playbook", "-i", self.inventory_file,
                    os.path.join(self.scenario_dir, playbook)] + list(args)
-        result = subprocess.run(command, capture_output=True, text=True, env=self.ansible_env(), timeout=900)
+        result = subprocess.run(command, capture_output=True, text=True, env=self.ansible_env(), timeout=900, check=False)
         recap = {}
         in_recap = False
-        for line in result.stdout.splitlines():
+        for line in ANSI_ESCAPE.sub("", result.stdout).splitlines():
             if line.startswith("PLAY RECAP"):
                 in_recap = True
                 continue

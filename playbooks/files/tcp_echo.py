@@ -19,7 +19,7 @@ deadline = time.monotonic() + lifetime
 while time.monotonic() < deadline:
     server.settimeout(max(0.1, deadline - time.monotonic()))
     try:
-        connection, _ = server.accept()
+        connection = server.accept()[0]
     except socket.timeout:
         break
     connection.settimeout(5)

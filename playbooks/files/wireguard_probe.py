@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 import glob
 import json
-import os
 import re
 import socket
 import subprocess

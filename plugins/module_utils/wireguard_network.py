@@ -251,7 +251,7 @@ def network_settings(network):
     settings.setdefault('fwmark', None)
     for key in HOOK_KEYS:
         settings[key] = _as_list(settings.get(key))
-    settings['preshared_keys'] = bool(settings.get('preshared_keys') or False)
+    settings['preshared_keys'] = bool(settings.get('preshared_keys'))
     settings['address_pools'] = _as_list(settings.get('address_pools'))
     settings['road_warriors'] = [road_warrior_settings(rw, settings['address_pools']) for rw in _as_list(settings.get('road_warriors'))]
     return settings

@@ -187,8 +187,9 @@ action:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, write_private_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import (
     decode_key,
     generate_private_key,
@@ -213,43 +214,6 @@ def read_key_file(module, path):
         return content.decode('ascii')
     except UnicodeDecodeError:
         return None
-
-
-def ensure_parent_directory(path):
-    parent = os.path.dirname(path)
-    if parent and not os.path.isdir(parent):
-        os.makedirs(parent, 0o700)
-        # makedirs' mode is filtered through the umask; the key directory must be 0700 regardless.
-        os.chmod(parent, 0o700)
-
-
-def write_key_file(path, private_key):
-    """Replace path atomically by a file holding private_key, readable by the owner only from the first byte."""
-    directory = os.path.dirname(path) or '.'
-    temp_path = os.path.join(directory, '.%s.%s.tmp' % (os.path.basename(path), os.urandom(6).hex()))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0)
-    fd = os.open(temp_path, flags, 0o600)
-    try:
-        with os.fdopen(fd, 'wb') as temp_file:
-            temp_file.write(to_bytes(private_key + '\n'))
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.lexists(temp_path):
-            os.unlink(temp_path)
-        raise
-    # Persist the rename itself, so that a crash cannot leave the old name pointing at nothing.
-    try:
-        directory_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(directory_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(directory_fd)
 
 
 def _format_diff_side(public_key_line, attributes):
@@ -329,7 +293,7 @@ def run_module(module):
         new_private_key = imported_key if action == 'imported' else generate_private_key()
         try:
             ensure_parent_directory(path)
-            write_key_file(path, new_private_key)
+            write_private_file(path, new_private_key + '\n')
         except OSError as exc:
             module.fail_json(msg='cannot write key file %s: %s' % (path, to_native(exc.strerror)))
         result['generated'] = True

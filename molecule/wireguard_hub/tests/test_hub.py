@@ -78,30 +78,30 @@ def test_road_warrior_files_are_private(road_warrior_dir):
 
 
 def test_road_warrior_connects_with_its_client_file(lab, addresses, road_warrior_dir):
-    laptop = lab.host("laptop")
+    laptop = lab.host("roaming1")
     with open(os.path.join(road_warrior_dir, "laptop.conf")) as handle:
         client_file = handle.read()
     laptop.check_output("install -d -m 0700 /etc/wireguard && cat > /etc/wireguard/rw0.conf <<'EOF'\n%s\nEOF\nchmod 0600 /etc/wireguard/rw0.conf" % client_file)
     laptop.check_output("WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go wg-quick up rw0 2>/dev/null")
     try:
-        assert lab.ping("laptop", addresses["hub1"]) is not None
+        assert lab.ping("roaming1", addresses["hub1"]) is not None
         # Through the hub to a spoke.
-        assert lab.ping("laptop", addresses["spoke1"]) is not None
-        assert lab.tcp_exchange("laptop", "spoke1", addresses["spoke1"], 17103) == "ack:laptop-to-spoke1"
+        assert lab.ping("roaming1", addresses["spoke1"]) is not None
+        assert lab.tcp_exchange("roaming1", "spoke1", addresses["spoke1"], 17103) == "ack:roaming1-to-spoke1"
     finally:
         laptop.run("wg-quick down rw0")
 
 
 def test_wrong_preshared_key_is_refused(lab, addresses):
-    """spoke2 keeps the hub's public key but gets a different preshared key: the handshake
-    fails and nothing crosses; the next converge restores the right key."""
+    """spoke2 starts with the hub's public key but a different preshared key: every
+    handshake fails and nothing crosses; the next converge restores the right key."""
     hub_key = lab.public_key("hub1", INTERFACE)
     spoke2 = lab.host("spoke2")
-    # A restarted interface has no session left, so the next packet needs a handshake.
+    spoke2.check_output("echo \"%s $(wg genpsk)\" > /etc/wireguard/%s.psk" % (hub_key, INTERFACE))
+    # A restarted interface has no session left; the unit loads the wrong key at start.
     spoke2.check_output("systemctl restart overlaynet-wireguard@%s" % INTERFACE)
-    spoke2.check_output("wg genpsk > /run/wrong.psk && wg set %s peer %s preshared-key /run/wrong.psk && rm /run/wrong.psk"
-                        % (INTERFACE, hub_key))
     assert lab.ping("spoke2", addresses["hub1"], count=3) is None
+    assert lab.tcp_exchange("spoke2", "hub1", addresses["hub1"], 17104) is None
 
     returncode, recap, output = lab.run_playbook("--limit", "spoke2")
     assert returncode == 0, output

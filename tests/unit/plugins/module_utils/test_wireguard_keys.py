@@ -50,7 +50,7 @@ def test_rfc7748_single_vectors(scalar, u, expected):
 def _iterate(iterations):
     k = BASE_POINT
     u = BASE_POINT
-    for _ in range(iterations):
+    for dummy in range(iterations):
         k, u = x25519(k, u), k
     return k.hex()
 
@@ -84,7 +84,7 @@ def test_x25519_rejects_wrong_lengths():
 
 
 def test_generated_private_key_is_clamped_base64():
-    for _ in range(20):
+    for dummy in range(20):
         key = generate_private_key()
         assert len(key) == 44
         assert key.endswith('=')
@@ -96,7 +96,7 @@ def test_generated_private_key_is_clamped_base64():
 
 
 def test_generated_private_keys_differ():
-    assert len(set(generate_private_key() for _ in range(10))) == 10
+    assert len(set(generate_private_key() for dummy in range(10))) == 10
 
 
 def test_public_key_from_private_matches_rfc_pairs():

@@ -880,8 +880,8 @@ def test_hubs_are_members_even_outside_members_group():
 # ---------------------------------------------------------------------------------------------
 
 def test_road_warriors_in_hub_and_spoke():
-    road_warriors = [{'name': 'phone', 'public_key': KEY_A}, {'name': 'laptop', 'allowed_ips': ['0.0.0.0/0'], 'dns': ['10.88.0.1'],
-                                                               'persistent_keepalive': 10}]
+    road_warriors = [{'name': 'phone', 'public_key': KEY_A},
+                     {'name': 'laptop', 'allowed_ips': ['0.0.0.0/0'], 'dns': ['10.88.0.1'], 'persistent_keepalive': 10}]
     networks, groups, inventory = hub_config(hubs=('hub1', 'hub2'), road_warriors=road_warriors, mtu=1380)
     rw_keys = {'office': {'laptop': KEY_B}}
     keys = public_keys_for(['hub1', 'hub2', 's1', 's2', 's3'], ['office'])

@@ -1,0 +1,611 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: wireguard_interface
+short_description: Bring a live WireGuard interface to its wg-quick configuration and key files
+version_added: 0.1.0
+author: overlaynet.vpn contributors (@overlaynet)
+description:
+  - Applies a rendered wg-quick file that holds no secret, plus the private key file and the optional preshared
+    key file next to it, to the live interface managed by a systemd unit such as C(wg-quick@wg0.service).
+  - Peers, keys and the listen port are changed in place with C(wg syncconf), which keeps the other
+    tunnels up. The secrets reach C(wg) on its standard input only, never on a command line.
+  - What only C(wg-quick up) applies restarts the unit when it changes - addresses, MTU, DNS, routing table,
+    hooks, the fwmark (on which wg-quick bases its routing rules) and the routes wg-quick adds for allowed IPs.
+    Allowed IPs inside the subnet of one of the interface's addresses need no route of their own (with the
+    default C(Table = auto)), so adding or removing such a peer does not restart the unit. As DNS, hooks and
+    routes cannot be read back, the module records a fingerprint of them in O(state_dir) after each start or
+    restart and compares the file with it.
+    Without a recorded fingerprint only the addresses and the MTU the interface has decide.
+  - After a change the module reads the interface back and fails when it does not match the files.
+  - Private and preshared keys are never returned, shown in diffs or put into a message.
+options:
+  name:
+    description:
+      - Name of the WireGuard interface, for example C(wg0).
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) makes sure the unit runs and the live interface matches the files.
+      - V(stopped) stops the unit and forgets the recorded fingerprint.
+    type: str
+    choices: [started, stopped]
+    default: started
+  config_path:
+    description:
+      - The wg-quick file, without C(PrivateKey) and C(PresharedKey) lines.
+      - Defaults to C(/etc/wireguard/<name>.conf).
+    type: path
+  config:
+    description:
+      - Desired content of O(config_path). When given, the module writes the file (mode 0600) if it differs,
+        after checking it with its own parser and with C(wg-quick strip), and shows the change in diff mode.
+        In check mode the change is previewed against this content.
+      - Must not contain C(PrivateKey) or C(PresharedKey) lines.
+    type: str
+  enabled:
+    description:
+      - Whether the unit O(service) starts at boot. Unset leaves it as it is.
+    type: bool
+  private_key_path:
+    description:
+      - File holding the interface's private key, one base64 line as C(wg genkey) prints it.
+      - Defaults to C(/etc/wireguard/<name>.key).
+    type: path
+  preshared_keys_path:
+    description:
+      - File of C(<peer public key> <preshared key>) lines; C(#) starts a comment.
+      - A missing file means no preshared keys. Lines for peers the wg-quick file does not define are ignored.
+      - Defaults to C(/etc/wireguard/<name>.psk).
+    type: path
+  service:
+    description:
+      - The systemd unit that runs C(wg-quick up) for the interface.
+      - Defaults to C(wg-quick@<name>.service).
+    type: str
+  state_dir:
+    description:
+      - Directory (mode C(0700) when created) where the fingerprint of the applied configuration is kept,
+        in the file C(<name>.applied) (mode C(0600)).
+    type: path
+    default: /var/lib/overlaynet/wireguard
+  force_restart:
+    description:
+      - Restart a running unit even if the files did not change, for changes the files do not show, such as
+        a new userspace implementation binary or a changed unit drop-in.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
+    support: full
+    details:
+      - Check mode only runs commands that read the state (C(systemctl is-active), C(ip ... show), C(wg show)).
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details:
+      - The diff lists addresses, MTU, listen port, the interface's public key and the peers by public key with
+        their allowed IPs and endpoints. It never shows a private or preshared key.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+requirements:
+  - systemd, iproute2 with JSON output (C(ip -j)) and C(wg) from wireguard-tools on the target.
+notes:
+  - Endpoints given as host names are not compared with the live interface, which only knows the address the
+    name resolved to (and peers roam). Endpoints given as IP address and port are compared.
+  - Without C(ListenPort) or C(FwMark) in the file the interface keeps the port and fwmark it has (wg-quick sets
+    a fwmark for a default route).
+  - C(SaveConfig = true) is refused, because wg-quick would then write the keys into the configuration file.
+seealso:
+  - module: overlaynet.vpn.wireguard_keypair
+  - name: wg(8)
+    description: The C(syncconf) command and the C(show dump) format.
+    link: https://git.zx2c4.com/wireguard-tools/about/src/man/wg.8
+  - name: wg-quick(8)
+    description: The configuration file format.
+    link: https://git.zx2c4.com/wireguard-tools/about/src/man/wg-quick.8
+'''
+
+EXAMPLES = r'''
+- name: Bring wg0 to /etc/wireguard/wg0.conf, wg0.key and wg0.psk
+  overlaynet.vpn.wireguard_interface:
+    name: wg0
+  register: wg0
+
+- name: Show when each peer last completed a handshake
+  ansible.builtin.debug:
+    msg: "{{ wg0.latest_handshakes }}"
+
+- name: Restart wg1 because its unit drop-in changed
+  overlaynet.vpn.wireguard_interface:
+    name: wg1
+    force_restart: "{{ wg_dropin is changed }}"
+
+- name: Stop wg0
+  overlaynet.vpn.wireguard_interface:
+    name: wg0
+    state: stopped
+'''
+
+RETURN = r'''
+changed:
+  description: Whether the unit was (or in check mode would be) started, restarted or stopped, or the interface synced.
+  returned: always
+  type: bool
+  sample: true
+action:
+  description:
+    - What was done (or in check mode would be done).
+    - V(none) - the interface already matched the files.
+    - V(start) - the unit was started (or restarted, when it was running without its interface), then the keys and peers applied.
+    - V(restart) - the unit was restarted, then the keys and peers applied.
+    - V(sync) - keys, peers or the listen port were changed in place with C(wg syncconf).
+    - V(stop) - the unit was stopped.
+  returned: always
+  type: str
+  choices: [none, start, restart, sync, stop]
+  sample: sync
+interface:
+  description: Name of the interface.
+  returned: always
+  type: str
+  sample: wg0
+implementation:
+  description:
+    - V(kernel) when the interface is a kernel WireGuard link, V(userspace) when it is a tun device of a userspace
+      implementation, V(null) when it does not exist (or is neither).
+  returned: always
+  type: str
+  sample: kernel
+peers_added:
+  description: Public keys of the peers that were (or would be) added, compared with the interface before the run.
+  returned: always
+  type: list
+  elements: str
+  sample: [hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=]
+peers_removed:
+  description: Public keys of the peers that were (or would be) removed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+peers_changed:
+  description:
+    - The peers that were (or would be) changed, by public key, with the names of the changed fields
+      (V(preshared_key), V(endpoint), V(allowed_ips), V(persistent_keepalive)).
+  returned: always
+  type: dict
+  sample: {"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=": ["allowed_ips"]}
+latest_handshakes:
+  description:
+    - Epoch second of each peer's latest handshake, by public key, V(null) for a peer without one yet, as the
+      interface reports it at the end of the run. Empty when the interface does not exist.
+  returned: always
+  type: dict
+  sample: {"hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=": 1767225600}
+diff:
+  description: Before and after summary of the interface, without secrets.
+  returned: when diff mode is on
+  type: dict
+'''
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, read_text_or_none, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config import (
+    addresses_differ,
+    assemble_runtime_config,
+    desired_interface,
+    desired_runtime,
+    empty_runtime,
+    has_runtime_differences,
+    interface_fingerprint,
+    link_implementation,
+    parse_ip_addr_json,
+    parse_private_key_file,
+    parse_psk_file,
+    parse_wg_dump,
+    parse_wg_quick,
+    plan_action,
+    render_diff,
+    runtime_differences,
+    runtime_for_sync,
+    runtime_secrets,
+    scrub_secrets,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_network import interface_name_problem
+
+WAIT_TIMEOUT_SECONDS = 10.0
+WAIT_POLL_SECONDS = 0.2
+MAX_INPUT_FILE_SIZE = 1024 * 1024
+_FINGERPRINT_LENGTH = 64
+
+
+class InterfaceManager(object):
+    """Runs the commands for one interface; every message it builds is scrubbed of keys."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.name = params['name']
+        self.config_path = params['config_path'] or '/etc/wireguard/%s.conf' % self.name
+        self.private_key_path = params['private_key_path'] or '/etc/wireguard/%s.key' % self.name
+        self.preshared_keys_path = params['preshared_keys_path'] or '/etc/wireguard/%s.psk' % self.name
+        self.service = params['service'] or 'wg-quick@%s.service' % self.name
+        self.fingerprint_path = os.path.join(params['state_dir'], '%s.applied' % self.name)
+        self.wg = module.get_bin_path('wg', required=True)
+        self.ip = module.get_bin_path('ip', required=True)
+        self.systemctl = module.get_bin_path('systemctl', required=True)
+        # Every key seen so far (from the files and from `wg show dump`), to scrub tool output.
+        self.secrets = []
+        self.public_keys = []
+
+    # -- messages and commands ---------------------------------------------------------------
+
+    def clean(self, text):
+        return scrub_secrets(to_native(text or '').strip(), self.secrets, self.public_keys)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=self.clean(msg), interface=self.name, **kwargs)
+
+    def run(self, args, data=None):
+        if data is None:
+            return self.module.run_command(args)
+        return self.module.run_command(args, data=data, binary_data=False)
+
+    def run_or_fail(self, args, what):
+        rc, stdout, stderr = self.run(args)
+        if rc != 0:
+            self.fail('%s failed (rc %d): %s' % (what, rc, self.clean(stderr) or '(no error output)'), rc=rc)
+        return stdout
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def read_text(self, path, what, missing_ok=False):
+        if missing_ok and not os.path.exists(path):
+            return None
+        try:
+            with open(path, 'rb') as input_file:
+                content = input_file.read(MAX_INPUT_FILE_SIZE + 1)
+        except (IOError, OSError) as exc:
+            self.fail('cannot read %s %s: %s' % (what, path, to_native(exc.strerror or exc.__class__.__name__)))
+        if len(content) > MAX_INPUT_FILE_SIZE:
+            self.fail('%s %s is larger than %d bytes' % (what, path, MAX_INPUT_FILE_SIZE))
+        try:
+            return content.decode('utf-8')
+        except UnicodeDecodeError:
+            self.fail('%s %s is not UTF-8 text' % (what, path))
+
+    def load_desired(self):
+        conf_text = self.module.params['config']
+        if conf_text is None:
+            conf_text = self.read_text(self.config_path, 'configuration file')
+        try:
+            conf = parse_wg_quick(conf_text)
+        except ValueError as exc:
+            self.fail('invalid configuration file %s: %s' % (self.config_path, to_native(exc)))
+        key_text = self.read_text(self.private_key_path, 'private key file', missing_ok=self.module.check_mode)
+        if key_text is None:
+            return None, None
+        try:
+            private_key = parse_private_key_file(key_text)
+        except ValueError as exc:
+            self.fail('invalid private key file %s: %s' % (self.private_key_path, to_native(exc)))
+        self.secrets.append(private_key)
+        psk_text = self.read_text(self.preshared_keys_path, 'preshared key file', missing_ok=True)
+        try:
+            psks = parse_psk_file(psk_text or '')
+        except ValueError as exc:
+            self.fail('invalid preshared key file %s: %s' % (self.preshared_keys_path, to_native(exc)))
+        self.secrets.extend(psks.values())
+        self.public_keys.extend(psks)
+        try:
+            runtime = desired_runtime(conf, private_key, psks)
+            interface = desired_interface(conf)
+        except ValueError as exc:
+            self.fail('invalid configuration file %s: %s' % (self.config_path, to_native(exc)))
+        self.public_keys.extend(runtime['peers'])
+        return runtime, interface
+
+    def read_applied_fingerprint(self):
+        try:
+            with open(self.fingerprint_path) as fingerprint_file:
+                fingerprint = fingerprint_file.read().strip()
+        except (IOError, OSError):
+            return None
+        if len(fingerprint) != _FINGERPRINT_LENGTH or any(char not in '0123456789abcdef' for char in fingerprint):
+            return None
+        return fingerprint
+
+    def write_applied_fingerprint(self, fingerprint):
+        try:
+            ensure_parent_directory(self.fingerprint_path)
+            write_private_file(self.fingerprint_path, fingerprint + '\n')
+        except (IOError, OSError) as exc:
+            self.fail('cannot record the applied configuration in %s: %s' % (self.fingerprint_path, to_native(exc.strerror or exc)))
+
+    # -- the config file and the unit ----------------------------------------------------------------
+
+    def sync_config_file(self):
+        """Write the config parameter to config_path when it differs; returns a diff dict or None."""
+        desired = self.module.params['config']
+        if desired is None:
+            return None
+        current = read_text_or_none(self.config_path)
+        if current == desired:
+            return None
+        if not self.module.check_mode:
+            self.check_with_wg_quick(desired)
+            ensure_parent_directory(self.config_path)
+            write_private_file(self.config_path, desired)
+        return dict(before_header=self.config_path, after_header=self.config_path, before=current or '', after=desired)
+
+    def check_with_wg_quick(self, text):
+        """wg-quick's own parser must accept the file before it replaces the live one."""
+        wg_quick = self.module.get_bin_path('wg-quick', required=True)
+        temp_dir = tempfile.mkdtemp(prefix='overlaynet-wg-')
+        try:
+            path = os.path.join(temp_dir, '%s.conf' % self.name)
+            write_private_file(path, text)
+            rc, _stdout, stderr = self.run([wg_quick, 'strip', path])
+        finally:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+        if rc != 0:
+            self.fail('wg-quick refuses the configuration of %s: %s' % (self.name, self.clean(stderr)))
+
+    def ensure_enabled(self):
+        """Apply the enabled parameter; returns True when the unit's boot setting changed."""
+        wanted = self.module.params['enabled']
+        if wanted is None:
+            return False
+        rc, stdout, _stderr = self.run([self.systemctl, 'is-enabled', self.service])
+        if (stdout.strip() == 'enabled') == wanted:
+            return False
+        if not self.module.check_mode:
+            verb = 'enable' if wanted else 'disable'
+            self.run_or_fail([self.systemctl, verb, self.service], 'systemctl %s %s' % (verb, self.service))
+        return True
+
+    def remove_applied_fingerprint(self):
+        try:
+            os.remove(self.fingerprint_path)
+        except OSError as exc:
+            if os.path.exists(self.fingerprint_path):
+                self.fail('cannot remove %s: %s' % (self.fingerprint_path, to_native(exc.strerror or exc)))
+
+    # -- observation -----------------------------------------------------------------------------
+
+    def service_active(self):
+        return self.run([self.systemctl, 'is-active', self.service])[0] == 0
+
+    def link_exists(self):
+        return self.run([self.ip, 'link', 'show', 'dev', self.name])[0] == 0
+
+    def read_addresses(self):
+        """{'addresses', 'mtu'}, or None when the link does not exist."""
+        rc, stdout, _stderr = self.run([self.ip, '-j', 'addr', 'show', 'dev', self.name])
+        if rc != 0:
+            return None
+        try:
+            return parse_ip_addr_json(stdout)
+        except ValueError as exc:
+            self.fail('cannot read the addresses of %s: %s' % (self.name, to_native(exc)))
+
+    def read_runtime(self):
+        """(runtime, error text): runtime None with the scrubbed stderr when `wg show` fails."""
+        rc, stdout, stderr = self.run([self.wg, 'show', self.name, 'dump'])
+        if rc != 0:
+            return None, self.clean(stderr) or 'rc %d' % rc
+        try:
+            runtime = parse_wg_dump(stdout)
+        except ValueError as exc:
+            return None, to_native(exc)
+        # The dump holds the live keys: remember them before anything can quote them.
+        self.secrets.extend(runtime_secrets(runtime))
+        self.public_keys.extend(runtime['peers'])
+        return runtime, None
+
+    def read_implementation(self):
+        rc, stdout, _stderr = self.run([self.ip, '-d', '-j', 'link', 'show', 'dev', self.name])
+        if rc != 0:
+            return None
+        return link_implementation(stdout)
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def wait_for_interface(self):
+        """Poll until the unit is active and the link exists; False after WAIT_TIMEOUT_SECONDS."""
+        deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+        while True:
+            if self.link_exists() and self.service_active():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(WAIT_POLL_SECONDS)
+
+    def syncconf(self, runtime):
+        config_text = assemble_runtime_config(runtime)
+        rc, _stdout, stderr = self.run([self.wg, 'syncconf', self.name, '/dev/stdin'], data=config_text)
+        if rc != 0:
+            self.fail('wg syncconf %s failed (rc %d): %s' % (self.name, rc, self.clean(stderr) or '(no error output)'), rc=rc)
+
+    def start_or_restart(self, action, service_was_active, link_existed):
+        if action == 'start' and link_existed and not service_was_active:
+            # A leftover link (a crashed daemon, a manual `ip link add`) makes `wg-quick up` fail.
+            self.run_or_fail([self.ip, 'link', 'delete', 'dev', self.name], 'ip link delete dev %s' % self.name)
+        # `systemctl start` does nothing for a unit that is active without its link, so restart it.
+        verb = 'restart' if action == 'restart' or service_was_active else 'start'
+        self.run_or_fail([self.systemctl, verb, self.service], 'systemctl %s %s' % (verb, self.service))
+        if not self.wait_for_interface():
+            self.fail('%s is not active with its link %s %d seconds after systemctl %s (see journalctl -u %s)'
+                      % (self.service, self.name, WAIT_TIMEOUT_SECONDS, verb, self.service))
+
+
+def _latest_handshakes(runtime):
+    if runtime is None:
+        return {}
+    return dict((public_key, peer.get('latest_handshake') or None) for public_key, peer in runtime['peers'].items())
+
+
+def run_started(manager):
+    module = manager.module
+    config_diff = manager.sync_config_file()
+    enabled_changed = manager.ensure_enabled()
+    runtime, interface = manager.load_desired()
+    if runtime is None:
+        # Check mode before the key exists: the interface will be started once it does.
+        result = dict(changed=True, action='start', interface=manager.name, implementation=None,
+                      peers_added=[], peers_removed=[], peers_changed={}, latest_handshakes={})
+        if module._diff and config_diff:
+            result['diff'] = [config_diff]
+        return result
+    fingerprint = interface_fingerprint(interface)
+
+    service_active = manager.service_active()
+    link = manager.read_addresses()
+    live_runtime, runtime_error = (manager.read_runtime() if link is not None else (None, None))
+    applied_fingerprint = manager.read_applied_fingerprint()
+
+    force_restart = module.params['force_restart']
+    if link is not None and service_active and live_runtime is None:
+        module.warn('cannot read the WireGuard state of %s (%s); restarting %s' % (manager.name, runtime_error, manager.service))
+        force_restart = True
+
+    differences = runtime_differences(runtime, live_runtime or empty_runtime())
+    action = plan_action(
+        service_active=service_active,
+        link_exists=link is not None,
+        desired_fingerprint=fingerprint,
+        applied_fingerprint=applied_fingerprint,
+        live_addresses=link['addresses'] if link else None,
+        desired_addresses=interface['addresses'],
+        live_mtu=link['mtu'] if link else None,
+        desired_mtu=interface['mtu'],
+        runtime_diff=differences,
+        force_restart=force_restart,
+    )
+    result = dict(
+        changed=action != 'none' or config_diff is not None or enabled_changed,
+        action=action,
+        interface=manager.name,
+        implementation=manager.read_implementation() if link is not None else None,
+        peers_added=differences['peers_added'],
+        peers_removed=differences['peers_removed'],
+        peers_changed=differences['peers_changed'],
+        latest_handshakes=_latest_handshakes(live_runtime),
+    )
+    if module._diff:
+        before, after = render_diff(live_runtime, runtime, link, interface)
+        live_diff = dict(before_header='%s (live)' % manager.name, after_header='%s (configured)' % manager.name,
+                         before=before, after=after)
+        result['diff'] = [config_diff, live_diff] if config_diff else [live_diff]
+    if module.check_mode:
+        return result
+
+    if action in ('start', 'restart'):
+        manager.start_or_restart(action, service_active, link is not None)
+        # wg-quick has just set up the interface; fill in what the file leaves open from it.
+        started_runtime, _error = manager.read_runtime()
+        manager.syncconf(runtime_for_sync(runtime, started_runtime))
+    elif action == 'sync':
+        manager.syncconf(runtime_for_sync(runtime, live_runtime))
+
+    if action != 'none':
+        final_runtime, runtime_error = manager.read_runtime()
+        final_link = manager.read_addresses()
+        problems = {}
+        if final_runtime is None:
+            problems['wg show'] = runtime_error
+        else:
+            remaining = runtime_differences(runtime, final_runtime)
+            if has_runtime_differences(remaining):
+                problems['runtime'] = remaining
+        if final_link is None:
+            problems['link'] = 'missing'
+        else:
+            if addresses_differ(final_link['addresses'], interface['addresses']):
+                problems['addresses'] = dict(live=final_link['addresses'], configured=interface['addresses'])
+            if interface['mtu'] is not None and final_link['mtu'] != interface['mtu']:
+                problems['mtu'] = dict(live=final_link['mtu'], configured=interface['mtu'])
+        if problems:
+            manager.fail('%s does not match its configuration after %s: %s' % (manager.name, action, json.dumps(problems, sort_keys=True)),
+                         action=action)
+        result['latest_handshakes'] = _latest_handshakes(final_runtime)
+        result['implementation'] = manager.read_implementation()
+
+    if applied_fingerprint != fingerprint:
+        # After a start or restart this records what wg-quick applied; otherwise the running
+        # interface already matches what can be observed, so it is adopted as applied.
+        manager.write_applied_fingerprint(fingerprint)
+    return result
+
+
+def run_stopped(manager):
+    module = manager.module
+    active = manager.service_active()
+    action = 'stop' if active else 'none'
+    if not module.check_mode:
+        if active:
+            manager.run_or_fail([manager.systemctl, 'stop', manager.service], 'systemctl stop %s' % manager.service)
+        manager.remove_applied_fingerprint()
+    return dict(
+        changed=active,
+        action=action,
+        interface=manager.name,
+        implementation=manager.read_implementation(),
+        peers_added=[],
+        peers_removed=[],
+        peers_changed={},
+        latest_handshakes={},
+    )
+
+
+def run_module(module):
+    problem = interface_name_problem(module.params['name'])
+    if problem:
+        module.fail_json(msg='name: %s' % problem)
+    manager = InterfaceManager(module)
+    if module.params['state'] == 'stopped':
+        return run_stopped(manager)
+    return run_started(manager)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='started', choices=['started', 'stopped']),
+            config_path=dict(type='path'),
+            private_key_path=dict(type='path', no_log=False),
+            preshared_keys_path=dict(type='path', no_log=False),
+            service=dict(type='str'),
+            state_dir=dict(type='path', default='/var/lib/overlaynet/wireguard'),
+            force_restart=dict(type='bool', default=False),
+            config=dict(type='str'),
+            enabled=dict(type='bool'),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**run_module(module))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,783 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import contextlib
+import ipaddress
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config import desired_interface, interface_fingerprint, parse_wg_quick
+from ansible_collections.overlaynet.vpn.plugins.modules import wireguard_interface
+
+
+def new_key():
+    return base64.b64encode(os.urandom(32)).decode('ascii')
+
+
+PRIVATE = new_key()
+PEER_A = new_key()
+PEER_B = new_key()
+PEER_C = new_key()
+PSK_A = new_key()
+SECRETS = (PRIVATE, PSK_A)
+HANDSHAKE_A = 1767225600
+
+CONF = '''[Interface]
+Address = 10.77.0.1/24
+ListenPort = 51820
+PostUp = echo up
+
+[Peer]
+PublicKey = %s
+AllowedIPs = 10.77.0.2/32, 192.168.10.0/24
+Endpoint = 198.51.100.7:51820
+PersistentKeepalive = 25
+
+[Peer]
+PublicKey = %s
+AllowedIPs = 10.77.0.3/32
+Endpoint = peer-b.example.net:51820
+''' % (PEER_A, PEER_B)
+
+PEER_C_SECTION = '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.0.4/32\n' % PEER_C
+
+MUTATING = ('systemctl start', 'systemctl restart', 'systemctl stop', 'ip link delete', 'wg syncconf', 'wg set')
+
+
+# ---------------------------------------------------------------------------------------------
+# A small in-memory system: systemd unit running wg-quick (with the role's secret loader), ip, wg
+# ---------------------------------------------------------------------------------------------
+
+def _fake_sections(text):
+    """[(section name, {lower-case key: [values]})], parsed independently of the module's parser."""
+    sections = []
+    for raw in text.splitlines():
+        line = raw.split('#', 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith('['):
+            sections.append((line.strip('[]').lower(), {}))
+            continue
+        key, value = [part.strip() for part in line.split('=', 1)]
+        sections[-1][1].setdefault(key.lower(), []).append(value)
+    return sections
+
+
+def _networks(values):
+    return [str(ipaddress.ip_network(item.strip(), strict=False)) for value in values for item in value.split(',') if item.strip()]
+
+
+class FakeSystem(object):
+    def __init__(self, paths):
+        self.paths = paths
+        self.service_active = False
+        self.link = None
+        self.kind = 'wireguard'
+        self.calls = []
+        self.next_random_port = 40000
+        self.handshakes = {PEER_A: HANDSHAKE_A}
+        # Switches for failure scenarios.
+        self.syncconf_drops_psk = False
+        self.syncconf_result = None
+        self.link_appears = True
+        self.dump_fails = False
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def command_names(self):
+        """'systemctl start', 'wg syncconf', 'ip link delete', 'ip -j addr', ... for each call."""
+        names = []
+        for args, _data in self.calls:
+            program = os.path.basename(args[0])
+            names.append(' '.join([program] + args[1:3 if program == 'ip' else 2]))
+        return names
+
+    def mutating_calls(self):
+        return [name for name in self.command_names() if name in MUTATING]
+
+    def random_port(self):
+        self.next_random_port += 1
+        return self.next_random_port
+
+    def resolve(self, endpoint):
+        host, port = endpoint.rsplit(':', 1)
+        try:
+            ipaddress.ip_address(host.strip('[]'))
+            return endpoint
+        except ValueError:
+            return '192.0.2.99:%s' % port
+
+    def wg_quick_up(self):
+        if self.link is not None:
+            return 1, '', "wg-quick: `wg0' already exists\n"
+        if not self.link_appears:
+            return 0, '', ''
+        sections = _fake_sections(open(self.paths['conf']).read())
+        interface = [values for name, values in sections if name == 'interface'][0]
+        addresses = []
+        for value in interface.get('address', []):
+            addresses.extend(item.strip() for item in value.split(','))
+        peers = {}
+        for name, values in sections:
+            if name != 'peer':
+                continue
+            peers[values['publickey'][0]] = {
+                'psk': None,
+                'endpoint': self.resolve(values['endpoint'][0]) if 'endpoint' in values else None,
+                'allowed_ips': _networks(values.get('allowedips', [])),
+                'keepalive': int(values.get('persistentkeepalive', ['0'])[0]),
+            }
+        self.link = {
+            'addresses': [str(ipaddress.ip_interface(address)) for address in addresses],
+            'mtu': int(interface['mtu'][0]) if 'mtu' in interface else 1420,
+            'private_key': None,
+            'listen_port': int(interface['listenport'][0]) if 'listenport' in interface else self.random_port(),
+            'fwmark': 0,
+            'peers': peers,
+        }
+        # The role's ExecStartPost loader: private key, and psks of known peers only.
+        self.link['private_key'] = open(self.paths['key']).read().strip()
+        if os.path.exists(self.paths['psk']):
+            for line in open(self.paths['psk']).read().splitlines():
+                if line.strip() and not line.startswith('#'):
+                    peer, psk = line.split()
+                    if peer in peers:
+                        peers[peer]['psk'] = psk
+        return 0, '', ''
+
+    def syncconf(self, data):
+        if self.syncconf_result is not None:
+            return self.syncconf_result
+        sections = _fake_sections(data)
+        interface = sections[0][1]
+        self.link['private_key'] = interface['privatekey'][0]
+        # setconf semantics: an absent ListenPort means port 0 (a new random port), absent FwMark means off.
+        self.link['listen_port'] = int(interface['listenport'][0]) if 'listenport' in interface else self.random_port()
+        self.link['fwmark'] = int(interface['fwmark'][0], 0) if 'fwmark' in interface else 0
+        peers = {}
+        for name, values in sections[1:]:
+            public_key = values['publickey'][0]
+            old = self.link['peers'].get(public_key, {})
+            peers[public_key] = {
+                'psk': None if self.syncconf_drops_psk else values.get('presharedkey', [None])[0],
+                'endpoint': self.resolve(values['endpoint'][0]) if 'endpoint' in values else old.get('endpoint'),
+                'allowed_ips': _networks(values.get('allowedips', [])),
+                'keepalive': int(values.get('persistentkeepalive', ['0'])[0]),
+            }
+        self.link['peers'] = peers
+        return 0, '', ''
+
+    def dump(self):
+        link = self.link
+        lines = ['\t'.join([link['private_key'] or '(none)', 'PUBLIC', str(link['listen_port']),
+                            '0x%x' % link['fwmark'] if link['fwmark'] else 'off'])]
+        for public_key, peer in link['peers'].items():
+            lines.append('\t'.join([
+                public_key, peer['psk'] or '(none)', peer['endpoint'] or '(none)', ','.join(peer['allowed_ips']) or '(none)',
+                str(self.handshakes.get(public_key, 0)), '0', '0', str(peer['keepalive']) if peer['keepalive'] else 'off']))
+        return '\n'.join(lines) + '\n'
+
+    # -- the fake run_command --------------------------------------------------------------------
+
+    def run_command(self, module, args, check_rc=False, data=None, binary_data=False, **kwargs):
+        assert isinstance(args, list), 'commands must be argument lists'
+        self.calls.append((list(args), data))
+        program, rest = os.path.basename(args[0]), args[1:]
+        no_device = (1, '', 'Device "wg0" does not exist.\n')
+        if program == 'systemctl':
+            verb = rest[0]
+            if verb == 'is-active':
+                return (0, 'active\n', '') if self.service_active else (3, 'inactive\n', '')
+            if verb == 'start':
+                if self.service_active:
+                    return 0, '', ''
+                rc, out, err = self.wg_quick_up()
+                self.service_active = rc == 0
+                return rc, out, err
+            if verb == 'restart':
+                self.link = None
+                rc, out, err = self.wg_quick_up()
+                self.service_active = rc == 0
+                return rc, out, err
+            if verb == 'is-enabled':
+                return (0, 'enabled\n', '') if self.enabled else (1, 'disabled\n', '')
+            if verb in ('enable', 'disable'):
+                self.enabled = verb == 'enable'
+                return 0, '', ''
+            if verb == 'stop':
+                self.link = None
+                self.service_active = False
+                return 0, '', ''
+        if program == 'wg-quick' and rest[0] == 'strip':
+            with open(rest[1]) as handle:
+                text = handle.read()
+            return (1, '', 'Line unrecognized: `Bogus=1\'\n') if 'Bogus' in text else (0, '', '')
+        if program == 'ip':
+            if rest[:4] == ['-j', 'addr', 'show', 'dev']:
+                if self.link is None:
+                    return no_device
+                addr_info = [{'family': 'inet6' if ':' in address else 'inet', 'local': address.split('/')[0],
+                              'prefixlen': int(address.split('/')[1]), 'scope': 'global'} for address in self.link['addresses']]
+                return 0, json.dumps([{'ifname': 'wg0', 'mtu': self.link['mtu'], 'addr_info': addr_info}]), ''
+            if rest[:3] == ['link', 'show', 'dev']:
+                return (0, '7: wg0: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1420\n', '') if self.link is not None else no_device
+            if rest[:5] == ['-d', '-j', 'link', 'show', 'dev']:
+                if self.link is None:
+                    return no_device
+                return 0, json.dumps([{'ifname': 'wg0', 'linkinfo': {'info_kind': self.kind}}]), ''
+            if rest[:3] == ['link', 'delete', 'dev']:
+                if self.link is None:
+                    return 1, '', 'Cannot find device "wg0"\n'
+                self.link = None
+                return 0, '', ''
+        if program == 'wg':
+            if rest[0] == 'show' and rest[2:] == ['dump']:
+                if self.link is None:
+                    return 1, '', 'Unable to access interface: No such device\n'
+                if self.dump_fails:
+                    return 1, '', 'Unable to access interface: Protocol not supported\n'
+                return 0, self.dump(), ''
+            if rest[0] == 'syncconf':
+                assert rest[1:] == ['wg0', '/dev/stdin'] and data is not None and not binary_data
+                if self.link is None:
+                    return 1, '', 'Unable to modify interface: No such device\n'
+                return self.syncconf(data)
+        raise AssertionError('unexpected command %r' % (args,))
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the module
+# ---------------------------------------------------------------------------------------------
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+def _exit_json(self, **kwargs):
+    kwargs.setdefault('changed', False)
+    raise ExitJson(kwargs)
+
+
+def _fail_json(self, msg, **kwargs):
+    kwargs['msg'] = msg
+    raise FailJson(kwargs)
+
+
+@contextlib.contextmanager
+def _module_args(args):
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core before 2.19
+        patch_module_args = None
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    previous = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = previous
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def system(tmp_path, monkeypatch):
+    paths = {
+        'conf': str(tmp_path / 'wg0.conf'),
+        'key': str(tmp_path / 'wg0.key'),
+        'psk': str(tmp_path / 'wg0.psk'),
+        'state_dir': str(tmp_path / 'state' / 'wireguard'),
+    }
+    write(paths['conf'], CONF)
+    write(paths['key'], PRIVATE + '\n')
+    write(paths['psk'], '# peer public key, preshared key\n%s %s\n' % (PEER_A, PSK_A))
+    fake = FakeSystem(paths)
+    fake.enabled = False
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+
+    def fake_run_command(module, *args, **kwargs):
+        return fake.run_command(module, *args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', fake_run_command)
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: '/usr/bin/' + name)
+    clock = FakeClock()
+    monkeypatch.setattr(wireguard_interface, 'time', clock)
+    fake.clock = clock
+    return fake
+
+
+def write(path, content):
+    with open(path, 'w') as output:
+        output.write(content)
+    os.chmod(path, 0o600)
+
+
+def module_args(system, **extra):
+    args = dict(name='wg0', config_path=system.paths['conf'], private_key_path=system.paths['key'],
+                preshared_keys_path=system.paths['psk'], state_dir=system.paths['state_dir'])
+    args.update(extra)
+    return args
+
+
+def run(system, check_mode=False, diff=False, **extra):
+    args = module_args(system, **extra)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    system.calls = []
+    with _module_args(args):
+        with pytest.raises((ExitJson, FailJson)) as excinfo:
+            wireguard_interface.main()
+    result = excinfo.value.args[0]
+    result['_failed'] = isinstance(excinfo.value, FailJson)
+    assert_no_secrets(result)
+    return result
+
+
+def run_ok(system, **kwargs):
+    result = run(system, **kwargs)
+    assert not result['_failed'], result['msg']
+    return result
+
+
+def run_fail(system, **kwargs):
+    result = run(system, **kwargs)
+    assert result['_failed'], result
+    return result
+
+
+def assert_no_secrets(result):
+    dumped = json.dumps(result)
+    for secret in SECRETS:
+        assert secret not in dumped
+
+
+def fingerprint_file(system):
+    return os.path.join(system.paths['state_dir'], 'wg0.applied')
+
+
+def conf_fingerprint(text):
+    return interface_fingerprint(desired_interface(parse_wg_quick(text)))
+
+
+def started(system):
+    run_ok(system)
+    assert system.service_active and system.link is not None
+    return system
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------------
+
+def test_first_start(system):
+    result = run_ok(system)
+    assert result['changed'] is True
+    assert result['action'] == 'start'
+    assert result['interface'] == 'wg0'
+    assert result['implementation'] == 'kernel'
+    assert result['peers_added'] == sorted([PEER_A, PEER_B])
+    assert result['peers_removed'] == [] and result['peers_changed'] == {}
+    assert result['latest_handshakes'] == {PEER_A: HANDSHAKE_A, PEER_B: None}
+    assert system.mutating_calls() == ['systemctl start', 'wg syncconf']
+    assert ['/usr/bin/systemctl', 'start', 'wg-quick@wg0.service'] in [args for args, _data in system.calls]
+
+    # The secrets went to wg on stdin, never into an argument list.
+    syncconf_data = [data for args, data in system.calls if args[1] == 'syncconf']
+    assert len(syncconf_data) == 1
+    assert 'PrivateKey = %s' % PRIVATE in syncconf_data[0]
+    assert 'PresharedKey = %s' % PSK_A in syncconf_data[0]
+    for args, _data in system.calls:
+        for secret in SECRETS:
+            assert not any(secret in arg for arg in args)
+
+    assert system.link['private_key'] == PRIVATE
+    assert system.link['peers'][PEER_A]['psk'] == PSK_A
+    assert system.link['listen_port'] == 51820
+
+    # The applied fingerprint is recorded, 0600 in a 0700 directory.
+    with open(fingerprint_file(system)) as recorded:
+        assert recorded.read().strip() == conf_fingerprint(CONF)
+    assert stat.S_IMODE(os.stat(fingerprint_file(system)).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(system.paths['state_dir']).st_mode) == 0o700
+
+
+def test_rerun_changes_nothing(system):
+    started(system)
+    result = run_ok(system)
+    assert result['changed'] is False
+    assert result['action'] == 'none'
+    assert system.mutating_calls() == []
+    assert result['peers_added'] == [] and result['peers_removed'] == [] and result['peers_changed'] == {}
+    assert result['latest_handshakes'] == {PEER_A: HANDSHAKE_A, PEER_B: None}
+
+
+def test_peer_added_is_synced_without_restart(system):
+    started(system)
+    port_before = system.link['listen_port']
+    write(system.paths['conf'], CONF + PEER_C_SECTION)
+    result = run_ok(system)
+    assert result['action'] == 'sync' and result['changed'] is True
+    assert result['peers_added'] == [PEER_C]
+    assert system.mutating_calls() == ['wg syncconf']
+    assert system.link['peers'][PEER_C]['allowed_ips'] == ['10.77.0.4/32']
+    assert system.link['listen_port'] == port_before
+    assert run_ok(system)['action'] == 'none'
+
+
+def test_peer_removed_and_changed_are_synced(system):
+    started(system)
+    write(system.paths['conf'], CONF.split('\n[Peer]\nPublicKey = %s' % PEER_B)[0].replace('PersistentKeepalive = 25', 'PersistentKeepalive = 10'))
+    result = run_ok(system)
+    assert result['action'] == 'sync'
+    assert result['peers_removed'] == [PEER_B]
+    assert result['peers_changed'] == {PEER_A: ['persistent_keepalive']}
+    assert sorted(system.link['peers']) == [PEER_A]
+    assert system.link['peers'][PEER_A]['keepalive'] == 10
+
+
+def test_preshared_key_change_is_synced_and_not_shown(system):
+    started(system)
+    new_psk = new_key()
+    write(system.paths['psk'], '%s %s\n' % (PEER_A, new_psk))
+    result = run_ok(system, diff=True)
+    assert result['action'] == 'sync'
+    assert result['peers_changed'] == {PEER_A: ['preshared_key']}
+    assert system.link['peers'][PEER_A]['psk'] == new_psk
+    assert new_psk not in json.dumps(result)
+
+
+def test_listen_port_left_open_keeps_the_live_port(system):
+    write(system.paths['conf'], CONF.replace('ListenPort = 51820\n', ''))
+    run_ok(system)
+    port = system.link['listen_port']
+    write(system.paths['conf'], CONF.replace('ListenPort = 51820\n', '') + PEER_C_SECTION)
+    assert run_ok(system)['action'] == 'sync'
+    # wg syncconf without ListenPort would have moved the interface to a new random port.
+    assert system.link['listen_port'] == port
+
+
+def test_address_change_restarts(system):
+    started(system)
+    write(system.paths['conf'], CONF.replace('Address = 10.77.0.1/24', 'Address = 10.77.0.1/24, fd77::1/64'))
+    result = run_ok(system)
+    assert result['action'] == 'restart' and result['changed'] is True
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+    assert sorted(system.link['addresses']) == ['10.77.0.1/24', 'fd77::1/64']
+    with open(fingerprint_file(system)) as recorded:
+        assert recorded.read().strip() != conf_fingerprint(CONF)
+    assert run_ok(system)['action'] == 'none'
+
+
+def test_hook_change_restarts_through_the_fingerprint(system):
+    started(system)
+    write(system.paths['conf'], CONF.replace('PostUp = echo up', 'PostUp = echo up again'))
+    result = run_ok(system)
+    assert result['action'] == 'restart'
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+
+
+def test_routed_network_change_restarts(system):
+    started(system)
+    write(system.paths['conf'], CONF.replace('192.168.10.0/24', '192.168.10.0/24, 192.168.20.0/24'))
+    assert run_ok(system)['action'] == 'restart'
+
+
+def test_address_drift_without_fingerprint_restarts(system):
+    started(system)
+    os.remove(fingerprint_file(system))
+    system.link['addresses'] = ['10.99.0.1/24']
+    result = run_ok(system)
+    assert result['action'] == 'restart'
+    assert system.link['addresses'] == ['10.77.0.1/24']
+
+
+def test_matching_interface_without_fingerprint_is_adopted(system):
+    started(system)
+    os.remove(fingerprint_file(system))
+    result = run_ok(system)
+    assert result['action'] == 'none' and result['changed'] is False
+    with open(fingerprint_file(system)) as recorded:
+        assert recorded.read().strip() == conf_fingerprint(CONF)
+
+
+def test_force_restart(system):
+    started(system)
+    result = run_ok(system, force_restart=True)
+    assert result['action'] == 'restart'
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+
+
+def test_check_mode_runs_only_observation_commands(system):
+    result = run_ok(system, check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert result['action'] == 'start'
+    assert result['peers_added'] == sorted([PEER_A, PEER_B])
+    assert result['implementation'] is None
+    assert result['latest_handshakes'] == {}
+    assert system.mutating_calls() == []
+    assert set(system.command_names()) <= {'systemctl is-active', 'ip -j addr', 'ip link show', 'ip -d -j', 'wg show'}
+    assert system.link is None and not system.service_active
+    assert not os.path.exists(system.paths['state_dir'])
+    assert result['diff'][-1]['before'] == '(interface down)\n'
+    assert 'peer %s' % PEER_A in result['diff'][-1]['after']
+
+
+def test_check_mode_predicts_sync_and_restart(system):
+    started(system)
+    write(system.paths['conf'], CONF + PEER_C_SECTION)
+    result = run_ok(system, check_mode=True)
+    assert (result['action'], result['changed'], result['peers_added']) == ('sync', True, [PEER_C])
+    assert system.mutating_calls() == []
+    write(system.paths['conf'], CONF.replace('10.77.0.1/24', '10.77.0.1/25'))
+    result = run_ok(system, check_mode=True)
+    assert (result['action'], result['changed']) == ('restart', True)
+    assert system.mutating_calls() == []
+    assert result['latest_handshakes'] == {PEER_A: HANDSHAKE_A, PEER_B: None}
+
+
+def test_diff_shows_peers_without_secrets(system):
+    started(system)
+    write(system.paths['conf'], CONF + PEER_C_SECTION)
+    result = run_ok(system, diff=True)
+    assert 'peer %s' % PEER_C not in result['diff'][-1]['before']
+    assert 'peer %s\n  allowed ips: 10.77.0.4/32\n' % PEER_C in result['diff'][-1]['after']
+    assert 'addresses: 10.77.0.1/24\n' in result['diff'][-1]['before']
+
+
+def test_verify_failure_reports_without_secrets(system):
+    system.syncconf_drops_psk = True
+    result = run_fail(system)
+    assert 'wg0 does not match its configuration after start' in result['msg']
+    assert PEER_A in result['msg'] and 'preshared_key' in result['msg']
+    for secret in SECRETS:
+        assert secret not in result['msg']
+    # Not recorded as applied, so the next run tries again.
+    assert not os.path.exists(fingerprint_file(system))
+
+
+def test_syncconf_failure_scrubs_keys_from_stderr(system):
+    started(system)
+    write(system.paths['conf'], CONF + PEER_C_SECTION)
+    system.syncconf_result = (1, '', 'Key is not the correct length or format: `%s\'\nPeer %s psk %s\n' % (PRIVATE, PEER_C, PSK_A))
+    result = run_fail(system)
+    assert 'wg syncconf wg0 failed (rc 1)' in result['msg']
+    assert result['msg'].count('(secret)') == 2
+    assert PEER_C in result['msg']
+    assert result['rc'] == 1
+
+
+def test_leftover_link_is_deleted_before_start(system):
+    started(system)
+    system.service_active = False
+    result = run_ok(system)
+    assert result['action'] == 'start'
+    assert system.mutating_calls() == ['ip link delete', 'systemctl start', 'wg syncconf']
+    assert ['/usr/bin/ip', 'link', 'delete', 'dev', 'wg0'] in [args for args, _data in system.calls]
+    assert system.service_active and system.link is not None
+
+
+def test_active_unit_without_link_is_restarted(system):
+    started(system)
+    system.link = None
+    result = run_ok(system)
+    assert result['action'] == 'start'
+    # systemctl start would do nothing for an active unit.
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+    assert system.link is not None
+
+
+def test_unreadable_wireguard_state_restarts(system, monkeypatch):
+    started(system)
+    system.dump_fails = True
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
+    calls = []
+
+    def heal(*args, **kwargs):
+        calls.append(args)
+        system.dump_fails = False
+        return FakeSystem.wg_quick_up(system)
+    monkeypatch.setattr(system, 'wg_quick_up', heal)
+    result = run_ok(system)
+    assert result['action'] == 'restart'
+    assert len(calls) == 1
+    assert warnings and 'Protocol not supported' in warnings[0]
+
+
+def test_link_that_never_appears_fails_after_bounded_wait(system):
+    system.link_appears = False
+    result = run_fail(system)
+    assert 'is not active with its link wg0 10 seconds after systemctl start' in result['msg']
+    assert 'journalctl -u wg-quick@wg0.service' in result['msg']
+    assert system.clock.sleeps and set(system.clock.sleeps) == {0.2}
+    assert 45 <= len(system.clock.sleeps) <= 55
+    assert system.mutating_calls() == ['systemctl start']
+
+
+def test_userspace_implementation(system):
+    system.kind = 'tun'
+    assert run_ok(system)['implementation'] == 'userspace'
+
+
+def test_hostname_endpoint_that_roamed_is_not_a_change(system):
+    started(system)
+    system.link['peers'][PEER_B]['endpoint'] = '203.0.113.50:61000'
+    assert run_ok(system)['action'] == 'none'
+    system.link['peers'][PEER_A]['endpoint'] = '203.0.113.51:61000'
+    result = run_ok(system)
+    assert result['action'] == 'sync' and result['peers_changed'] == {PEER_A: ['endpoint']}
+
+
+def test_stopped(system):
+    started(system)
+    result = run_ok(system, state='stopped')
+    assert (result['action'], result['changed']) == ('stop', True)
+    assert system.mutating_calls() == ['systemctl stop']
+    assert not system.service_active
+    assert not os.path.exists(fingerprint_file(system))
+    assert result['implementation'] is None
+    result = run_ok(system, state='stopped')
+    assert (result['action'], result['changed']) == ('none', False)
+    assert system.mutating_calls() == []
+
+
+def test_stopped_check_mode(system):
+    started(system)
+    result = run_ok(system, state='stopped', check_mode=True)
+    assert (result['action'], result['changed']) == ('stop', True)
+    assert system.mutating_calls() == []
+    assert system.service_active and os.path.exists(fingerprint_file(system))
+
+
+def test_defaults_name_the_standard_paths(system):
+    args = dict(name='wg0')
+    with _module_args(args):
+        with pytest.raises(FailJson) as excinfo:
+            wireguard_interface.main()
+    # No /etc/wireguard/wg0.conf here; the error names the default path.
+    assert '/etc/wireguard/wg0.conf' in excinfo.value.args[0]['msg']
+
+
+def test_invalid_private_key_file_names_the_file_without_echo(system):
+    secret_like = PRIVATE[:-4] + '=\n'
+    write(system.paths['key'], secret_like)
+    result = run_fail(system)
+    assert 'invalid private key file %s' % system.paths['key'] in result['msg']
+    assert PRIVATE[:-4] not in result['msg']
+    assert system.calls == []
+
+
+def test_invalid_psk_file_names_the_file_without_echo(system):
+    psk = new_key()
+    write(system.paths['psk'], '%s %s extra\n' % (PEER_A, psk))
+    result = run_fail(system)
+    assert 'invalid preshared key file %s: line 1' % system.paths['psk'] in result['msg']
+    assert psk not in result['msg']
+
+
+def test_missing_psk_file_means_no_preshared_keys(system):
+    os.remove(system.paths['psk'])
+    run_ok(system)
+    assert system.link['peers'][PEER_A]['psk'] is None
+    assert run_ok(system)['action'] == 'none'
+
+
+def test_secret_in_conf_is_refused_without_echo(system):
+    write(system.paths['conf'], CONF.replace('ListenPort = 51820', 'ListenPort = 51820\nPrivateKey = %s' % PRIVATE))
+    result = run_fail(system)
+    assert 'invalid configuration file %s: line 4: PrivateKey does not belong' % system.paths['conf'] in result['msg']
+    assert system.calls == []
+
+
+def test_invalid_conf_names_the_file(system):
+    write(system.paths['conf'], CONF.replace('ListenPort = 51820', 'ListenPort 51820'))
+    result = run_fail(system)
+    assert result['msg'] == 'invalid configuration file %s: line 3: expected "Key = Value"' % system.paths['conf']
+
+
+def test_invalid_interface_name(system):
+    result = run_fail(system, name='wg0/../x')
+    assert result['msg'].startswith('name: ')
+    assert system.calls == []
+
+
+def test_config_parameter_writes_the_file_and_shows_its_diff(system):
+    started(system)
+    new_conf = CONF.replace('10.77.0.1/24', '10.77.0.9/24')
+    result = run_ok(system, config=new_conf, diff=True)
+    assert result['changed'] is True and result['action'] == 'restart'
+    with open(system.paths['conf']) as handle:
+        assert handle.read() == new_conf
+    assert oct(os.stat(system.paths['conf']).st_mode & 0o777) == '0o600'
+    file_diff = result['diff'][0]
+    assert file_diff['before_header'] == system.paths['conf']
+    assert '10.77.0.1/24' in file_diff['before'] and '10.77.0.9/24' in file_diff['after']
+    assert run_ok(system, config=new_conf)['changed'] is False
+
+
+def test_config_parameter_in_check_mode_previews_without_writing(system):
+    started(system)
+    new_conf = CONF.replace('10.77.0.1/24', '10.77.0.9/24')
+    result = run_ok(system, config=new_conf, check_mode=True, diff=True)
+    assert result['changed'] is True and result['action'] == 'restart'
+    with open(system.paths['conf']) as handle:
+        assert handle.read() == CONF
+    assert system.mutating_calls() == []
+
+
+def test_config_refused_by_wg_quick_is_not_written(system):
+    started(system)
+    result = run_fail(system, config=CONF + '\n[Interface]\nBogus=1\n')
+    assert 'refuses' in result['msg'] or 'invalid' in result['msg']
+    with open(system.paths['conf']) as handle:
+        assert handle.read() == CONF
+
+
+def test_check_mode_before_the_key_exists_predicts_a_start(system):
+    os.remove(system.paths['key'])
+    os.remove(system.paths['conf'])
+    result = run_ok(system, config=CONF, check_mode=True, diff=True)
+    assert result['changed'] is True and result['action'] == 'start'
+    assert result['diff'][0]['before'] == '' and result['diff'][0]['after'] == CONF
+    assert not os.path.exists(system.paths['conf'])
+
+
+def test_enabled_parameter(system):
+    started(system)
+    assert run_ok(system, enabled=True, check_mode=True)['changed'] is True
+    assert system.enabled is False
+    assert run_ok(system, enabled=True)['changed'] is True
+    assert system.enabled is True
+    assert run_ok(system, enabled=True)['changed'] is False
