@@ -27,7 +27,7 @@ DEMO_INVENTORY := $(BUILD)/demo/lab.json
 MOLECULE_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
 .PHONY: help setup collection-link lab-image demo demo-down test lint sanity unit molecule \
-        build-collection bench clean
+        build-collection collection-check bench clean
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# //'
@@ -47,13 +47,13 @@ lab-image: setup
 
 demo: setup
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
-	ansible-playbook -i $(DEMO_INVENTORY) -i playbooks/demo/inventory.yml site.yml
-	ansible-playbook -i $(DEMO_INVENTORY) -i playbooks/demo/inventory.yml playbooks/wireguard_report.yml
+	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml site.yml
+	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml playbooks/wireguard_report.yml
 
 demo-down:
 	$(LAB) down $(DEMO_HOSTS)
 
-test: lint sanity unit molecule
+test: lint sanity unit collection-check molecule
 
 lint: setup
 	yamllint --strict .
@@ -71,7 +71,7 @@ sanity: setup
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
 unit: setup
-	python -m pytest -q -p no:cacheprovider tests/unit
+	PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider tests/unit
 
 molecule: setup lab-image
 	set -e; for scenario in $(MOLECULE_SCENARIOS); do \
@@ -82,6 +82,17 @@ molecule: setup lab-image
 build-collection: setup
 	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist
 	ansible-galaxy collection build --output-path $(BUILD)/dist .
+
+# The built tarball carries no lab, bench or test-harness files, installs, and its modules,
+# filters and role render with ansible-doc from the installed copy.
+collection-check: build-collection
+	! tar -tzf $(BUILD)/dist/overlaynet-vpn-*.tar.gz | grep -E '^(lab|bench|molecule|build|\.ci)/'
+	rm -rf $(BUILD)/installed
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-galaxy collection install --offline --force -p $(BUILD)/installed $(BUILD)/dist/overlaynet-vpn-*.tar.gz
+	for doc in wireguard_keypair wireguard_interface; do \
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc overlaynet.vpn.$$doc | grep -q 'MODULE.*overlaynet.vpn.'$$doc; done
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t filter overlaynet.vpn.wireguard_plan | grep -q wireguard_plan
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t role overlaynet.vpn.wireguard | grep -q wireguard_networks
 
 bench: setup lab-image
 	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results

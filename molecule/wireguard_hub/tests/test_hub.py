@@ -40,6 +40,11 @@ def test_hub_peers_with_spokes_and_road_warrior_and_forwards(lab):
     assert lab.host("hub1").check_output("sysctl -n net.ipv4.ip_forward") == "1"
 
 
+def test_post_up_hook_ran(lab):
+    for name in ["hub1"] + SPOKES:
+        assert lab.host(name).file("/run/overlaynet-hook-%s" % INTERFACE).exists
+
+
 def test_spokes_reach_each_other_through_the_hub(lab, addresses):
     for source, destination in (("spoke1", "spoke2"), ("spoke2", "spoke1")):
         assert lab.route_device(source, addresses[destination]) == INTERFACE

@@ -107,6 +107,18 @@ def test_diff_preview_shows_the_change_without_secrets(lab, members):
     assert "PersistentKeepalive = 25" in lab.host("mesh1").file("/etc/wireguard/wg0.conf").content_string
 
 
+def test_bad_input_is_refused_before_any_host_changes(lab, members):
+    before = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in members}
+    returncode, recap, output = lab.run_playbook(
+        "-e", '{"wireguard_networks": [{"name": "mesh", "interface": "wg0", "address_pools": ["10.77.0.0/33"]}], '
+        '"wireguard_host_networks": {"mesh": {"addresses": ["10.99.0.1"]}}}')
+    assert returncode != 0
+    assert "address_pools" in output and "10.77.0.0/33" in output
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+    after = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in members}
+    assert after == before
+
+
 def test_peer_with_a_wrong_key_gets_no_traffic_through(lab, members):
     """mesh4 swaps its live private key: its peers still hold the old public key, so the
     handshake fails and nothing crosses; the next converge repairs the drift."""
