@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import contextlib
 import ipaddress
 import json
 import os
@@ -15,9 +14,10 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config import desired_interface, interface_fingerprint, parse_wg_quick
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import module_args as arguments_of_run
 from ansible_collections.overlaynet.vpn.plugins.modules import wireguard_interface
 
 
@@ -260,42 +260,6 @@ class FakeSystem(object):
 # Running the module
 # ---------------------------------------------------------------------------------------------
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-def _exit_json(self, **kwargs):
-    kwargs.setdefault('changed', False)
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):
-    kwargs['msg'] = msg
-    raise FailJson(kwargs)
-
-
-@contextlib.contextmanager
-def _module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    previous = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = previous
-
-
 class FakeClock(object):
     def __init__(self):
         self.now = 1000.0
@@ -322,8 +286,7 @@ def system(tmp_path, monkeypatch):
     write(paths['psk'], '# peer public key, preshared key\n%s %s\n' % (PEER_A, PSK_A))
     fake = FakeSystem(paths)
     fake.enabled = False
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+    patch_exits(monkeypatch)
 
     def fake_run_command(module, *args, **kwargs):
         return fake.run_command(module, *args, **kwargs)
@@ -356,7 +319,7 @@ def run(system, check_mode=False, diff=False, **extra):
     if diff:
         args['_ansible_diff'] = True
     system.calls = []
-    with _module_args(args):
+    with arguments_of_run(args):
         with pytest.raises((ExitJson, FailJson)) as excinfo:
             wireguard_interface.main()
     result = excinfo.value.args[0]
@@ -683,7 +646,7 @@ def test_stopped_check_mode(system):
 
 def test_defaults_name_the_standard_paths(system):
     args = dict(name='wg0')
-    with _module_args(args):
+    with arguments_of_run(args):
         with pytest.raises(FailJson) as excinfo:
             wireguard_interface.main()
     # No /etc/wireguard/wg0.conf here; the error names the default path.

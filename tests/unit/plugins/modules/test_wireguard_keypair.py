@@ -5,7 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import contextlib
 import grp
 import json
 import os
@@ -14,10 +13,9 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import is_valid_key, public_key_from_private
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, module_args, patch_exits
 from ansible_collections.overlaynet.vpn.plugins.modules import wireguard_keypair
 
 # RFC 7748, section 6.1 (Alice), base64-encoded.
@@ -30,46 +28,9 @@ CURRENT_USER = pwd.getpwuid(os.getuid()).pw_name
 CURRENT_GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-def _exit_json(self, **kwargs):
-    kwargs.setdefault('changed', False)
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):
-    kwargs['msg'] = msg
-    raise FailJson(kwargs)
-
-
-@contextlib.contextmanager
-def _module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    previous = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = previous
-
-
 @pytest.fixture(autouse=True)
 def _patch_exits(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+    patch_exits(monkeypatch)
 
 
 def _full_args(args, check_mode, diff):
@@ -83,7 +44,7 @@ def _full_args(args, check_mode, diff):
 
 
 def run_ok(args, check_mode=False, diff=False):
-    with _module_args(_full_args(args, check_mode, diff)):
+    with module_args(_full_args(args, check_mode, diff)):
         with pytest.raises(ExitJson) as excinfo:
             wireguard_keypair.main()
     result = excinfo.value.args[0]
@@ -92,7 +53,7 @@ def run_ok(args, check_mode=False, diff=False):
 
 
 def run_fail(args, check_mode=False):
-    with _module_args(_full_args(args, check_mode, False)):
+    with module_args(_full_args(args, check_mode, False)):
         with pytest.raises(FailJson) as excinfo:
             wireguard_keypair.main()
     return excinfo.value.args[0]
