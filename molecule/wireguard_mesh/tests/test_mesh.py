@@ -119,6 +119,18 @@ def test_bad_input_is_refused_before_any_host_changes(lab, members):
     assert after == before
 
 
+def test_malformed_imported_key_and_unknown_rotation_host_are_refused_without_echo(lab, members):
+    before = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.key" % INTERFACE) for name in members}
+    returncode, recap, output = lab.run_playbook(
+        "-e", '{"wireguard_private_keys": {"mesh": "not-a-key-but-maybe-a-secret"}, "wireguard_rotate_keys": ["nosuchhost"]}')
+    assert returncode != 0
+    assert "host mesh1: wireguard_private_keys.mesh: not a WireGuard private key" in output
+    assert "wireguard_rotate_keys: nosuchhost is not a member" in output
+    assert "not-a-key-but-maybe-a-secret" not in output
+    after = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.key" % INTERFACE) for name in members}
+    assert after == before
+
+
 def test_peer_with_a_wrong_key_gets_no_traffic_through(lab, members):
     """mesh4 swaps its live private key: its peers still hold the old public key, so the
     handshake fails and nothing crosses; the next converge repairs the drift."""
