@@ -56,6 +56,16 @@ def test_spokes_reach_each_other_through_the_hub(lab, addresses):
         assert lab.tcp_exchange(spoke, "hub1", addresses["hub1"], 17102) == "ack:%s-to-hub1" % spoke
 
 
+def test_spokes_reach_the_hubs_lan_through_the_tunnel(lab):
+    lan_address = lab.tunnel_addresses("lanhost1", "eth0")["inet"][0]
+    rules = lab.host("hub1").check_output("nft list table inet overlaynet_wireguard")
+    assert "masquerade" in rules and "51821" in rules
+    for index, spoke in enumerate(SPOKES):
+        assert lab.route_device(spoke, lan_address) == INTERFACE
+        assert lab.ping(spoke, lan_address) is not None, "%s -> lanhost1" % spoke
+        assert lab.tcp_exchange(spoke, "lanhost1", lan_address, 17110 + index) == "ack:%s-to-lanhost1" % spoke
+
+
 def test_each_pair_shares_its_own_preshared_key(lab):
     def preshared_keys(name):
         lines = lab.host(name).check_output("wg show %s preshared-keys", INTERFACE).splitlines()
