@@ -2,7 +2,9 @@
 #   make demo       set up everything, start lab hosts, run site.yml, print a connectivity report
 #   make demo-down  remove the demo lab hosts
 #   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
-#   make bench      converge/rerun timings on 4, 8 and 16 lab hosts (not part of make test)
+#   make bench      converge/rerun timings and tunnel throughput on lab hosts (not part of make test)
+#   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
+#   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -22,15 +24,21 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
+# The fast userspace data plane: wireguard-go built from this exact Go module version
+# (the module proxy refuses version lists, so never @latest). Roles get it through their
+# local-file install path; the demo inventory and the scenarios read its path from here.
+WIREGUARD_GO_VERSION := v0.0.0-20260522210424-ecfc5a8d5446
+export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_VERSION)
+
 DEMO_HOSTS := demo1 demo2 demo3 demo4
 DEMO_INVENTORY := $(BUILD)/demo/lab.json
 MOLECULE_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help setup collection-link lab-image demo demo-down test lint sanity unit molecule \
-        build-collection collection-check bench clean
+.PHONY: help setup collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
+        build-collection collection-check bench bench-converge bench-throughput bench-baseline clean
 
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# //'
+	@grep '^#   make ' Makefile | sed 's/^# //'
 
 setup: $(VENV)/.complete collection-link
 
@@ -45,10 +53,14 @@ collection-link:
 lab-image: setup
 	$(LAB) image
 
-demo: setup
+wireguard-go: $(OVERLAYNET_WIREGUARD_GO)
+
+$(OVERLAYNET_WIREGUARD_GO):
+	lab/build-wireguard-go.sh $(WIREGUARD_GO_VERSION) $@ $(CACHE_DIR)
+
+demo: setup wireguard-go
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
-	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml site.yml
-	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml playbooks/wireguard_report.yml
+	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml site.yml playbooks/wireguard_report.yml
 
 demo-down:
 	$(LAB) down $(DEMO_HOSTS)
@@ -73,7 +85,7 @@ sanity: setup
 unit: setup
 	PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider tests/unit
 
-molecule: setup lab-image
+molecule: setup lab-image wireguard-go
 	set -e; for scenario in $(MOLECULE_SCENARIOS); do \
 	  echo "=== molecule scenario $$scenario"; \
 	  molecule test -s $$scenario; \
@@ -94,8 +106,36 @@ collection-check: build-collection
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t filter overlaynet.vpn.wireguard_plan | grep -q wireguard_plan
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t role overlaynet.vpn.wireguard | grep -q wireguard_networks
 
-bench: setup lab-image
+BENCH_VENV := $(CACHE_DIR)/bench-venv-$(shell sha256sum bench/requirements.txt | cut -c1-12)
+
+$(BENCH_VENV)/.complete: bench/requirements.txt
+	rm -rf $(BENCH_VENV) && python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
+	touch $@
+
+bench: bench-converge bench-throughput
+
+bench-converge: setup lab-image
 	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results
+
+bench-throughput: setup lab-image wireguard-go $(BENCH_VENV)/.complete
+	python bench/wireguard_throughput.py --runs 3 --seconds 4 --output bench/results
+	$(BENCH_VENV)/bin/python bench/throughput_chart.py bench/results/wireguard-throughput.json bench/results/wireguard-throughput.png
+
+# The most-used public WireGuard role, run side by side with ours in one script run. It is
+# never committed here: it is cloned into build/ on first use.
+# BASELINE_ROLE_REPO may be a URL or a local git directory (e.g. a bare mirror).
+BASELINE_ROLE_REPO ?= https://github.com/githubixx/ansible-role-wireguard
+BASELINE_ROLE_DIR ?= $(BUILD)/baseline-role
+BENCH_BASELINE_HOSTS ?= 4 8
+BENCH_BASELINE_RUNS ?= 3
+BENCH_OUTPUT ?= bench/results
+BENCH_HOST_PREFIX ?=
+bench-baseline: setup lab-image
+	test -f $(BASELINE_ROLE_DIR)/tasks/main.yml || git clone --depth 1 $(BASELINE_ROLE_REPO) $(BASELINE_ROLE_DIR)
+	$(LAB) image --variant baseline
+	python bench/wireguard_converge.py --hosts $(BENCH_BASELINE_HOSTS) --runs $(BENCH_BASELINE_RUNS) \
+	  --baseline-role-dir $(BASELINE_ROLE_DIR) --output $(BENCH_OUTPUT) --host-prefix '$(BENCH_HOST_PREFIX)'
 
 clean:
 	rm -rf $(BUILD)

@@ -6,8 +6,9 @@
 
 One implementation used by `make demo`, the molecule scenarios and the benchmarks.
 
-    lab.py image                        build the host image once (cached by content hash)
+    lab.py image [--variant V]          build the host image once (cached by content hash)
     lab.py up HOST [HOST ...]           start hosts (idempotent), wait until systemd runs
+    lab.py up --variant V HOST ...      the same from an image variant (see VARIANTS)
     lab.py inventory HOST [HOST ...]    print a YAML inventory for those hosts
     lab.py down [HOST ...] [--all]      remove hosts (and the lab networks with --all)
     lab.py list                         running lab hosts
@@ -19,6 +20,10 @@ first use, dual stack, with DNS so that hosts reach each other by name.
 Names are also container names, so Ansible connects with `ansible_connection: podman`
 and `ansible_host: NAME`. Extra binaries for roles (e.g. a Go-built wireguard-go) are
 handed to roles as controller-side files; see build/bin.
+
+An image variant is the default image plus a few layers, tagged on its own
+(localhost/overlaynet-lab-VARIANT:HASH, the hash covering the default tag and the
+variant's recipe): adding or changing a variant never changes the default tag.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -70,6 +75,53 @@ RUN_OPTIONS = [
 
 READY_TIMEOUT_S = 60
 
+# The stand-in for a kernel's WireGuard module: Debian's kernel images provide
+# `wireguard-modules`, which the `wireguard` metapackage needs. These hosts run the
+# userspace implementation, so the package only records that; dpkg-deb builds it at image
+# build time.
+LAB_MODULES_PACKAGE = "overlaynet-lab-wireguard-modules"
+LAB_MODULES_CONTROL = """Package: %s
+Version: 1.0
+Architecture: all
+Maintainer: overlaynet.vpn lab <lab@overlaynet.invalid>
+Section: kernel
+Priority: optional
+Provides: wireguard-modules (= 1.0.0)
+Description: lab stand-in for the kernel WireGuard module
+ Lab hosts share a kernel without WireGuard; wg-quick runs wireguard-go instead.
+""" % LAB_MODULES_PACKAGE
+
+# wg-quick falls back to a userspace implementation when the kernel cannot create the
+# interface; name it explicitly for units started through Debian's wg-quick@.service, as
+# overlaynet.vpn's own unit does.
+WG_QUICK_USERSPACE_DROPIN = """[Service]
+Environment=WG_QUICK_USERSPACE_IMPLEMENTATION=/usr/bin/wireguard-go
+"""
+
+# Image variants: name -> files to add to the build context and the Containerfile body
+# applied on top of the default image. `baseline` is for other WireGuard roles (bench/):
+# their package task finds Debian's `wireguard` metapackage installed, wg-quick@.service
+# starts wireguard-go, and lsb_release exists (githubixx/ansible-role-wireguard reads the
+# lsb fact on Debian, which ansible-core 2.19 refuses when the fact is empty).
+VARIANTS = {
+    "baseline": {
+        "files": {
+            "lab-modules/DEBIAN/control": LAB_MODULES_CONTROL,
+            "wg-quick-userspace.conf": WG_QUICK_USERSPACE_DROPIN,
+        },
+        "debs": {"lab-modules.deb": "lab-modules"},
+        "containerfile": [
+            "COPY lab-modules.deb /tmp/lab-modules.deb",
+            "COPY wg-quick-userspace.conf /etc/systemd/system/wg-quick@.service.d/overlaynet-lab-userspace.conf",
+            # From the package lists kept in the image; only these two small packages are downloaded.
+            "RUN dpkg -i /tmp/lab-modules.deb && rm /tmp/lab-modules.deb"
+            " && apt-get install -y --no-install-recommends wireguard lsb-release && apt-get clean"
+            " && dpkg-query -W wireguard lsb-release %s" % LAB_MODULES_PACKAGE,
+        ],
+    },
+}
+VARIANT_RECIPE_VERSION = "1"
+
 
 def run(args, check=True, capture=True, input_text=None):
     result = subprocess.run(args, check=False, text=True, input=input_text,
@@ -88,6 +140,11 @@ def podman(*args, **kwargs):
 def image_tag():
     recipe = json.dumps([IMAGE_SUITE, IMAGE_PACKAGES, IMAGE_RECIPE_VERSION])
     return "%s:%s" % (IMAGE_NAME, hashlib.sha256(recipe.encode()).hexdigest()[:12])
+
+
+def variant_tag(variant):
+    recipe = json.dumps([image_tag(), VARIANTS[variant], VARIANT_RECIPE_VERSION], sort_keys=True)
+    return "%s-%s:%s" % (IMAGE_NAME, variant, hashlib.sha256(recipe.encode()).hexdigest()[:12])
 
 
 def image_exists(tag):
@@ -119,6 +176,34 @@ def build_image(force=False):
         podman("import", "--change", 'CMD ["/sbin/init"]', "--change", "STOPSIGNAL SIGRTMIN+3",
                rootfs, tag)
     return tag
+
+
+def build_variant(variant, force=False):
+    """The default image (built if missing) plus the variant's layers, under its own tag."""
+    base = build_image()
+    tag = variant_tag(variant)
+    if image_exists(tag) and not force:
+        return tag
+    recipe = VARIANTS[variant]
+    with tempfile.TemporaryDirectory(prefix="overlaynet-lab-") as tmp:
+        for relative, text in recipe["files"].items():
+            path = os.path.join(tmp, relative)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as handle:
+                handle.write(text)
+        for deb, root in recipe["debs"].items():
+            run(["dpkg-deb", "--root-owner-group", "--build", os.path.join(tmp, root), os.path.join(tmp, deb)])
+        with open(os.path.join(tmp, "Containerfile"), "w") as handle:
+            handle.write("\n".join(["FROM %s" % base] + recipe["containerfile"]) + "\n")
+        print("lab: building image %s (default image plus variant %s)" % (tag, variant), file=sys.stderr)
+        # The same runtime and limits as the hosts (see RUN_OPTIONS).
+        podman("build", "--runtime", "runc", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096",
+               "--layers=false", "-f", os.path.join(tmp, "Containerfile"), "-t", tag, tmp, capture=False)
+    return tag
+
+
+def build_any(variant=None, force=False):
+    return build_variant(variant, force=force) if variant else build_image(force=force)
 
 
 def parse_host(spec):
@@ -212,11 +297,11 @@ def inventory(names):
 
 
 def cmd_image(args):
-    print(build_image(force=args.force))
+    print(build_any(args.variant, force=args.force))
 
 
 def cmd_up(args):
-    tag = build_image()
+    tag = build_any(args.variant)
     specs = [parse_host(s) for s in args.hosts]
     for net in sorted({net for host_spec in specs for net in host_spec[1]}):
         ensure_network(net)
@@ -259,11 +344,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("image")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="rebuild (with --variant: only the variant)")
+    p.add_argument("--variant", choices=sorted(VARIANTS), help="an image variant instead of the default image")
     p.set_defaults(func=cmd_image)
     p = sub.add_parser("up")
     p.add_argument("hosts", nargs="+")
     p.add_argument("--inventory", help="also write the inventory of these hosts to this file")
+    p.add_argument("--variant", choices=sorted(VARIANTS),
+                   help="start new hosts from this image variant (running hosts are left as they are)")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("inventory")
     p.add_argument("hosts", nargs="*")

@@ -85,11 +85,14 @@ class Lab(object):
     def hostvars(self, name):
         return self.inventory["_meta"]["hostvars"].get(name, {})
 
-    def run_playbook(self, *args, playbook="converge.yml"):
-        """Run a playbook of the scenario; returns (returncode, recap, output)."""
-        command = ["ansible-playbook", "-i", self.inventory_file,
-                   os.path.join(self.scenario_dir, playbook)] + list(args)
-        result = subprocess.run(command, capture_output=True, text=True, env=self.ansible_env(), timeout=900, check=False)
+    def run_playbook(self, *args, playbooks=("converge.yml",), env=None):
+        """Run playbooks of the scenario in one ansible-playbook run (facts set by one are
+        seen by the next); returns (returncode, recap, output)."""
+        command = (["ansible-playbook", "-i", self.inventory_file]
+                   + [os.path.join(self.scenario_dir, playbook) for playbook in playbooks] + list(args))
+        run_env = self.ansible_env()
+        run_env.update(env or {})
+        result = subprocess.run(command, capture_output=True, text=True, env=run_env, timeout=900, check=False)
         recap = {}
         in_recap = False
         for line in ANSI_ESCAPE.sub("", result.stdout).splitlines():
@@ -132,6 +135,22 @@ class Lab(object):
     def public_key(self, name, interface):
         return self.host(name).check_output("wg show %s public-key", interface).strip()
 
+    def userspace_daemon(self, name, interface):
+        """The process listening on the interface's UAPI socket: {'pid', 'exe', 'version'},
+        or None when no userspace daemon serves it."""
+        host = self.host(name)
+        listing = host.run("ss -Hxlp src /var/run/wireguard/%s.sock", interface).stdout
+        match = re.search(r"pid=(\d+)", listing)
+        if not match:
+            return None
+        pid = match.group(1)
+        exe = host.check_output("readlink /proc/%s/exe", pid).strip()
+        version = host.run("%s --version", exe).stdout.splitlines()
+        return {"pid": pid, "exe": exe, "version": version[0].strip() if version else None}
+
+    def rx_bytes(self, name, interface):
+        return int(self.host(name).check_output("cat /sys/class/net/%s/statistics/rx_bytes", interface))
+
     # --- traffic ------------------------------------------------------------------------
 
     def route_device(self, source, address):
@@ -164,6 +183,28 @@ class Lab(object):
         result = self.host(source).run("python3 -c %s %s %s %s" % (_shell_quote(TCP_CLIENT), address, port, token))
         server.run("systemctl stop %s 2>/dev/null", unit)
         return result.stdout.strip() if result.rc == 0 else None
+
+    def bulk_transfer(self, source, destination, address, port, megabytes, timeout=60.0):
+        """Send megabytes of TCP data with iperf3 from source to an iperf3 server on the
+        destination's address; returns (bytes sent, bytes the server read), zeros on failure.
+        The server stops reading when the client says it is done, so it may read a little less."""
+        unit = "overlaynet-test-iperf-%d" % port
+        server = self.host(destination)
+        server.run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null", unit, unit)
+        server.check_output("systemd-run --quiet --collect --unit %s iperf3 --server --one-off --bind %s --port %s"
+                            % (unit, address, port))
+        deadline = time.monotonic() + timeout
+        while not server.run("ss -Hltn 'sport = :%s'" % port).stdout.strip():
+            if time.monotonic() > deadline:
+                raise AssertionError("iperf3 server on %s did not start listening" % destination)
+            time.sleep(0.1)
+        result = self.host(source).run("timeout %d iperf3 --json --client %s --port %s --bytes %dM"
+                                       % (int(timeout), address, port, megabytes))
+        server.run("systemctl stop %s 2>/dev/null", unit)
+        if result.rc != 0:
+            return 0, 0
+        summary = json.loads(result.stdout)["end"]
+        return int(summary["sum_sent"]["bytes"]), int(summary["sum_received"]["bytes"])
 
 
 @pytest.fixture(scope="session")

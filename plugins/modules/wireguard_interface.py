@@ -24,6 +24,8 @@ description:
     routes cannot be read back, the module records a fingerprint of them in O(state_dir) after each start or
     restart and compares the file with it.
     Without a recorded fingerprint only the addresses and the MTU the interface has decide.
+  - With O(userspace_binary) the module also makes sure a userspace daemon of that binary serves the interface,
+    and restarts the unit when another binary (or the kernel) does.
   - After a change the module reads the interface back and fails when it does not match the files.
   - Private and preshared keys are never returned, shown in diffs or put into a message.
 options:
@@ -80,15 +82,29 @@ options:
   force_restart:
     description:
       - Restart a running unit even if the files did not change, for changes the files do not show, such as
-        a new userspace implementation binary or a changed unit drop-in.
+        a changed unit drop-in.
     type: bool
     default: false
+  userspace_binary:
+    description:
+      - The userspace implementation binary the interface must run under, for example C(/usr/bin/wireguard-go)
+        or C(/usr/local/sbin/wireguard-go).
+      - When set and the live interface is a userspace one whose daemon runs another binary (or a binary replaced
+        on disk since it started), or a kernel link, the unit is restarted (RV(action=restart)). The unit itself
+        must start the interface under this binary (for example with C(WG_QUICK_USERSPACE_IMPLEMENTATION));
+        the module fails when the interface it started or restarted runs under another binary or is a kernel link.
+      - The daemon is the process that listens on the interface's UAPI socket
+        C(/var/run/wireguard/<name>.sock); the binary it runs is compared, symbolic links resolved, with this path.
+        When no such process is found the module warns and does not restart.
+      - Leave unset to accept whatever runs.
+    type: path
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details:
-      - Check mode only runs commands that read the state (C(systemctl is-active), C(ip ... show), C(wg show)).
+      - Check mode only runs commands that read the state (C(systemctl is-active), C(ip ... show), C(wg show),
+        C(<userspace binary> --version)).
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
@@ -107,6 +123,8 @@ notes:
   - Without C(ListenPort) or C(FwMark) in the file the interface keeps the port and fwmark it has (wg-quick sets
     a fwmark for a default route).
   - C(SaveConfig = true) is refused, because wg-quick would then write the keys into the configuration file.
+  - The userspace daemon is found through C(/proc/net/unix) and the file descriptors in C(/proc/<pid>/fd), which
+    needs root (as the rest of the module does) and a Linux C(/proc).
 seealso:
   - module: overlaynet.vpn.wireguard_keypair
   - name: wg(8)
@@ -131,6 +149,16 @@ EXAMPLES = r'''
   overlaynet.vpn.wireguard_interface:
     name: wg1
     force_restart: "{{ wg_dropin is changed }}"
+
+- name: Run wg2 under a wireguard-go built from its Go module, restarting it if it runs another binary
+  overlaynet.vpn.wireguard_interface:
+    name: wg2
+    userspace_binary: /usr/local/sbin/wireguard-go
+  register: wg2
+
+- name: Show the binary and version serving wg2
+  ansible.builtin.debug:
+    msg: "{{ wg2.userspace_binary }} {{ wg2.userspace_version }}"
 
 - name: Stop wg0
   overlaynet.vpn.wireguard_interface:
@@ -168,6 +196,25 @@ implementation:
   returned: always
   type: str
   sample: kernel
+userspace_binary:
+  description:
+    - Path of the executable the userspace daemon of the interface runs, as the kernel reports it (symbolic links
+      resolved), for example C(/usr/local/sbin/wireguard-go). When that file was replaced on disk after the daemon
+      started, the path it had.
+    - V(null) for a kernel link, a missing interface, or when the daemon cannot be found.
+    - Read at the end of the run, after any restart, like RV(implementation).
+  returned: always
+  type: str
+  sample: /usr/local/sbin/wireguard-go
+userspace_version:
+  description:
+    - The version the daemon's binary reports with C(--version), without the leading C(v), for example
+      C(0.0.20220316) for Debian's C(wireguard-go) package.
+    - V(null) when RV(userspace_binary) is V(null), the file was replaced on disk after the daemon started, or the
+      output holds no version.
+  returned: always
+  type: str
+  sample: 0.0.20230223
 peers_added:
   description: Public keys of the peers that were (or would be) added, compared with the interface before the run.
   returned: always
@@ -232,11 +279,19 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config im
     scrub_secrets,
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_network import interface_name_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_userspace import (
+    find_userspace_daemon,
+    parse_version_output,
+    uapi_socket_paths,
+    userspace_binary_difference,
+)
 
 WAIT_TIMEOUT_SECONDS = 10.0
 WAIT_POLL_SECONDS = 0.2
 MAX_INPUT_FILE_SIZE = 1024 * 1024
 _FINGERPRINT_LENGTH = 64
+# Where the userspace daemon of an interface is looked for; tests point it at a fake tree.
+PROC_ROOT = '/proc'
 
 
 class InterfaceManager(object):
@@ -429,6 +484,29 @@ class InterfaceManager(object):
             return None
         return link_implementation(stdout)
 
+    def read_userspace_daemon(self):
+        """{'pid', 'exe', 'deleted'} of the daemon serving the interface's UAPI socket, or None."""
+        return find_userspace_daemon(self.name, proc_root=PROC_ROOT)
+
+    def read_userspace_version(self, daemon):
+        # A replaced binary would report the new file's version, not the running one's.
+        if daemon is None or daemon['deleted'] or not (os.path.isfile(daemon['exe']) and os.access(daemon['exe'], os.X_OK)):
+            return None
+        rc, stdout, _stderr = self.run([daemon['exe'], '--version'])
+        if rc != 0:
+            return None
+        return parse_version_output(stdout)
+
+    def implementation_report(self, implementation, daemon):
+        """The implementation, userspace_binary and userspace_version return values."""
+        if implementation != 'userspace':
+            daemon = None
+        return dict(
+            implementation=implementation,
+            userspace_binary=daemon['exe'] if daemon else None,
+            userspace_version=self.read_userspace_version(daemon),
+        )
+
     # -- changes ---------------------------------------------------------------------------------
 
     def wait_for_interface(self):
@@ -459,6 +537,14 @@ class InterfaceManager(object):
                       % (self.service, self.name, WAIT_TIMEOUT_SECONDS, verb, self.service))
 
 
+def _running_binary_text(implementation, daemon):
+    if implementation == 'kernel':
+        return '(none, kernel link)'
+    if daemon is None:
+        return '(unknown)'
+    return daemon['exe'] + (' (replaced on disk)' if daemon['deleted'] else '')
+
+
 def _latest_handshakes(runtime):
     if runtime is None:
         return {}
@@ -473,6 +559,7 @@ def run_started(manager):
     if runtime is None:
         # Check mode before the key exists: the interface will be started once it does.
         result = dict(changed=True, action='start', interface=manager.name, implementation=None,
+                      userspace_binary=None, userspace_version=None,
                       peers_added=[], peers_removed=[], peers_changed={}, latest_handshakes={})
         if module._diff and config_diff:
             result['diff'] = [config_diff]
@@ -488,6 +575,16 @@ def run_started(manager):
     if link is not None and service_active and live_runtime is None:
         module.warn('cannot read the WireGuard state of %s (%s); restarting %s' % (manager.name, runtime_error, manager.service))
         force_restart = True
+
+    implementation = manager.read_implementation() if link is not None else None
+    daemon = manager.read_userspace_daemon() if implementation == 'userspace' else None
+    wanted_binary = module.params['userspace_binary']
+    if wanted_binary and link is not None and service_active and not force_restart:
+        if implementation == 'userspace' and daemon is None:
+            module.warn('cannot find the userspace daemon of %s (no process listens on %s); not checking that it runs %s'
+                        % (manager.name, uapi_socket_paths(manager.name)[0], wanted_binary))
+        if userspace_binary_difference(wanted_binary, implementation, daemon):
+            force_restart = True
 
     differences = runtime_differences(runtime, live_runtime or empty_runtime())
     action = plan_action(
@@ -506,7 +603,6 @@ def run_started(manager):
         changed=action != 'none' or config_diff is not None or enabled_changed,
         action=action,
         interface=manager.name,
-        implementation=manager.read_implementation() if link is not None else None,
         peers_added=differences['peers_added'],
         peers_removed=differences['peers_removed'],
         peers_changed=differences['peers_changed'],
@@ -514,10 +610,14 @@ def run_started(manager):
     )
     if module._diff:
         before, after = render_diff(live_runtime, runtime, link, interface)
+        if wanted_binary and link is not None:
+            before += 'userspace binary: %s\n' % _running_binary_text(implementation, daemon)
+            after += 'userspace binary: %s\n' % os.path.realpath(wanted_binary)
         live_diff = dict(before_header='%s (live)' % manager.name, after_header='%s (configured)' % manager.name,
                          before=before, after=after)
         result['diff'] = [config_diff, live_diff] if config_diff else [live_diff]
     if module.check_mode:
+        result.update(manager.implementation_report(implementation, daemon))
         return result
 
     if action in ('start', 'restart'):
@@ -531,6 +631,8 @@ def run_started(manager):
     if action != 'none':
         final_runtime, runtime_error = manager.read_runtime()
         final_link = manager.read_addresses()
+        implementation = manager.read_implementation()
+        daemon = manager.read_userspace_daemon() if implementation == 'userspace' else None
         problems = {}
         if final_runtime is None:
             problems['wg show'] = runtime_error
@@ -545,11 +647,15 @@ def run_started(manager):
                 problems['addresses'] = dict(live=final_link['addresses'], configured=interface['addresses'])
             if interface['mtu'] is not None and final_link['mtu'] != interface['mtu']:
                 problems['mtu'] = dict(live=final_link['mtu'], configured=interface['mtu'])
+        if wanted_binary:
+            binary_difference = userspace_binary_difference(wanted_binary, implementation, daemon)
+            if binary_difference:
+                problems['userspace_binary'] = binary_difference
         if problems:
             manager.fail('%s does not match its configuration after %s: %s' % (manager.name, action, json.dumps(problems, sort_keys=True)),
                          action=action)
         result['latest_handshakes'] = _latest_handshakes(final_runtime)
-        result['implementation'] = manager.read_implementation()
+    result.update(manager.implementation_report(implementation, daemon))
 
     if applied_fingerprint != fingerprint:
         # After a start or restart this records what wg-quick applied; otherwise the running
@@ -566,16 +672,19 @@ def run_stopped(manager):
         if active:
             manager.run_or_fail([manager.systemctl, 'stop', manager.service], 'systemctl stop %s' % manager.service)
         manager.remove_applied_fingerprint()
-    return dict(
+    implementation = manager.read_implementation()
+    daemon = manager.read_userspace_daemon() if implementation == 'userspace' else None
+    result = dict(
         changed=active,
         action=action,
         interface=manager.name,
-        implementation=manager.read_implementation(),
         peers_added=[],
         peers_removed=[],
         peers_changed={},
         latest_handshakes={},
     )
+    result.update(manager.implementation_report(implementation, daemon))
+    return result
 
 
 def run_module(module):
@@ -601,6 +710,7 @@ def main():
             force_restart=dict(type='bool', default=False),
             config=dict(type='str'),
             enabled=dict(type='bool'),
+            userspace_binary=dict(type='path'),
         ),
         supports_check_mode=True,
     )

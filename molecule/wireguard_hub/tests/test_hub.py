@@ -5,14 +5,22 @@
 """Hub and spoke with preshared keys and a road warrior brought up from its client file."""
 from __future__ import absolute_import, division, print_function
 
+import contextlib
+import functools
+import hashlib
+import http.server
+import json
 import os
 import stat
+import threading
 import time
 
 import pytest
 
 INTERFACE = "wg1"
 SPOKES = ["spoke1", "spoke2"]
+DISTRO_PATH = "/usr/bin/wireguard-go"
+GO_BUILT_PATH = "/usr/local/sbin/wireguard-go"
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +132,62 @@ def test_wrong_preshared_key_is_refused(lab, addresses):
     deadline = time.monotonic() + 20
     while lab.ping("spoke2", addresses["hub1"], count=1) is None:
         assert time.monotonic() < deadline, "spoke2 did not recover after the converge"
+
+
+def test_hosts_run_the_distro_daemon_by_default(lab):
+    for name in ["hub1"] + SPOKES:
+        daemon = lab.userspace_daemon(name, INTERFACE)
+        assert daemon is not None and daemon["exe"] == DISTRO_PATH, name
+
+
+@contextlib.contextmanager
+def http_server_for(lab, host, path):
+    """Serve the file at path over HTTP on the controller's address on the host's lab
+    network (its default gateway), for the duration of the block; yields its URL."""
+    gateway = json.loads(lab.host(host).check_output("ip -j route show default"))[0]["gateway"]
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=os.path.dirname(path))
+    server = http.server.ThreadingHTTPServer((gateway, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://%s:%d/%s" % (gateway, server.server_address[1], os.path.basename(path))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_userspace_daemon_from_a_url_is_checked_then_installed(lab, addresses):
+    """spoke2 downloads the Go-built daemon from a URL: a wrong checksum is refused with
+    nothing changed; the right one installs it and restarts spoke2's interface only."""
+    binary = os.environ["OVERLAYNET_WIREGUARD_GO"]
+    with open(binary, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    pids = {name: lab.userspace_daemon(name, INTERFACE)["pid"] for name in ["hub1"] + SPOKES}
+    with http_server_for(lab, "spoke2", binary) as url:
+        def settings(checksum):
+            return json.dumps({
+                "wireguard_userspace_source": '{{ "url" if inventory_hostname == "spoke2" else "package" }}',
+                "wireguard_userspace_url": url,
+                "wireguard_userspace_checksum": "sha256:" + checksum,
+            })
+
+        wrong = hashlib.sha256(b"not the binary").hexdigest()
+        returncode, recap, output = lab.run_playbook("-e", settings(wrong))
+        assert returncode != 0 and recap["spoke2"]["failed"] == 1, output
+        assert "checksum" in output.lower()
+        assert not lab.host("spoke2").file(GO_BUILT_PATH).exists
+        assert lab.userspace_daemon("spoke2", INTERFACE)["pid"] == pids["spoke2"]
+
+        returncode, recap, output = lab.run_playbook("-e", settings(digest))
+        assert returncode == 0, output
+    assert lab.host("spoke2").check_output("sha256sum %s", GO_BUILT_PATH).split()[0] == digest
+    assert lab.host("spoke2").file(GO_BUILT_PATH).mode == 0o755
+    assert lab.userspace_daemon("spoke2", INTERFACE)["exe"] == GO_BUILT_PATH
+    for name in ["hub1", "spoke1"]:
+        assert lab.userspace_daemon(name, INTERFACE)["pid"] == pids[name], "%s was restarted" % name
+    assert lab.tcp_exchange("spoke1", "spoke2", addresses["spoke2"], 17105) == "ack:spoke1-to-spoke2"
+
+    # Back to the inventory's source: the distro daemon again.
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
+    assert lab.userspace_daemon("spoke2", INTERFACE)["exe"] == DISTRO_PATH

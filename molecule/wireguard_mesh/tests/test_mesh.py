@@ -9,13 +9,20 @@ and leave it converged again.
 """
 from __future__ import absolute_import, division, print_function
 
+import hashlib
 import itertools
+import json
+import os
+import subprocess
 import time
 
 import pytest
 
 INTERFACE = "wg0"
 TCP_PORT_BASE = 17000
+GO_BUILT_PATH = "/usr/local/sbin/wireguard-go"
+DISTRO_PATH = "/usr/bin/wireguard-go"
+BULK_MEGABYTES = 64
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +50,27 @@ def assert_full_mesh_traffic(lab, members):
     assert not failures, "\n".join(failures)
 
 
+@pytest.fixture(scope="module")
+def go_built():
+    """The Go-built wireguard-go on the controller (make wireguard-go): its version line and SHA-256."""
+    path = os.environ["OVERLAYNET_WIREGUARD_GO"]
+    version = subprocess.run([path, "--version"], check=True, capture_output=True, text=True).stdout.splitlines()[0]
+    with open(path, "rb") as binary:
+        return {"version": version.strip(), "sha256": hashlib.sha256(binary.read()).hexdigest()}
+
+
+def converge_and_record(lab, tmp_path, *args):
+    """Converge, then read every host's wireguard_interfaces fact from the same run."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    returncode, recap, output = lab.run_playbook(*args, playbooks=("converge.yml", "record_interfaces.yml"),
+                                                 env={"OVERLAYNET_FACTS_DIR": str(tmp_path)})
+    assert returncode == 0, output
+    facts = {}
+    for path in tmp_path.glob("*.json"):
+        facts[path.stem] = json.loads(path.read_text())
+    return recap, facts, output
+
+
 def test_every_member_lists_every_other_member(lab, members):
     keys = {name: lab.public_key(name, INTERFACE) for name in members}
     for name in members:
@@ -57,6 +85,30 @@ def test_pinned_address_is_used(lab):
 
 def test_traffic_crosses_the_tunnel_between_every_pair(lab, members):
     assert_full_mesh_traffic(lab, members)
+
+
+def test_interfaces_run_the_go_built_daemon(lab, members, go_built):
+    for name in members:
+        daemon = lab.userspace_daemon(name, INTERFACE)
+        assert daemon is not None, "%s: no userspace daemon serves %s" % (name, INTERFACE)
+        assert daemon["exe"] == GO_BUILT_PATH, name
+        assert daemon["version"] == go_built["version"], name
+        host = lab.host(name)
+        assert host.check_output("sha256sum %s", GO_BUILT_PATH).split()[0] == go_built["sha256"], name
+        # The role's ip wrapper started the daemon, not wg-quick's kernel-module fallback.
+        journal = host.check_output("journalctl --no-pager -u overlaynet-wireguard@%s", INTERFACE)
+        assert "Falling back" not in journal, name
+
+
+def test_bulk_tcp_transfer_crosses_the_fast_path(lab):
+    address = lab.tunnel_addresses("mesh2", INTERFACE)["inet"][0]
+    assert lab.route_device("mesh1", address) == INTERFACE
+    rx_before = lab.rx_bytes("mesh2", INTERFACE)
+    sent, received = lab.bulk_transfer("mesh1", "mesh2", address, TCP_PORT_BASE + 100, BULK_MEGABYTES)
+    assert sent >= BULK_MEGABYTES * 2**20
+    assert received >= 0.9 * sent
+    # The receiving end of the tunnel counted it all, headers included.
+    assert lab.rx_bytes("mesh2", INTERFACE) - rx_before >= received
 
 
 def test_handshakes_are_recent(lab, members):
@@ -158,4 +210,33 @@ def test_rotating_one_key_keeps_the_mesh_working(lab, members):
         if name != "mesh3":
             assert new_key in lab.wg_dump(name, INTERFACE)
             assert old_key not in lab.wg_dump(name, INTERFACE)
+    assert_full_mesh_traffic(lab, members)
+
+
+def test_switching_one_host_to_the_distro_binary_restarts_only_its_interface(lab, members, go_built, tmp_path):
+    """mesh4 moves to Debian's wireguard-go and back: each time only mesh4's daemon is
+    replaced, the facts say what runs, and the mesh carries traffic."""
+    pids = {name: lab.userspace_daemon(name, INTERFACE)["pid"] for name in members}
+    source = '{{ "package" if inventory_hostname == "mesh4" else "file" }}'
+    recap, facts, output = converge_and_record(lab, tmp_path / "distro", "-e", json.dumps({"wireguard_userspace_source": source}))
+    daemon = lab.userspace_daemon("mesh4", INTERFACE)
+    assert daemon["exe"] == DISTRO_PATH and daemon["pid"] != pids["mesh4"]
+    assert facts["mesh4"][INTERFACE]["userspace_binary"] == DISTRO_PATH
+    assert "0.0.2022" in facts["mesh4"][INTERFACE]["userspace_version"]
+    for name in members:
+        assert facts[name][INTERFACE]["implementation"] == "userspace"
+        if name != "mesh4":
+            assert lab.userspace_daemon(name, INTERFACE)["pid"] == pids[name], "%s was restarted" % name
+            assert facts[name][INTERFACE]["userspace_binary"] == GO_BUILT_PATH
+            assert recap[name]["changed"] == 0, output
+    assert_full_mesh_traffic(lab, members)
+
+    recap, facts, output = converge_and_record(lab, tmp_path / "go-built")
+    daemon = lab.userspace_daemon("mesh4", INTERFACE)
+    assert daemon["exe"] == GO_BUILT_PATH and daemon["version"] == go_built["version"]
+    assert facts["mesh4"][INTERFACE]["userspace_binary"] == GO_BUILT_PATH
+    for name in members:
+        if name != "mesh4":
+            assert lab.userspace_daemon(name, INTERFACE)["pid"] == pids[name], "%s was restarted" % name
+            assert recap[name]["changed"] == 0, output
     assert_full_mesh_traffic(lab, members)

@@ -9,6 +9,7 @@ import base64
 import ipaddress
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -54,6 +55,16 @@ PEER_C_SECTION = '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.0.4/32\n' % PEER_
 
 MUTATING = ('systemctl start', 'systemctl restart', 'systemctl stop', 'ip link delete', 'wg syncconf', 'wg set')
 
+# What `wireguard-go --version` prints: Debian's package, and a build from the Go module.
+PACKAGE_GO_VERSION = """wireguard-go v0.0.20220316
+
+Userspace WireGuard daemon for linux-amd64.
+Information available at https://www.wireguard.com.
+Copyright (C) Jason A. Donenfeld <Jason@zx2c4.com>.
+"""
+BUILT_GO_VERSION = PACKAGE_GO_VERSION.replace('v0.0.20220316', 'v0.0.20250522')
+UAPI_SOCKET_INODE = 40175
+
 
 # ---------------------------------------------------------------------------------------------
 # A small in-memory system: systemd unit running wg-quick (with the role's secret loader), ip, wg
@@ -83,7 +94,13 @@ class FakeSystem(object):
         self.paths = paths
         self.service_active = False
         self.link = None
+        # The kind of link the unit creates at its next start, and the binary its userspace daemon runs.
         self.kind = 'wireguard'
+        self.unit_binary = paths['package_go']
+        self.versions = {os.path.realpath(paths['package_go']): PACKAGE_GO_VERSION,
+                         os.path.realpath(paths['built_go']): BUILT_GO_VERSION}
+        self.daemon = None
+        self.next_pid = 900
         self.calls = []
         self.next_random_port = 40000
         self.handshakes = {PEER_A: HANDSHAKE_A}
@@ -105,6 +122,47 @@ class FakeSystem(object):
 
     def mutating_calls(self):
         return [name for name in self.command_names() if name in MUTATING]
+
+    # -- the userspace daemon, as /proc shows it ---------------------------------------------------
+
+    def start_daemon(self):
+        self.next_pid += 1
+        self.daemon = dict(pid=self.next_pid, exe=os.path.realpath(self.unit_binary), deleted=False)
+        self.write_proc()
+
+    def stop_daemon(self):
+        self.daemon = None
+        self.write_proc()
+
+    def replace_binary(self, path, version_output):
+        """Install a new file at path in place: a daemon running the old one now shows it deleted."""
+        path = os.path.realpath(path)
+        write(path, '#!/bin/sh\n# replaced\n')
+        os.chmod(path, 0o755)
+        self.versions[path] = version_output
+        if self.daemon and self.daemon['exe'] == path:
+            self.daemon['deleted'] = True
+            self.write_proc()
+
+    def write_proc(self):
+        root = self.paths['proc']
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(os.path.join(root, 'net'))
+        os.makedirs(os.path.join(root, '1', 'fd'))
+        os.symlink('/usr/lib/systemd/systemd', os.path.join(root, '1', 'exe'))
+        os.symlink('socket:[18734]', os.path.join(root, '1', 'fd', '3'))
+        table = ['Num       RefCount Protocol Flags    Type St Inode Path',
+                 '0000000000000000: 00000002 00000000 00010000 0001 01 18734 /run/systemd/private',
+                 '0000000000000000: 00000003 00000000 00000000 0001 03 22017']
+        if self.daemon is not None:
+            table.append('0000000000000000: 00000002 00000000 00010000 0001 01 %d /var/run/wireguard/wg0.sock' % UAPI_SOCKET_INODE)
+            pid_dir = os.path.join(root, str(self.daemon['pid']))
+            os.makedirs(os.path.join(pid_dir, 'fd'))
+            os.symlink(self.daemon['exe'] + (' (deleted)' if self.daemon['deleted'] else ''), os.path.join(pid_dir, 'exe'))
+            for number, target in enumerate(['/dev/null', '/dev/net/tun', 'socket:[%d]' % UAPI_SOCKET_INODE]):
+                os.symlink(target, os.path.join(pid_dir, 'fd', str(number)))
+        with open(os.path.join(root, 'net', 'unix'), 'w') as output:
+            output.write('\n'.join(table) + '\n')
 
     def random_port(self):
         self.next_random_port += 1
@@ -139,6 +197,7 @@ class FakeSystem(object):
                 'keepalive': int(values.get('persistentkeepalive', ['0'])[0]),
             }
         self.link = {
+            'kind': self.kind,
             'addresses': [str(ipaddress.ip_interface(address)) for address in addresses],
             'mtu': int(interface['mtu'][0]) if 'mtu' in interface else 1420,
             'private_key': None,
@@ -146,6 +205,8 @@ class FakeSystem(object):
             'fwmark': 0,
             'peers': peers,
         }
+        if self.kind == 'tun':
+            self.start_daemon()
         # The role's ExecStartPost loader: private key, and psks of known peers only.
         self.link['private_key'] = open(self.paths['key']).read().strip()
         if os.path.exists(self.paths['psk']):
@@ -207,6 +268,8 @@ class FakeSystem(object):
                 return rc, out, err
             if verb == 'restart':
                 self.link = None
+                if self.daemon is not None:
+                    self.stop_daemon()
                 rc, out, err = self.wg_quick_up()
                 self.service_active = rc == 0
                 return rc, out, err
@@ -218,6 +281,8 @@ class FakeSystem(object):
             if verb == 'stop':
                 self.link = None
                 self.service_active = False
+                if self.daemon is not None:
+                    self.stop_daemon()
                 return 0, '', ''
         if program == 'wg-quick' and rest[0] == 'strip':
             with open(rest[1]) as handle:
@@ -235,7 +300,7 @@ class FakeSystem(object):
             if rest[:5] == ['-d', '-j', 'link', 'show', 'dev']:
                 if self.link is None:
                     return no_device
-                return 0, json.dumps([{'ifname': 'wg0', 'linkinfo': {'info_kind': self.kind}}]), ''
+                return 0, json.dumps([{'ifname': 'wg0', 'linkinfo': {'info_kind': self.link['kind']}}]), ''
             if rest[:3] == ['link', 'delete', 'dev']:
                 if self.link is None:
                     return 1, '', 'Cannot find device "wg0"\n'
@@ -253,6 +318,9 @@ class FakeSystem(object):
                 if self.link is None:
                     return 1, '', 'Unable to modify interface: No such device\n'
                 return self.syncconf(data)
+        if program == 'wireguard-go':
+            assert rest == ['--version'] and os.access(args[0], os.X_OK), 'unexpected %r' % (args,)
+            return 0, self.versions[args[0]], ''
         raise AssertionError('unexpected command %r' % (args,))
 
 
@@ -280,12 +348,21 @@ def system(tmp_path, monkeypatch):
         'key': str(tmp_path / 'wg0.key'),
         'psk': str(tmp_path / 'wg0.psk'),
         'state_dir': str(tmp_path / 'state' / 'wireguard'),
+        'proc': str(tmp_path / 'proc'),
+        'package_go': str(tmp_path / 'usr' / 'bin' / 'wireguard-go'),
+        'built_go': str(tmp_path / 'usr' / 'local' / 'sbin' / 'wireguard-go'),
     }
+    for binary in ('package_go', 'built_go'):
+        os.makedirs(os.path.dirname(paths[binary]))
+        write(paths[binary], '#!/bin/sh\n')
+        os.chmod(paths[binary], 0o755)
     write(paths['conf'], CONF)
     write(paths['key'], PRIVATE + '\n')
     write(paths['psk'], '# peer public key, preshared key\n%s %s\n' % (PEER_A, PSK_A))
     fake = FakeSystem(paths)
     fake.enabled = False
+    fake.write_proc()
+    monkeypatch.setattr(wireguard_interface, 'PROC_ROOT', paths['proc'])
     patch_exits(monkeypatch)
 
     def fake_run_command(module, *args, **kwargs):
@@ -370,6 +447,7 @@ def test_first_start(system):
     assert result['action'] == 'start'
     assert result['interface'] == 'wg0'
     assert result['implementation'] == 'kernel'
+    assert result['userspace_binary'] is None and result['userspace_version'] is None
     assert result['peers_added'] == sorted([PEER_A, PEER_B])
     assert result['peers_removed'] == [] and result['peers_changed'] == {}
     assert result['latest_handshakes'] == {PEER_A: HANDSHAKE_A, PEER_B: None}
@@ -611,7 +689,159 @@ def test_link_that_never_appears_fails_after_bounded_wait(system):
 
 def test_userspace_implementation(system):
     system.kind = 'tun'
-    assert run_ok(system)['implementation'] == 'userspace'
+    result = run_ok(system)
+    assert result['implementation'] == 'userspace'
+    assert result['userspace_binary'] == os.path.realpath(system.paths['package_go'])
+    assert result['userspace_version'] == '0.0.20220316'
+    assert [os.path.realpath(system.paths['package_go']), '--version'] in [args for args, _data in system.calls]
+
+
+# ---------------------------------------------------------------------------------------------
+# userspace_binary
+# ---------------------------------------------------------------------------------------------
+
+def started_userspace(system, binary):
+    """The unit runs wg0 in userspace under system.paths[binary]."""
+    system.kind = 'tun'
+    system.unit_binary = system.paths[binary]
+    result = run_ok(system, userspace_binary=system.paths[binary])
+    assert result['implementation'] == 'userspace'
+    assert system.daemon['exe'] == os.path.realpath(system.paths[binary])
+    return result
+
+
+def test_userspace_daemon_of_the_wanted_binary_is_left_alone(system):
+    result = started_userspace(system, 'built_go')
+    assert result['action'] == 'start'
+    assert result['userspace_binary'] == os.path.realpath(system.paths['built_go'])
+    assert result['userspace_version'] == '0.0.20250522'
+    pid = system.daemon['pid']
+    result = run_ok(system, userspace_binary=system.paths['built_go'])
+    assert (result['action'], result['changed']) == ('none', False)
+    assert system.mutating_calls() == []
+    assert (result['userspace_binary'], result['userspace_version']) == (os.path.realpath(system.paths['built_go']), '0.0.20250522')
+    # A symbolic link to the running binary names the same file.
+    link = os.path.join(os.path.dirname(system.paths['built_go']), 'wg-userspace')
+    os.symlink(system.paths['built_go'], link)
+    assert run_ok(system, userspace_binary=link)['action'] == 'none'
+    assert system.daemon['pid'] == pid
+
+
+def test_userspace_daemon_of_another_binary_is_restarted(system):
+    started_userspace(system, 'package_go')
+    package_go, built_go = os.path.realpath(system.paths['package_go']), os.path.realpath(system.paths['built_go'])
+    pid = system.daemon['pid']
+    system.unit_binary = system.paths['built_go']
+
+    result = run_ok(system, userspace_binary=system.paths['built_go'], check_mode=True, diff=True)
+    assert (result['action'], result['changed']) == ('restart', True)
+    assert system.mutating_calls() == []
+    assert system.daemon == dict(pid=pid, exe=package_go, deleted=False)
+    # Check mode reports what runs now.
+    assert (result['userspace_binary'], result['userspace_version']) == (package_go, '0.0.20220316')
+    assert 'userspace binary: %s\n' % package_go in result['diff'][-1]['before']
+    assert 'userspace binary: %s\n' % built_go in result['diff'][-1]['after']
+
+    result = run_ok(system, userspace_binary=system.paths['built_go'])
+    assert (result['action'], result['changed']) == ('restart', True)
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+    assert system.daemon['exe'] == built_go and system.daemon['pid'] != pid
+    assert (result['implementation'], result['userspace_binary'], result['userspace_version']) == ('userspace', built_go, '0.0.20250522')
+    assert run_ok(system, userspace_binary=system.paths['built_go'])['action'] == 'none'
+
+
+def test_binary_replaced_on_disk_restarts(system):
+    started_userspace(system, 'built_go')
+    built_go = os.path.realpath(system.paths['built_go'])
+    system.replace_binary(built_go, BUILT_GO_VERSION.replace('0.0.20250522', '0.0.20250901'))
+
+    result = run_ok(system, userspace_binary=system.paths['built_go'], check_mode=True, diff=True)
+    assert (result['action'], result['changed']) == ('restart', True)
+    assert system.mutating_calls() == []
+    # The file on disk is not what runs, so its version is not asked for.
+    assert (result['userspace_binary'], result['userspace_version']) == (built_go, None)
+    assert 'wireguard-go --version' not in system.command_names()
+    assert 'userspace binary: %s (replaced on disk)\n' % built_go in result['diff'][-1]['before']
+
+    result = run_ok(system, userspace_binary=system.paths['built_go'])
+    assert result['action'] == 'restart'
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+    assert system.daemon['deleted'] is False
+    assert (result['userspace_binary'], result['userspace_version']) == (built_go, '0.0.20250901')
+    assert run_ok(system, userspace_binary=system.paths['built_go'])['action'] == 'none'
+
+
+def test_kernel_link_with_userspace_binary_restarts(system):
+    started(system)
+    # The unit now starts the interface in userspace (the role changed it).
+    system.kind = 'tun'
+    system.unit_binary = system.paths['built_go']
+    result = run_ok(system, userspace_binary=system.paths['built_go'], check_mode=True, diff=True)
+    assert (result['action'], result['implementation'], result['userspace_binary']) == ('restart', 'kernel', None)
+    assert system.mutating_calls() == []
+    assert 'userspace binary: (none, kernel link)\n' in result['diff'][-1]['before']
+
+    result = run_ok(system, userspace_binary=system.paths['built_go'])
+    assert result['action'] == 'restart'
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+    assert (result['implementation'], result['userspace_binary']) == ('userspace', os.path.realpath(system.paths['built_go']))
+
+
+def test_without_userspace_binary_the_daemon_is_only_reported(system):
+    started_userspace(system, 'package_go')
+    package_go = os.path.realpath(system.paths['package_go'])
+    system.unit_binary = system.paths['built_go']
+    system.replace_binary(package_go, PACKAGE_GO_VERSION)
+    result = run_ok(system, diff=True)
+    assert (result['action'], result['changed']) == ('none', False)
+    assert system.mutating_calls() == []
+    assert (result['userspace_binary'], result['userspace_version']) == (package_go, None)
+    assert 'userspace binary' not in result['diff'][-1]['before']
+
+
+def test_restart_that_keeps_another_binary_fails(system):
+    started_userspace(system, 'package_go')
+    # The unit still starts the package's binary.
+    result = run_fail(system, userspace_binary=system.paths['built_go'])
+    assert 'wg0 does not match its configuration after restart' in result['msg']
+    assert '"userspace_binary": "its daemon runs %s, not %s"' % (os.path.realpath(system.paths['package_go']), system.paths['built_go']) in result['msg']
+    assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+
+
+def test_start_as_kernel_link_with_userspace_binary_fails(system):
+    result = run_fail(system, userspace_binary=system.paths['built_go'])
+    assert 'wg0 does not match its configuration after start' in result['msg']
+    assert 'it is a kernel WireGuard link, not a userspace one run by %s' % system.paths['built_go'] in result['msg']
+
+
+def test_userspace_daemon_not_found_warns_without_restart(system, monkeypatch):
+    started_userspace(system, 'built_go')
+    system.stop_daemon()
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
+    result = run_ok(system, userspace_binary=system.paths['built_go'])
+    assert (result['action'], result['implementation'], result['userspace_binary']) == ('none', 'userspace', None)
+    assert system.mutating_calls() == []
+    assert warnings == ['cannot find the userspace daemon of wg0 (no process listens on /var/run/wireguard/wg0.sock); '
+                        'not checking that it runs %s' % system.paths['built_go']]
+
+
+def test_version_is_not_asked_of_a_binary_that_cannot_run(system):
+    started_userspace(system, 'built_go')
+    os.chmod(system.paths['built_go'], 0o644)
+    result = run_ok(system, userspace_binary=system.paths['built_go'])
+    assert (result['action'], result['userspace_binary'], result['userspace_version']) == ('none', os.path.realpath(system.paths['built_go']), None)
+    assert 'wireguard-go --version' not in system.command_names()
+
+
+def test_stopped_userspace_interface(system):
+    started_userspace(system, 'built_go')
+    result = run_ok(system, state='stopped', check_mode=True)
+    assert (result['action'], result['userspace_binary']) == ('stop', os.path.realpath(system.paths['built_go']))
+    assert result['userspace_version'] == '0.0.20250522'
+    result = run_ok(system, state='stopped')
+    assert (result['action'], result['implementation'], result['userspace_binary'], result['userspace_version']) == ('stop', None, None, None)
+    assert system.daemon is None
 
 
 def test_hostname_endpoint_that_roamed_is_not_a_change(system):
@@ -735,6 +965,7 @@ def test_check_mode_before_the_key_exists_predicts_a_start(system):
     assert result['changed'] is True and result['action'] == 'start'
     assert result['diff'][0]['before'] == '' and result['diff'][0]['after'] == CONF
     assert not os.path.exists(system.paths['conf'])
+    assert (result['implementation'], result['userspace_binary'], result['userspace_version']) == (None, None, None)
 
 
 def test_enabled_parameter(system):

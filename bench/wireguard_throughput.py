@@ -1,0 +1,325 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""TCP throughput between two lab hosts: the raw link and three WireGuard set-ups.
+
+One script run, the same two hosts, in this order:
+  raw          iperf3 over the lab network itself (the physical reference)
+  role-distro  site.yml with the role's defaults and Debian's wireguard-go package
+  role-go      site.yml with the role's defaults and wireguard-go built from its Go module
+               (wireguard_userspace_source: file), the path `make demo` takes
+  hand-tuned   the same Go-built binary set up by hand, with the settings that measured
+               best here (see HAND_TUNED below), the reference the role is held to
+
+Each case runs iperf3 TCP `--runs` times for `--seconds` seconds (after a 1 s warm-up that
+iperf3 leaves out), with 1 and with 4 parallel streams; the tables give medians. CPU use
+is the user+system time of the WireGuard daemons on both hosts during the runs, per Gbit/s
+carried. Writes bench/results/wireguard-throughput.{md,json}; bench/throughput_chart.py
+turns the JSON into the PNG bar chart.
+"""
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
+HOSTS = ("tput1", "tput2")
+INTERFACE = "wg0"
+IPERF_PORT = 5201
+STREAM_COUNTS = (1, 4)
+NETWORK = {
+    "name": "bench",
+    "interface": INTERFACE,
+    "address_pools": ["10.99.0.0/24"],
+}
+# The best hand set-up found on these hosts (2 cores, podman veth, IPv4 underlay with
+# MTU 1500): MTU 1440 is the largest that fits an IPv4 underlay (1500 - 20 IPv4 - 8 UDP
+# - 32 WireGuard); wireguard-go turns on TUN segmentation offloads (GSO/GRO) itself.
+HAND_TUNED = {"interface": "wgt0", "mtu": 1440, "port": 51900, "network": "10.98.0.%d/24"}
+CASES = ("raw", "role-distro", "role-go", "hand-tuned")
+
+
+def run(args, check=True, **kwargs):
+    return subprocess.run(args, check=check, text=True, capture_output=True, **kwargs)
+
+
+def on(host, command, check=True):
+    """Run a shell command on a lab host; returns stdout."""
+    result = run(["podman", "exec", host, "sh", "-c", command], check=False)
+    if check and result.returncode != 0:
+        raise SystemExit("bench: %s: %s failed: %s" % (host, command, result.stderr.strip()))
+    return result.stdout
+
+
+def wait_until(what, predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: timed out waiting for %s" % what)
+        time.sleep(0.2)
+
+
+# --- the role's set-ups --------------------------------------------------------------
+
+def write_inventory(path, source, go_binary):
+    hosts = {name: {} for name in HOSTS}
+    group_vars = {"wireguard_networks": [NETWORK], "wireguard_userspace_source": source}
+    if source == "file":
+        group_vars["wireguard_userspace_file"] = go_binary
+    with open(path, "w") as handle:
+        json.dump({"all": {"children": {"wireguard": {"hosts": hosts}}, "vars": group_vars}}, handle, indent=2)
+
+
+def converge(lab_inventory, group_inventory):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    result = run(["ansible-playbook", os.path.join(ROOT, "site.yml"), "-i", lab_inventory, "-i", group_inventory],
+                 check=False, env=env, cwd=ROOT)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
+        raise SystemExit("bench: site.yml failed")
+
+
+def tunnel_address(host, interface):
+    for link in json.loads(on(host, "ip -j addr show dev %s" % interface)):
+        for info in link.get("addr_info", []):
+            if info.get("family") == "inet":
+                return info["local"]
+    raise SystemExit("bench: %s has no IPv4 address on %s" % (host, interface))
+
+
+def tunnel_answers(address):
+    return run(["podman", "exec", HOSTS[0], "ping", "-c", "1", "-W", "1", address], check=False).returncode == 0
+
+
+def daemon_pid(host, interface):
+    listing = on(host, "ss -Hxlp src /var/run/wireguard/%s.sock" % interface, check=False)
+    match = re.search(r"pid=(\d+)", listing)
+    return match.group(1) if match else None
+
+
+def daemon_description(host, interface):
+    pid = daemon_pid(host, interface)
+    exe = on(host, "readlink /proc/%s/exe" % pid).strip()
+    version = on(host, "%s --version" % exe).splitlines()[0].strip()
+    return "%s (%s)" % (exe, version)
+
+
+# --- the hand-tuned set-up -------------------------------------------------------------
+
+def hand_tuned_up(lab_addresses, go_path):
+    """Stop the role's interfaces and wire the two hosts by hand with the Go-built binary."""
+    interface = HAND_TUNED["interface"]
+    public_keys = {}
+    for index, host in enumerate(HOSTS, start=1):
+        on(host, "systemctl stop overlaynet-wireguard@%s" % INTERFACE)
+        on(host, "systemd-run --quiet --collect --unit bench-wireguard-go -E WG_PROCESS_FOREGROUND=1 %s %s"
+           % (go_path, interface))
+        wait_until("%s UAPI socket on %s" % (interface, host),
+                   lambda: on(host, "test -S /var/run/wireguard/%s.sock && echo ok" % interface, check=False).strip() == "ok")
+        on(host, "umask 077; wg genkey > /run/bench-wg.key && wg set %s private-key /run/bench-wg.key listen-port %d"
+           " && rm /run/bench-wg.key" % (interface, HAND_TUNED["port"]))
+        on(host, "ip address add %s dev %s && ip link set dev %s mtu %d up"
+           % (HAND_TUNED["network"] % index, interface, interface, HAND_TUNED["mtu"]))
+        public_keys[host] = on(host, "wg show %s public-key" % interface).strip()
+    for index, host in enumerate(HOSTS, start=1):
+        other_index = 3 - index
+        other = HOSTS[other_index - 1]
+        on(host, "wg set %s peer %s endpoint %s:%d allowed-ips %s"
+           % (interface, public_keys[other], lab_addresses[other], HAND_TUNED["port"],
+              (HAND_TUNED["network"] % other_index).replace("/24", "/32")))
+    return (HAND_TUNED["network"] % 2).split("/", 1)[0]
+
+
+def hand_tuned_down():
+    for host in HOSTS:
+        on(host, "systemctl stop bench-wireguard-go", check=False)
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+def start_iperf_server(host):
+    on(host, "systemctl stop bench-iperf 2>/dev/null; systemctl reset-failed bench-iperf 2>/dev/null; "
+             "systemd-run --quiet --collect --unit bench-iperf iperf3 --server --port %d" % IPERF_PORT, check=False)
+    wait_until("iperf3 server on %s" % host,
+               lambda: on(host, "ss -Hltn 'sport = :%d'" % IPERF_PORT, check=False).strip() != "")
+
+
+def cpu_seconds(pids):
+    """User+system CPU seconds of the given {host: pid} processes."""
+    total = 0.0
+    for host, pid in pids.items():
+        fields = on(host, "cat /proc/%s/stat" % pid).rsplit(")", 1)[1].split()
+        ticks = int(on(host, "getconf CLK_TCK"))
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def measure(case, address, seconds, runs, daemon_interface):
+    """{streams: [{'gbps', 'cpu_per_gbps'}...]} for each stream count."""
+    results = {}
+    for streams in STREAM_COUNTS:
+        samples = []
+        for index in range(runs):
+            pids = {}
+            if daemon_interface:
+                pids = {host: daemon_pid(host, daemon_interface) for host in HOSTS}
+            cpu_before = cpu_seconds(pids) if pids else None
+            output = on(HOSTS[0], "iperf3 --json --client %s --port %d --time %d --omit 1 --parallel %d"
+                        % (address, IPERF_PORT, seconds, streams))
+            report = json.loads(output)
+            gbps = report["end"]["sum_received"]["bits_per_second"] / 1e9
+            measured_seconds = report["end"]["sum_received"]["seconds"]
+            sample = {"gbps": gbps, "cpu_per_gbps": None}
+            if pids:
+                # Includes the 1 s warm-up, so this slightly overstates the CPU per Gbit/s.
+                cores = (cpu_seconds(pids) - cpu_before) / (measured_seconds + 1)
+                sample["cpu_per_gbps"] = cores / gbps if gbps else None
+            samples.append(sample)
+            print("bench: %-11s %d stream(s) run %d: %.2f Gbit/s" % (case, streams, index + 1, gbps), file=sys.stderr)
+        results[streams] = samples
+    return results
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+# --- report ------------------------------------------------------------------------------
+
+def summarise(measurements, descriptions, seconds, runs):
+    summary = {"date": datetime.date.today().isoformat(), "seconds": seconds, "runs": runs,
+               "machine": machine_description(), "cases": []}
+    for case in CASES:
+        for streams in STREAM_COUNTS:
+            samples = measurements[case][streams]
+            summary["cases"].append({
+                "case": case, "streams": streams, "description": descriptions[case],
+                "gbps_median": median([s["gbps"] for s in samples]),
+                "gbps_min": min(s["gbps"] for s in samples), "gbps_max": max(s["gbps"] for s in samples),
+                "cpu_per_gbps_median": median([s["cpu_per_gbps"] for s in samples]),
+            })
+    return summary
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %s, %d cores, kernel %s" % (platform.node(), cpu, os.cpu_count(), platform.release())
+
+
+def markdown(summary):
+    lines = [
+        "# WireGuard tunnel throughput between two lab hosts",
+        "",
+        "Measured %s on %s." % (summary["date"], summary["machine"]),
+        "iperf3 TCP from one lab host to the other (podman containers on one bridge, so both ends share the",
+        "machine's cores); medians of %d runs of %d s each (after a 1 s warm-up iperf3 leaves out)."
+        % (summary["runs"], summary["seconds"]),
+        "CPU: user+system seconds of the WireGuard daemons on both hosts per second, per Gbit/s carried",
+        "(cores per Gbit/s; lower is better; none for the raw link, which the kernel carries).",
+        "",
+        "| set-up | streams | Gbit/s median (min–max) | of raw | of hand-tuned | CPU cores per Gbit/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    by_key = {(row["case"], row["streams"]): row for row in summary["cases"]}
+    for row in summary["cases"]:
+        raw = by_key[("raw", row["streams"])]["gbps_median"]
+        tuned = by_key[("hand-tuned", row["streams"])]["gbps_median"]
+        cpu = row["cpu_per_gbps_median"]
+        lines.append("| %s | %d | %.2f (%.2f–%.2f) | %.0f %% | %.0f %% | %s |" % (
+            row["case"], row["streams"], row["gbps_median"], row["gbps_min"], row["gbps_max"],
+            100 * row["gbps_median"] / raw, 100 * row["gbps_median"] / tuned,
+            "%.2f" % cpu if cpu is not None else "–"))
+    lines += ["", "| streams | role-go / role-distro | role-go / hand-tuned |", "|---|---|---|"]
+    for streams in STREAM_COUNTS:
+        go = by_key[("role-go", streams)]["gbps_median"]
+        lines.append("| %d | %.1f× | %.0f %% |" % (
+            streams, go / by_key[("role-distro", streams)]["gbps_median"],
+            100 * go / by_key[("hand-tuned", streams)]["gbps_median"]))
+    lines += ["", "Set-ups:", ""]
+    for case in CASES:
+        lines.append("- %s: %s" % (case, by_key[(case, STREAM_COUNTS[0])]["description"]))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--wireguard-go", default=os.environ.get("OVERLAYNET_WIREGUARD_GO"),
+                        help="the Go-built wireguard-go on the controller (make wireguard-go)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "bench", "results"))
+    parser.add_argument("--keep", action="store_true", help="leave the two lab hosts running")
+    args = parser.parse_args()
+    if args.runs < 3 or args.seconds < 4:
+        raise SystemExit("bench: use at least 3 runs of at least 4 s")
+    if not args.wireguard_go or not os.path.isfile(args.wireguard_go):
+        raise SystemExit("bench: no Go-built wireguard-go (run make wireguard-go or pass --wireguard-go)")
+
+    workdir = os.path.join(ROOT, "build", "bench")
+    os.makedirs(workdir, exist_ok=True)
+    os.makedirs(args.output, exist_ok=True)
+    lab_inventory = os.path.join(workdir, "throughput-lab.json")
+    group_inventory = os.path.join(workdir, "throughput-groups.json")
+    run(LAB + ["down"] + list(HOSTS))
+    run(LAB + ["up"] + list(HOSTS) + ["--inventory", lab_inventory])
+    with open(lab_inventory) as handle:
+        lab_hosts = json.load(handle)["all"]["children"]["lab"]["hosts"]
+    lab_addresses = {host: lab_hosts[host]["lab_ipv4"] for host in HOSTS}
+
+    measurements, descriptions = {}, {}
+    try:
+        start_iperf_server(HOSTS[1])
+        descriptions["raw"] = "the lab network (veth pair over a Linux bridge, MTU 1500), no tunnel"
+        measurements["raw"] = measure("raw", lab_addresses[HOSTS[1]], args.seconds, args.runs, None)
+
+        for case, source in (("role-distro", "package"), ("role-go", "file")):
+            write_inventory(group_inventory, source, args.wireguard_go)
+            converge(lab_inventory, group_inventory)
+            address = tunnel_address(HOSTS[1], INTERFACE)
+            wait_until("a handshake", lambda: tunnel_answers(address))
+            descriptions[case] = "overlaynet.vpn.wireguard defaults (wg-quick MTU), daemon %s" % daemon_description(HOSTS[0], INTERFACE)
+            measurements[case] = measure(case, address, args.seconds, args.runs, INTERFACE)
+
+        go_path = "/usr/local/sbin/wireguard-go"  # where role-go installed the same binary
+        address = hand_tuned_up(lab_addresses, go_path)
+        wait_until("a handshake", lambda: tunnel_answers(address))
+        descriptions["hand-tuned"] = "by hand, MTU %d, daemon %s" % (
+            HAND_TUNED["mtu"], daemon_description(HOSTS[0], HAND_TUNED["interface"]))
+        measurements["hand-tuned"] = measure("hand-tuned", address, args.seconds, args.runs, HAND_TUNED["interface"])
+        hand_tuned_down()
+    finally:
+        if not args.keep:
+            run(LAB + ["down"] + list(HOSTS), check=False)
+
+    summary = summarise(measurements, descriptions, args.seconds, args.runs)
+    with open(os.path.join(args.output, "wireguard-throughput.json"), "w") as handle:
+        json.dump(summary, handle, indent=2)
+        handle.write("\n")
+    report = markdown(summary)
+    with open(os.path.join(args.output, "wireguard-throughput.md"), "w") as handle:
+        handle.write(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
