@@ -85,6 +85,12 @@ options:
         a changed unit drop-in.
     type: bool
     default: false
+  daemon_reload:
+    description:
+      - Run C(systemctl daemon-reload) before anything else, so that a unit file written just before takes
+        effect in this same module run (one run instead of a separate handler). Not run in check mode.
+    type: bool
+    default: false
   userspace_binary:
     description:
       - The userspace implementation binary the interface must run under, for example C(/usr/bin/wireguard-go)
@@ -426,6 +432,10 @@ class InterfaceManager(object):
         if rc != 0:
             self.fail('wg-quick refuses the configuration of %s: %s' % (self.name, self.clean(stderr)))
 
+    def daemon_reload(self):
+        if self.module.params['daemon_reload'] and not self.module.check_mode:
+            self.run_or_fail([self.systemctl, 'daemon-reload'], 'systemctl daemon-reload')
+
     def ensure_enabled(self):
         """Apply the enabled parameter; returns True when the unit's boot setting changed."""
         wanted = self.module.params['enabled']
@@ -553,6 +563,7 @@ def _latest_handshakes(runtime):
 
 def run_started(manager):
     module = manager.module
+    manager.daemon_reload()
     config_diff = manager.sync_config_file()
     enabled_changed = manager.ensure_enabled()
     runtime, interface = manager.load_desired()
@@ -708,6 +719,7 @@ def main():
             service=dict(type='str'),
             state_dir=dict(type='path', default='/var/lib/overlaynet/wireguard'),
             force_restart=dict(type='bool', default=False),
+            daemon_reload=dict(type='bool', default=False),
             config=dict(type='str'),
             enabled=dict(type='bool'),
             userspace_binary=dict(type='path'),

@@ -53,7 +53,8 @@ Endpoint = peer-b.example.net:51820
 
 PEER_C_SECTION = '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.0.4/32\n' % PEER_C
 
-MUTATING = ('systemctl start', 'systemctl restart', 'systemctl stop', 'ip link delete', 'wg syncconf', 'wg set')
+MUTATING = ('systemctl start', 'systemctl restart', 'systemctl stop', 'systemctl daemon-reload', 'ip link delete', 'wg syncconf',
+            'wg set')
 
 # What `wireguard-go --version` prints: Debian's package, and a build from the Go module.
 PACKAGE_GO_VERSION = """wireguard-go v0.0.20220316
@@ -266,6 +267,8 @@ class FakeSystem(object):
                 rc, out, err = self.wg_quick_up()
                 self.service_active = rc == 0
                 return rc, out, err
+            if verb == 'daemon-reload':
+                return 0, '', ''
             if verb == 'restart':
                 self.link = None
                 if self.daemon is not None:
@@ -578,6 +581,17 @@ def test_force_restart(system):
     result = run_ok(system, force_restart=True)
     assert result['action'] == 'restart'
     assert system.mutating_calls() == ['systemctl restart', 'wg syncconf']
+
+
+def test_daemon_reload_runs_first_then_the_start(system):
+    result = run_ok(system, daemon_reload=True)
+    assert result['action'] == 'start'
+    assert system.mutating_calls() == ['systemctl daemon-reload', 'systemctl start', 'wg syncconf']
+
+
+def test_daemon_reload_is_not_run_in_check_mode(system):
+    run_ok(system, daemon_reload=True, check_mode=True)
+    assert system.mutating_calls() == []
 
 
 def test_check_mode_runs_only_observation_commands(system):
