@@ -38,8 +38,10 @@ options:
     description:
       - V(started) makes sure the unit runs and the live interface matches the files.
       - V(stopped) stops the unit and forgets the recorded fingerprint.
+      - V(absent) stops and disables the unit, deletes a link left behind, and removes the wg-quick file, the
+        private key file, the preshared key file and the recorded fingerprint.
     type: str
-    choices: [started, stopped]
+    choices: [started, stopped, absent]
     default: started
   config_path:
     description:
@@ -170,6 +172,11 @@ EXAMPLES = r'''
   overlaynet.vpn.wireguard_interface:
     name: wg0
     state: stopped
+
+- name: Remove wg3 with its unit, configuration and keys
+  overlaynet.vpn.wireguard_interface:
+    name: wg3
+    state: absent
 '''
 
 RETURN = r'''
@@ -186,9 +193,10 @@ action:
     - V(restart) - the unit was restarted, then the keys and peers applied.
     - V(sync) - keys, peers or the listen port were changed in place with C(wg syncconf).
     - V(stop) - the unit was stopped.
+    - V(remove) - with O(state=absent), the unit was stopped or disabled, or files were removed.
   returned: always
   type: str
-  choices: [none, start, restart, sync, stop]
+  choices: [none, start, restart, sync, stop, remove]
   sample: sync
 interface:
   description: Name of the interface.
@@ -221,6 +229,12 @@ userspace_version:
   returned: always
   type: str
   sample: 0.0.20230223
+removed_files:
+  description: With O(state=absent), the files that were (or in check mode would be) removed.
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: [/etc/wireguard/wg3.conf, /etc/wireguard/wg3.key]
 peers_added:
   description: Public keys of the peers that were (or would be) added, compared with the interface before the run.
   returned: always
@@ -698,6 +712,38 @@ def run_stopped(manager):
     return result
 
 
+def run_absent(manager):
+    """Stop and disable the unit, delete a leftover link, remove the interface's files."""
+    module = manager.module
+    active = manager.service_active()
+    enabled = manager.run([manager.systemctl, 'is-enabled', manager.service])[1].strip() == 'enabled'
+    link_left = manager.link_exists()
+    files = [path for path in (manager.config_path, manager.private_key_path, manager.preshared_keys_path,
+                               manager.fingerprint_path) if os.path.exists(path)]
+    changed = active or enabled or link_left or bool(files)
+    result = dict(changed=changed, action='remove' if changed else 'none', interface=manager.name,
+                  implementation=None, userspace_binary=None, userspace_version=None, removed_files=files,
+                  peers_added=[], peers_removed=[], peers_changed={}, latest_handshakes={})
+    if module._diff and manager.config_path in files:
+        result['diff'] = dict(before_header=manager.config_path, after_header='%s (absent)' % manager.config_path,
+                              before=read_text_or_none(manager.config_path) or '', after='')
+    if module.check_mode or not changed:
+        return result
+    if active:
+        manager.run_or_fail([manager.systemctl, 'stop', manager.service], 'systemctl stop %s' % manager.service)
+    if enabled:
+        manager.run_or_fail([manager.systemctl, 'disable', manager.service], 'systemctl disable %s' % manager.service)
+    if manager.link_exists():
+        manager.run_or_fail([manager.ip, 'link', 'delete', 'dev', manager.name], 'ip link delete dev %s' % manager.name)
+    for path in files:
+        try:
+            os.remove(path)
+        except OSError as exc:
+            if os.path.exists(path):
+                manager.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
+    return result
+
+
 def run_module(module):
     problem = interface_name_problem(module.params['name'])
     if problem:
@@ -705,6 +751,8 @@ def run_module(module):
     manager = InterfaceManager(module)
     if module.params['state'] == 'stopped':
         return run_stopped(manager)
+    if module.params['state'] == 'absent':
+        return run_absent(manager)
     return run_started(manager)
 
 
@@ -712,7 +760,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str', required=True),
-            state=dict(type='str', default='started', choices=['started', 'stopped']),
+            state=dict(type='str', default='started', choices=['started', 'stopped', 'absent']),
             config_path=dict(type='path'),
             private_key_path=dict(type='path', no_log=False),
             preshared_keys_path=dict(type='path', no_log=False),

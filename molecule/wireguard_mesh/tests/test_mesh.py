@@ -240,3 +240,28 @@ def test_switching_one_host_to_the_distro_binary_restarts_only_its_interface(lab
             assert lab.userspace_daemon(name, INTERFACE)["pid"] == pids[name], "%s was restarted" % name
             assert recap[name]["changed"] == 0, output
     assert_full_mesh_traffic(lab, members)
+
+
+def test_network_removed_from_the_inventory_is_torn_down(lab, members):
+    """A second network is added, then taken out of the inventory again: the next converge
+    stops and disables its interface and removes its files and keys on every member,
+    without touching wg0."""
+    mesh = lab.hostvars(members[0])["wireguard_networks"][0]
+    extra = {"name": "extra", "interface": "wg5", "members_group": "mesh", "address_pools": ["10.79.0.0/24"],
+             "listen_port": 51825}
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"wireguard_networks": [mesh, extra]}))
+    assert returncode == 0, output
+    for name in members:
+        assert len(lab.wg_dump(name, "wg5")) == len(members) - 1
+    pids = {name: lab.userspace_daemon(name, INTERFACE)["pid"] for name in members}
+
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
+    for name in members:
+        host = lab.host(name)
+        assert not host.run("ip link show dev wg5").succeeded, name
+        assert not host.service("overlaynet-wireguard@wg5").is_enabled, name
+        for suffix in ("conf", "key", "psk"):
+            assert not host.file("/etc/wireguard/wg5.%s" % suffix).exists, name
+        assert lab.userspace_daemon(name, INTERFACE)["pid"] == pids[name], "%s: wg0 was restarted" % name
+    assert_full_mesh_traffic(lab, members)

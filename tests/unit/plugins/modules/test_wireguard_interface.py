@@ -53,8 +53,8 @@ Endpoint = peer-b.example.net:51820
 
 PEER_C_SECTION = '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.0.4/32\n' % PEER_C
 
-MUTATING = ('systemctl start', 'systemctl restart', 'systemctl stop', 'systemctl daemon-reload', 'ip link delete', 'wg syncconf',
-            'wg set')
+MUTATING = ('systemctl start', 'systemctl restart', 'systemctl stop', 'systemctl daemon-reload', 'systemctl disable',
+            'systemctl enable', 'ip link delete', 'wg syncconf', 'wg set')
 
 # What `wireguard-go --version` prints: Debian's package, and a build from the Go module.
 PACKAGE_GO_VERSION = """wireguard-go v0.0.20220316
@@ -989,3 +989,37 @@ def test_enabled_parameter(system):
     assert run_ok(system, enabled=True)['changed'] is True
     assert system.enabled is True
     assert run_ok(system, enabled=True)['changed'] is False
+
+
+def test_absent_stops_disables_and_removes_the_files(system):
+    started(system)
+    run_ok(system, enabled=True)
+    result = run_ok(system, state='absent', diff=True)
+    assert (result['action'], result['changed']) == ('remove', True)
+    assert system.mutating_calls() == ['systemctl stop', 'systemctl disable']
+    assert not system.service_active and not system.enabled and system.link is None
+    for path in (system.paths['conf'], system.paths['key'], system.paths['psk'], fingerprint_file(system)):
+        assert not os.path.exists(path)
+        assert path in result['removed_files']
+    assert PRIVATE not in json.dumps(result) and PSK_A not in json.dumps(result)
+    assert result['diff']['after'] == ''
+    result = run_ok(system, state='absent')
+    assert (result['action'], result['changed'], result['removed_files']) == ('none', False, [])
+    assert system.mutating_calls() == []
+
+
+def test_absent_check_mode_changes_nothing(system):
+    started(system)
+    result = run_ok(system, state='absent', check_mode=True)
+    assert (result['action'], result['changed']) == ('remove', True)
+    assert system.mutating_calls() == []
+    assert system.service_active and os.path.exists(system.paths['key'])
+
+
+def test_absent_deletes_a_link_left_without_its_unit(system):
+    started(system)
+    system.service_active = False
+    result = run_ok(system, state='absent')
+    assert result['changed'] is True
+    assert system.mutating_calls() == ['ip link delete']
+    assert system.link is None
