@@ -70,7 +70,15 @@ def test_spokes_reach_the_hubs_lan_through_the_tunnel(lab):
     assert "masquerade" in rules and "51821" in rules
     for index, spoke in enumerate(SPOKES):
         assert lab.route_device(spoke, lan_address) == INTERFACE
-        assert lab.ping(spoke, lan_address) is not None, "%s -> lanhost1" % spoke
+        # Bounded wait for the first reply (once seen failing on a fresh clone, not reproduced
+        # since); the diagnostics say where the packets stopped if it ever fails again.
+        deadline = time.monotonic() + 15
+        while lab.ping(spoke, lan_address, count=1) is None:
+            if time.monotonic() > deadline:
+                hub = lab.host("hub1")
+                raise AssertionError("%s -> lanhost1 %s: no reply\n%s\n%s\n%s" % (
+                    spoke, lan_address, hub.run("ip -br addr").stdout, hub.run("sysctl net.ipv4.ip_forward").stdout,
+                    hub.run("wg show %s" % INTERFACE).stdout))
         assert lab.tcp_exchange(spoke, "lanhost1", lan_address, 17110 + index) == "ack:%s-to-lanhost1" % spoke
 
 
@@ -163,6 +171,7 @@ def test_userspace_daemon_from_a_url_is_checked_then_installed(lab, addresses):
     with open(binary, "rb") as handle:
         digest = hashlib.sha256(handle.read()).hexdigest()
     pids = {name: lab.userspace_daemon(name, INTERFACE)["pid"] for name in ["hub1"] + SPOKES}
+    lab.host("spoke2").check_output("rm -f %s", GO_BUILT_PATH)
     with http_server_for(lab, "spoke2", binary) as url:
         def settings(checksum):
             return json.dumps({
@@ -177,6 +186,8 @@ def test_userspace_daemon_from_a_url_is_checked_then_installed(lab, addresses):
         assert "checksum" in output.lower()
         assert not lab.host("spoke2").file(GO_BUILT_PATH).exists
         assert lab.userspace_daemon("spoke2", INTERFACE)["pid"] == pids["spoke2"]
+        # The host that failed keeps its place in its peers' lists.
+        assert lab.public_key("spoke2", INTERFACE) in lab.wg_dump("hub1", INTERFACE)
 
         returncode, recap, output = lab.run_playbook("-e", settings(digest))
         assert returncode == 0, output
