@@ -95,7 +95,7 @@ def test_interfaces_run_the_go_built_daemon(lab, members, go_built):
         assert daemon["version"] == go_built["version"], name
         host = lab.host(name)
         assert host.check_output("sha256sum %s", GO_BUILT_PATH).split()[0] == go_built["sha256"], name
-        # The role's ip wrapper started the daemon, not wg-quick's kernel-module fallback.
+        # The role's unit helper started the daemon, not wg-quick's kernel-module fallback.
         journal = host.check_output("journalctl --no-pager -u overlaynet-wireguard@%s", INTERFACE)
         assert "Falling back" not in journal, name
 
