@@ -450,13 +450,15 @@ class InterfaceManager(object):
         if self.module.params['daemon_reload'] and not self.module.check_mode:
             self.run_or_fail([self.systemctl, 'daemon-reload'], 'systemctl daemon-reload')
 
+    def unit_enabled(self):
+        return self.run([self.systemctl, 'is-enabled', self.service])[1].strip() == 'enabled'
+
     def ensure_enabled(self):
         """Apply the enabled parameter; returns True when the unit's boot setting changed."""
         wanted = self.module.params['enabled']
         if wanted is None:
             return False
-        rc, stdout, _stderr = self.run([self.systemctl, 'is-enabled', self.service])
-        if (stdout.strip() == 'enabled') == wanted:
+        if self.unit_enabled() == wanted:
             return False
         if not self.module.check_mode:
             verb = 'enable' if wanted else 'disable'
@@ -464,11 +466,15 @@ class InterfaceManager(object):
         return True
 
     def remove_applied_fingerprint(self):
+        self.remove_file(self.fingerprint_path)
+
+    def remove_file(self, path):
+        """Remove path; a file that is already gone is fine."""
         try:
-            os.remove(self.fingerprint_path)
+            os.remove(path)
         except OSError as exc:
-            if os.path.exists(self.fingerprint_path):
-                self.fail('cannot remove %s: %s' % (self.fingerprint_path, to_native(exc.strerror or exc)))
+            if os.path.exists(path):
+                self.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
 
     # -- observation -----------------------------------------------------------------------------
 
@@ -716,7 +722,7 @@ def run_absent(manager):
     """Stop and disable the unit, delete a leftover link, remove the interface's files."""
     module = manager.module
     active = manager.service_active()
-    enabled = manager.run([manager.systemctl, 'is-enabled', manager.service])[1].strip() == 'enabled'
+    enabled = manager.unit_enabled()
     link_left = manager.link_exists()
     files = [path for path in (manager.config_path, manager.private_key_path, manager.preshared_keys_path,
                                manager.fingerprint_path) if os.path.exists(path)]
@@ -736,11 +742,7 @@ def run_absent(manager):
     if manager.link_exists():
         manager.run_or_fail([manager.ip, 'link', 'delete', 'dev', manager.name], 'ip link delete dev %s' % manager.name)
     for path in files:
-        try:
-            os.remove(path)
-        except OSError as exc:
-            if os.path.exists(path):
-                manager.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
+        manager.remove_file(path)
     return result
 
 
