@@ -2,6 +2,8 @@
 #   make demo       set up everything, start lab hosts, run site.yml, print a connectivity report
 #   make demo-down  remove the demo lab hosts
 #   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
+#   make molecule   every molecule scenario; SCENARIO=name for one, ROLE=name for a role's
+#   make unit       the pytest unit tests only
 #   make bench      converge/rerun timings and tunnel throughput on lab hosts (not part of make test)
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
@@ -33,16 +35,22 @@ export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_V
 DEMO_HOSTS := demo1 demo2 demo3 demo4
 DEMO_INVENTORY := $(BUILD)/demo/lab.json
 MOLECULE_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+# What collection-check renders with ansible-doc: everything that exists, not a list to keep.
+MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
+FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
+ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
-.PHONY: help setup collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
+.PHONY: help setup venv collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
         build-collection collection-check bench bench-converge bench-throughput bench-baseline clean
 
 help:
 	@grep '^#   make ' Makefile | sed 's/^# //'
 
-setup: $(VENV)/.complete collection-link
+# Always run: it checks every host package by name (quick), so a package removed since the
+# last run is put back; the venv is only built when its requirements changed.
+setup: venv collection-link
 
-$(VENV)/.complete: requirements-dev.txt lab/setup-host.sh
+venv:
 	lab/setup-host.sh $(VENV)
 
 # Ansible resolves overlaynet.vpn to this checkout through this link.
@@ -74,22 +82,34 @@ lint: setup
 # ansible-test wants the collection at ansible_collections/NAMESPACE/NAME and lists files
 # with git, so the copy (the files git knows, tracked and new) lives outside this checkout.
 # --venv keeps ansible-test's own pinned tool versions out of our venv (cached under ~/.ansible/test).
-SANITY_TREE := $(CACHE_DIR)/sanity/ansible_collections/overlaynet/vpn
+# One copy per checkout (keyed by its path), so that two checkouts can run sanity at once.
+SANITY_ROOT := $(CACHE_DIR)/sanity-$(shell echo '$(CURDIR)' | sha256sum | cut -c1-12)
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/overlaynet/vpn
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 sanity: setup
 	install -D -m 0644 lab/get_pip_offline.py $(ANSIBLE_TEST_GET_PIP)
-	rm -rf $(CACHE_DIR)/sanity && mkdir -p $(SANITY_TREE)
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_TREE)/
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
 unit: setup
 	PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider tests/unit
 
+# SCENARIO=name runs one scenario, ROLE=name the scenarios of one role (named ROLE_*);
+# each scenario's duration is printed, and a summary at the end (also after a failure).
+SCENARIO ?=
+ROLE ?=
+SELECTED_SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(if $(ROLE),$(filter $(ROLE)_%,$(MOLECULE_SCENARIOS)),$(MOLECULE_SCENARIOS)))
 molecule: setup lab-image wireguard-go
-	set -e; for scenario in $(MOLECULE_SCENARIOS); do \
-	  echo "=== molecule scenario $$scenario"; \
-	  molecule test -s $$scenario; \
-	done
+	@test -n "$(SELECTED_SCENARIOS)" || { echo "no molecule scenario matches SCENARIO=$(SCENARIO) ROLE=$(ROLE)"; exit 1; }
+	@summary=""; status=0; \
+	for scenario in $(SELECTED_SCENARIOS); do \
+	  echo "=== molecule scenario $$scenario"; start=$$(date +%s); \
+	  if molecule test -s $$scenario; then result=passed; else result=FAILED; status=1; fi; \
+	  line="$$scenario $$result in $$(( $$(date +%s) - start )) s"; echo "=== $$line"; summary="$$summary  $$line\n"; \
+	  [ $$status -eq 0 ] || break; \
+	done; \
+	printf "=== molecule scenarios:\n$$summary"; exit $$status
 
 build-collection: setup
 	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist
@@ -101,10 +121,15 @@ collection-check: build-collection
 	! tar -tzf $(BUILD)/dist/overlaynet-vpn-*.tar.gz | grep -E '^(lab|bench|molecule|build|\.ci)/'
 	rm -rf $(BUILD)/installed
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-galaxy collection install --offline --force -p $(BUILD)/installed $(BUILD)/dist/overlaynet-vpn-*.tar.gz
-	for doc in wireguard_keypair wireguard_interface; do \
-	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc overlaynet.vpn.$$doc | grep -q 'MODULE.*overlaynet.vpn.'$$doc; done
-	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t filter overlaynet.vpn.wireguard_plan | grep -q wireguard_plan
-	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t role overlaynet.vpn.wireguard | grep -q wireguard_networks
+	for doc in $(MODULES); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc overlaynet.vpn.$$doc | grep -q 'MODULE.*overlaynet.vpn.'$$doc \
+	    || { echo "ansible-doc does not render module $$doc"; exit 1; }; done
+	for doc in $(FILTERS); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t filter overlaynet.vpn.$$doc | grep -q $$doc \
+	    || { echo "ansible-doc does not render filter $$doc"; exit 1; }; done
+	for doc in $(ROLES); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed ansible-doc -t role overlaynet.vpn.$$doc | grep -q 'ENTRY POINT' \
+	    || { echo "ansible-doc does not render role $$doc"; exit 1; }; done
 
 BENCH_VENV := $(CACHE_DIR)/bench-venv-$(shell sha256sum bench/requirements.txt | cut -c1-12)
 

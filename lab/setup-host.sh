@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Prepares a Debian 12 machine (as root) for the lab, the demo and the tests:
-# host packages and a pinned Python venv. Idempotent and quick when nothing is missing.
+# Prepares a Debian 12 machine (as root) for the lab, the demo, the tests and the benches:
+# host packages, podman's settings for the lab and a pinned Python venv. Idempotent and quick
+# when nothing is missing.
 # Usage: lab/setup-host.sh VENV_DIR
 set -euo pipefail
 venv_dir=${1:?usage: setup-host.sh VENV_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-# Controller-side needs: podman (+ runc, crun fails here) for lab hosts, mmdebstrap for
-# the lab image, qrencode for road-warrior QR codes, python3-venv for the tool venv.
-packages=(podman runc uidmap mmdebstrap qrencode python3-venv rsync git make)
+# Every package by name: apt runs with --no-install-recommends, so nothing may come from a
+# recommendation or from whatever this machine happens to have.
+packages=(
+  # Lab hosts: podman with runc (crun fails on this kernel's cgroup setup), the netavark
+  # network backend and its DNS server aardvark-dns (only a recommendation: without it lab
+  # hosts cannot resolve each other), uidmap for podman's user namespaces.
+  podman runc uidmap netavark aardvark-dns
+  # The lab's egress guard (a host nftables table) and the bridge NAT netavark sets up.
+  nftables iptables
+  # The lab image (mmdebstrap; dpkg-deb builds a variant's stand-in package).
+  mmdebstrap dpkg-dev ca-certificates
+  # Road-warrior QR codes, the tool venv, the sanity tree copy, git and make themselves.
+  qrencode python3-venv rsync git make
+)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -18,6 +30,28 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Podman for the lab: runc (see above), and netavark named explicitly (podman otherwise picks
+# CNI where CNI is installed or was used before). CNI's DNS plugin answers a host on several
+# networks for its first network only; aardvark-dns answers for every network it is on.
+podman_conf=/etc/containers/containers.conf.d/50-overlaynet-lab.conf
+podman_settings='# Written by overlaynet.vpn lab/setup-host.sh: the lab hosts need these.
+[engine]
+runtime = "runc"
+
+[network]
+network_backend = "netavark"
+'
+if [[ ! -f $podman_conf ]] || [[ "$(cat "$podman_conf")" != "${podman_settings%$'\n'}" ]]; then
+  echo "setup: writing $podman_conf" >&2
+  # Lab hosts and networks made under other settings would be orphaned by a backend change.
+  if command -v podman >/dev/null; then
+    podman rm -f -t 0 --filter label=io.overlaynet.lab=1 >/dev/null 2>&1 || true
+    podman network ls -q --filter label=io.overlaynet.lab=1 2>/dev/null | xargs -r podman network rm -f >/dev/null 2>&1 || true
+  fi
+  install -d -m 0755 "$(dirname "$podman_conf")"
+  printf '%s' "$podman_settings" > "$podman_conf"
 fi
 
 # The venv is keyed by the hash of the requirements (see Makefile). It is marked complete

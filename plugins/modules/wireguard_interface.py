@@ -106,23 +106,19 @@ options:
         When no such process is found the module warns and does not restart.
       - Leave unset to accept whatever runs.
     type: path
+extends_documentation_fragment:
+  - overlaynet.vpn.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details:
       - Check mode only runs commands that read the state (C(systemctl is-active), C(ip ... show), C(wg show),
         C(<userspace binary> --version)).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff lists addresses, MTU, listen port, the interface's public key and the peers by public key with
         their allowed IPs and endpoints. It never shows a private or preshared key.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 requirements:
   - systemd, iproute2 with JSON output (C(ip -j)) and C(wg) from wireguard-tools on the target.
 notes:

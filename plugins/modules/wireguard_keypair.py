@@ -72,23 +72,19 @@ options:
       - Quote octal values in YAML so they stay strings.
     type: raw
     default: '0600'
+extends_documentation_fragment:
+  - overlaynet.vpn.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details:
       - When an existing valid key would be kept, its public key is returned in check mode too, so check mode
         can be used to read the public key of a host without changing it.
       - When a new key would be generated, RV(public_key) is V(null).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff shows the public key before and after, and owner, group or mode changes. It never shows private key material.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - To see the public key a peer has without changing it, run this module against the peer with
     C(delegate_to) and C(check_mode=true).
