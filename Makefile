@@ -93,7 +93,7 @@ sanity: setup
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
 unit: setup
-	PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider tests/unit
+	PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider tests/unit lab/tests
 
 # SCENARIO=name runs one scenario, ROLE=name the scenarios of one role (named ROLE_*);
 # each scenario's duration is printed, and a summary at the end (also after a failure).

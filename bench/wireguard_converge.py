@@ -41,13 +41,16 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "lab"))
+
+from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
+from labkit.podman import run  # noqa: E402
+
 LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
-RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
 OURS_LABEL = "overlaynet.vpn.wireguard"
 BASELINE_LABEL = "githubixx/ansible-role-wireguard"
 BASELINE_VARIANT = "baseline"
@@ -71,10 +74,6 @@ BASELINE_VARS = {
     "wireguard_install_kernel_module": False,
     "wireguard_persistent_keepalive": KEEPALIVE,
 }
-
-
-def run(args, **kwargs):
-    return subprocess.run(args, check=True, text=True, capture_output=True, **kwargs)
 
 
 def write_json(path, data):
@@ -115,8 +114,7 @@ def baseline_playbook(role_dir):
 def role_version(role_dir):
     """Commit of a git checkout (of the role itself, not of a repository around it), else the
     newest version in the role's changelog."""
-    toplevel = subprocess.run(["git", "-C", role_dir, "rev-parse", "--show-toplevel"], text=True,
-                              capture_output=True, check=False).stdout.strip()
+    toplevel = run(["git", "-C", role_dir, "rev-parse", "--show-toplevel"], check=False).stdout.strip()
     if toplevel and os.path.realpath(toplevel) == os.path.realpath(role_dir):
         commit = run(["git", "-C", role_dir, "log", "-1", "--format=%h, %cs"]).stdout.strip()
         return "commit " + commit
@@ -137,41 +135,29 @@ def timed_playbook(playbook, inventories, log_path):
     for inventory in inventories:
         command += ["-i", inventory]
     started = time.monotonic()
-    result = subprocess.run(command, text=True, capture_output=True, env=env, cwd=ROOT, check=False)
+    result = run(command, check=False, env=env, cwd=ROOT)
     elapsed = time.monotonic() - started
     with open(log_path, "w") as handle:
         handle.write(result.stdout + result.stderr)
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
         raise SystemExit("bench: %s failed (log: %s)" % (playbook, log_path))
-    recap = {}
-    in_recap = False
-    for line in result.stdout.splitlines():
-        if line.startswith("PLAY RECAP"):
-            in_recap = True
-        match = RECAP_LINE.match(line.strip()) if in_recap else None
-        if match:
-            recap[match.group("host")] = {k: int(v) for k, v in (p.split("=") for p in match.group("counts").split())}
-    return elapsed, recap
+    return elapsed, traffic.parse_recap(result.stdout)
 
 
 def wait_for_tunnels(hosts, interface, timeout=60):
-    """Every host pings every peer's first address through the tunnel."""
+    """Every host pings an address of every peer through the tunnel, all within timeout seconds."""
     deadline = time.monotonic() + timeout
     for host in hosts:
-        for peer_line in run(["podman", "exec", host, "wg", "show", interface, "allowed-ips"]).stdout.splitlines():
-            address = peer_line.split("\t")[1].split(",")[0].split()[0].split("/")[0]
-            while subprocess.run(["podman", "exec", host, "ping", "-c", "1", "-W", "1", address],
-                                 capture_output=True, check=False).returncode != 0:
-                if time.monotonic() > deadline:
-                    raise SystemExit("bench: %s cannot reach %s through the tunnel" % (host, address))
+        for peer in wireguard.peers(host, interface).values():
+            address = peer["allowed_ips"][0].split("/")[0]
+            traffic.wait_for_reply(host, address, timeout=max(0.0, deadline - time.monotonic()))
 
 
 def check_mesh(hosts, interface):
     """Every host lists N-1 peers, each with a handshake (the mesh really formed)."""
     for host in hosts:
-        output = run(["podman", "exec", host, "wg", "show", interface, "latest-handshakes"]).stdout
-        handshakes = [int(line.split("\t")[1]) for line in output.splitlines() if line.strip()]
+        handshakes = [peer["latest_handshake"] for peer in wireguard.peers(host, interface).values()]
         if len(handshakes) != len(hosts) - 1:
             raise SystemExit("bench: %s has %d peers, expected %d" % (host, len(handshakes), len(hosts) - 1))
         if 0 in handshakes:
@@ -193,7 +179,7 @@ class Contender(object):
         return ["%s%02d" % (self.host_prefix, i) for i in range(1, count + 1)]
 
     def down(self, count):
-        subprocess.run(LAB + ["down"] + self.hosts(count), check=True, capture_output=True)
+        run(LAB + ["down"] + self.hosts(count))
 
     def run_once(self, count, run_index, workdir):
         hosts = self.hosts(count)

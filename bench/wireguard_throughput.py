@@ -25,13 +25,15 @@ import datetime
 import json
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "lab"))
+
+from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
+from labkit.podman import on, run  # noqa: E402
+
 LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 HOSTS = ("tput1", "tput2")
 INTERFACE = "wg0"
@@ -50,26 +52,6 @@ NETWORK = {
 HAND_TUNED = {"interface": "wgt0", "mtu": 1440, "port": 51900, "network": "10.98.0.%d/24",
               "environment": {"GOGC": "off", "GOMEMLIMIT": "1GiB"}}
 CASES = ("raw", "role-distro", "role-go", "hand-tuned")
-
-
-def run(args, check=True, **kwargs):
-    return subprocess.run(args, check=check, text=True, capture_output=True, **kwargs)
-
-
-def on(host, command, check=True):
-    """Run a shell command on a lab host; returns stdout."""
-    result = run(["podman", "exec", host, "sh", "-c", command], check=False)
-    if check and result.returncode != 0:
-        raise SystemExit("bench: %s: %s failed: %s" % (host, command, result.stderr.strip()))
-    return result.stdout
-
-
-def wait_until(what, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit("bench: timed out waiting for %s" % what)
-        time.sleep(0.2)
 
 
 # --- the role's set-ups --------------------------------------------------------------
@@ -94,28 +76,21 @@ def converge(lab_inventory, group_inventory):
 
 
 def tunnel_address(host, interface):
-    for link in json.loads(on(host, "ip -j addr show dev %s" % interface)):
-        for info in link.get("addr_info", []):
-            if info.get("family") == "inet":
-                return info["local"]
-    raise SystemExit("bench: %s has no IPv4 address on %s" % (host, interface))
-
-
-def tunnel_answers(address):
-    return run(["podman", "exec", HOSTS[0], "ping", "-c", "1", "-W", "1", address], check=False).returncode == 0
+    addresses = traffic.interface_addresses(host, interface)["inet"]
+    if not addresses:
+        raise SystemExit("bench: %s has no IPv4 address on %s" % (host, interface))
+    return addresses[0]
 
 
 def daemon_pid(host, interface):
-    listing = on(host, "ss -Hxlp src /var/run/wireguard/%s.sock" % interface, check=False)
-    match = re.search(r"pid=(\d+)", listing)
-    return match.group(1) if match else None
+    return traffic.unix_socket_pid(host, wireguard.uapi_socket(interface))
 
 
 def daemon_description(host, interface):
-    pid = daemon_pid(host, interface)
-    exe = on(host, "readlink /proc/%s/exe" % pid).strip()
-    version = on(host, "%s --version" % exe).splitlines()[0].strip()
-    return "%s (%s)" % (exe, version)
+    daemon = wireguard.userspace_daemon(host, interface)
+    if daemon is None:
+        raise SystemExit("bench: no userspace daemon serves %s on %s" % (interface, host))
+    return "%s (%s)" % (daemon["exe"], daemon["version"])
 
 
 # --- the hand-tuned set-up -------------------------------------------------------------
@@ -126,16 +101,15 @@ def hand_tuned_up(lab_addresses, go_path):
     public_keys = {}
     for index, host in enumerate(HOSTS, start=1):
         on(host, "systemctl stop overlaynet-wireguard@%s" % INTERFACE)
-        environment = " ".join("-E %s=%s" % item for item in sorted(HAND_TUNED["environment"].items()))
-        on(host, "systemd-run --quiet --collect --unit bench-wireguard-go -E WG_PROCESS_FOREGROUND=1 %s %s %s"
-           % (environment, go_path, interface))
-        wait_until("%s UAPI socket on %s" % (interface, host),
-                   lambda: on(host, "test -S /var/run/wireguard/%s.sock && echo ok" % interface, check=False).strip() == "ok")
+        traffic.start_unit(host, "bench-wireguard-go", [go_path, interface],
+                           environment=dict(HAND_TUNED["environment"], WG_PROCESS_FOREGROUND="1"))
+        traffic.wait_until("wireguard-go serving %s on %s" % (interface, host),
+                           lambda: daemon_pid(host, interface) is not None)
         on(host, "umask 077; wg genkey > /run/bench-wg.key && wg set %s private-key /run/bench-wg.key listen-port %d"
            " && rm /run/bench-wg.key" % (interface, HAND_TUNED["port"]))
         on(host, "ip address add %s dev %s && ip link set dev %s mtu %d up"
            % (HAND_TUNED["network"] % index, interface, interface, HAND_TUNED["mtu"]))
-        public_keys[host] = on(host, "wg show %s public-key" % interface).strip()
+        public_keys[host] = wireguard.public_key(host, interface)
     for index, host in enumerate(HOSTS, start=1):
         other_index = 3 - index
         other = HOSTS[other_index - 1]
@@ -147,24 +121,17 @@ def hand_tuned_up(lab_addresses, go_path):
 
 def hand_tuned_down():
     for host in HOSTS:
-        on(host, "systemctl stop bench-wireguard-go", check=False)
+        traffic.stop_unit(host, "bench-wireguard-go")
 
 
 # --- measuring ---------------------------------------------------------------------------
-
-def start_iperf_server(host):
-    on(host, "systemctl stop bench-iperf 2>/dev/null; systemctl reset-failed bench-iperf 2>/dev/null; "
-             "systemd-run --quiet --collect --unit bench-iperf iperf3 --server --port %d" % IPERF_PORT, check=False)
-    wait_until("iperf3 server on %s" % host,
-               lambda: on(host, "ss -Hltn 'sport = :%d'" % IPERF_PORT, check=False).strip() != "")
-
 
 def cpu_seconds(pids):
     """User+system CPU seconds of the given {host: pid} processes."""
     total = 0.0
     for host, pid in pids.items():
-        fields = on(host, "cat /proc/%s/stat" % pid).rsplit(")", 1)[1].split()
-        ticks = int(on(host, "getconf CLK_TCK"))
+        fields = on(host, "cat /proc/%s/stat" % pid).stdout.rsplit(")", 1)[1].split()
+        ticks = int(on(host, "getconf CLK_TCK").stdout)
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
@@ -179,9 +146,9 @@ def measure(case, address, seconds, runs, daemon_interface):
             if daemon_interface:
                 pids = {host: daemon_pid(host, daemon_interface) for host in HOSTS}
             cpu_before = cpu_seconds(pids) if pids else None
-            output = on(HOSTS[0], "iperf3 --json --client %s --port %d --time %d --omit 1 --parallel %d"
-                        % (address, IPERF_PORT, seconds, streams))
-            report = json.loads(output)
+            report = traffic.iperf_client(HOSTS[0], address, IPERF_PORT,
+                                          ["--time", seconds, "--omit", 1, "--parallel", streams],
+                                          timeout=seconds + 60)
             gbps = report["end"]["sum_received"]["bits_per_second"] / 1e9
             measured_seconds = report["end"]["sum_received"]["seconds"]
             sample = {"gbps": gbps, "cpu_per_gbps": None}
@@ -293,7 +260,7 @@ def main():
 
     measurements, descriptions = {}, {}
     try:
-        start_iperf_server(HOSTS[1])
+        traffic.start_iperf_server(HOSTS[1], IPERF_PORT, "bench-iperf")
         descriptions["raw"] = "the lab network (veth pair over a Linux bridge, MTU 1500), no tunnel"
         measurements["raw"] = measure("raw", lab_addresses[HOSTS[1]], args.seconds, args.runs, None)
 
@@ -301,13 +268,13 @@ def main():
             write_inventory(group_inventory, source, args.wireguard_go)
             converge(lab_inventory, group_inventory)
             address = tunnel_address(HOSTS[1], INTERFACE)
-            wait_until("a handshake", lambda: tunnel_answers(address))
+            traffic.wait_for_reply(HOSTS[0], address, timeout=30)
             descriptions[case] = "overlaynet.vpn.wireguard defaults (wg-quick MTU), daemon %s" % daemon_description(HOSTS[0], INTERFACE)
             measurements[case] = measure(case, address, args.seconds, args.runs, INTERFACE)
 
         go_path = "/usr/local/sbin/wireguard-go"  # where role-go installed the same binary
         address = hand_tuned_up(lab_addresses, go_path)
-        wait_until("a handshake", lambda: tunnel_answers(address))
+        traffic.wait_for_reply(HOSTS[0], address, timeout=30)
         descriptions["hand-tuned"] = "by hand, MTU %d, %s, daemon %s" % (
             HAND_TUNED["mtu"], " ".join("%s=%s" % item for item in sorted(HAND_TUNED["environment"].items())),
             daemon_description(HOSTS[0], HAND_TUNED["interface"]))

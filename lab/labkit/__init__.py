@@ -9,9 +9,9 @@ benches and the demo.
     images    lab images built from the recipes in lab/images.yml
     hosts     lab networks and hosts: start, stop, self-check, inventory
     guard     the egress guard: lab traffic never leaves the lab
-    traffic   ping round-trip times, TCP exchanges, bulk transfers, recap parsing, the
-              daemon serving an interface
-    wireguard WireGuard readers (wg show dump, public keys)
+    traffic   ping round-trip times, TCP exchanges, bulk transfers (iperf3), routes and
+              addresses, the process serving a unix socket, PLAY RECAP parsing
+    wireguard WireGuard readers (wg show dump, public keys, the userspace daemon)
 
 Import it with lab/ on sys.path (lab.py, molecule/conftest.py and bench/ do).
 """

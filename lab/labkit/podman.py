@@ -15,8 +15,8 @@ class LabError(SystemExit):
         super(LabError, self).__init__("lab: " + message)
 
 
-def run(args, check=True, capture=True, input_text=None, timeout=None):
-    result = subprocess.run(args, check=False, text=True, input=input_text, timeout=timeout,
+def run(args, check=True, capture=True, input_text=None, timeout=None, env=None, cwd=None):
+    result = subprocess.run(args, check=False, text=True, input=input_text, timeout=timeout, env=env, cwd=cwd,
                             stdout=subprocess.PIPE if capture else None,
                             stderr=subprocess.PIPE if capture else None)
     if check and result.returncode != 0:
