@@ -9,6 +9,8 @@ __metaclass__ = type
 import contextlib
 import json
 
+import pytest
+
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
@@ -52,3 +54,17 @@ def module_args(args):
         yield
     finally:
         basic._ANSIBLE_ARGS = previous
+
+
+def call_main(main, args, check_mode=False, diff=False, fail=False):
+    """The result main() exits with, run with args (in check mode, in diff mode); with fail=True
+    the result it fails with. Exiting the other way fails the test."""
+    full = dict(args)
+    if check_mode:
+        full['_ansible_check_mode'] = True
+    if diff:
+        full['_ansible_diff'] = True
+    with module_args(full):
+        with pytest.raises(FailJson if fail else ExitJson) as excinfo:
+            main()
+    return excinfo.value.args[0]
