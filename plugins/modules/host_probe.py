@@ -1,0 +1,283 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: host_probe
+short_description: Read what a VPN role needs to know about a host, in one module run, without changing it
+version_added: 0.1.0
+author: overlaynet.vpn contributors (@overlaynet)
+description:
+  - Reads, in one module run, the facts a role of this collection needs before it changes a host - the
+    operating system, which commands are missing, which instances of its systemd template units are
+    enabled, the mode, owner and checksum of its files, sysctl values - and the checks that are
+    specific to one VPN system, each behind its own option.
+  - Each role calls it once per host before any change, so that a host that already matches needs
+    only this read and one apply step. It replaces fact gathering and shell probes.
+  - Only what an option asks for is read; the operating system facts are always returned.
+  - Nothing is changed on the host and RV(changed) is always V(false). The only command run is the
+    throw-away link of O(wireguard_kernel).
+  - Paths are read with symlinks followed.
+options:
+  commands:
+    description:
+      - Names of commands to look for, such as C(wg) or C(nft), or absolute paths of executables.
+      - A name is found when an executable file of that name is in a directory of E(PATH) or in
+        C(/usr/sbin), C(/sbin) or C(/usr/local/sbin).
+      - Returns RV(missing_commands).
+    type: list
+    elements: str
+  unit_templates:
+    description:
+      - Names of systemd template units, without C(@.service), for example C(overlaynet-wireguard)
+        for C(overlaynet-wireguard@.service).
+      - An instance C(TEMPLATE@INSTANCE.service) counts as enabled when an entry of that name (a link,
+        even a dangling one, or a file) is in a C(/etc/systemd/system/*.wants/) directory, which is
+        where C(systemctl enable) puts it for the targets the unit is wanted by.
+      - Returns RV(enabled_instances).
+    type: list
+    elements: str
+  files:
+    description:
+      - Absolute paths of files whose existence, mode, owner, group and SHA-256 checksum are returned.
+      - The checksum is of the raw bytes, so it equals C(lookup('ansible.builtin.template', src) | hash('sha256'))
+        of a template whose rendering was written to the file unchanged - a role renders a template
+        again only when the checksums differ - and it tells whether a binary must be copied or downloaded.
+      - Returns RV(files).
+    type: list
+    elements: path
+  globs:
+    description:
+      - Absolute shell glob patterns, such as C(/etc/wireguard/*.psk).
+      - As in a shell, C(*) and C(?) do not match a leading dot of a file name.
+      - Returns RV(globbed).
+    type: list
+    elements: path
+  sysctls:
+    description:
+      - Kernel parameter names as C(sysctl) takes them, for example C(net.ipv4.ip_forward) or
+        C(net.ipv6.conf.all.forwarding). A slash stands for a dot inside a name, as in
+        C(net.ipv4.conf.eth0/100.forwarding) for the interface C(eth0.100).
+      - Returns RV(sysctls) and RV(sysctls_writable).
+    type: list
+    elements: str
+  wireguard_kernel:
+    description:
+      - Whether to test that the kernel can create WireGuard links.
+      - The test adds a throw-away link C(owgprobe0) of type C(wireguard) with C(ip link add) and deletes
+        it again; it is the only reliable test, as the kernel module may be built in, loadable, or
+        absent as in containers and LXC. A link C(owgprobe0) left over by an interrupted test is deleted first.
+      - The test runs in check mode too, as it leaves the host as it was.
+      - It needs root (C(CAP_NET_ADMIN)); without it, or without the C(ip) command, the kernel counts as unable.
+      - Returns RV(wireguard_kernel).
+    type: bool
+    default: false
+  wireguard_key_dir:
+    description:
+      - Directory of the WireGuard private key files C(<interface>.key), usually C(/etc/wireguard).
+      - For each regular file C(*.key) in it, the permissions and the public key are returned; the public
+        key is computed in Python, without the C(wg) command.
+      - The private keys are never returned, logged or put into a message.
+      - Returns RV(wireguard_keys).
+    type: path
+extends_documentation_fragment:
+  - overlaynet.vpn.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module changes nothing, so it reads the same in check mode.
+  diff_mode:
+    support: none
+notes:
+  - Run it with C(become=true); as another user, files and sysctls that only root may read are reported as
+    unreadable (V(null)), and the kernel test fails.
+seealso:
+  - module: overlaynet.vpn.wireguard_keypair
+  - module: overlaynet.vpn.wireguard_interface
+'''
+
+EXAMPLES = r'''
+# The WireGuard role: one read per host before any change.
+- name: Probe the host for WireGuard support, tools and installed files
+  overlaynet.vpn.host_probe:
+    commands: [wg, wg-quick, nft]
+    unit_templates: [overlaynet-wireguard]
+    files:
+      - /usr/local/sbin/overlaynet-wireguard
+      - /etc/systemd/system/overlaynet-wireguard@.service
+      - /etc/wireguard/overlaynet-wireguard.nft
+      - /etc/systemd/system/overlaynet-wireguard-nftables.service
+      - /usr/local/sbin/wireguard-go
+    globs: [/etc/wireguard/*.psk]
+    wireguard_kernel: true
+    wireguard_key_dir: /etc/wireguard
+    sysctls: [net.ipv4.ip_forward, net.ipv6.conf.all.forwarding]
+  register: probe
+
+- name: Install the unit helper only when its rendering differs from the installed file
+  ansible.builtin.template:
+    src: unit-helper.sh.j2
+    dest: /usr/local/sbin/overlaynet-wireguard
+    mode: "0755"
+  when: >-
+    lookup('ansible.builtin.template', 'unit-helper.sh.j2') | hash('sha256')
+    != probe.files['/usr/local/sbin/overlaynet-wireguard'].sha256
+
+- name: Install the WireGuard tools only when one is missing
+  ansible.builtin.package:
+    name: wireguard-tools
+  when: probe.missing_commands | intersect(['wg', 'wg-quick']) | length > 0
+
+- name: Show the interfaces enabled before and the public key of each
+  ansible.builtin.debug:
+    msg: >-
+      {{ probe.enabled_instances['overlaynet-wireguard'] }}
+      {{ probe.wireguard_keys | dict2items | map(attribute='value.public_key') | list }}
+'''
+
+RETURN = r'''
+changed:
+  description: Always V(false); the module changes nothing.
+  returned: always
+  type: bool
+  sample: false
+os_family:
+  description:
+    - V(Debian) for Debian, Ubuntu and their derivatives, V(RedHat) for RHEL, Fedora, CentOS, Rocky Linux,
+      AlmaLinux, Oracle Linux, Amazon Linux and their derivatives, V(unsupported) for any other system.
+    - Decided by C(ID) and then C(ID_LIKE) of C(/etc/os-release) (or C(/usr/lib/os-release)).
+  returned: always
+  type: str
+  choices: [Debian, RedHat, unsupported]
+  sample: Debian
+os_id:
+  description: C(ID) of the os-release file; V(null) when it has none or there is no such file.
+  returned: always
+  type: str
+  sample: ubuntu
+os_version_id:
+  description: C(VERSION_ID) of the os-release file; V(null) when it has none (as Debian testing).
+  returned: always
+  type: str
+  sample: '24.04'
+missing_commands:
+  description: The commands of O(commands) that were not found, in the order given.
+  returned: when O(commands) is set
+  type: list
+  elements: str
+  sample: [wg-quick, nft]
+enabled_instances:
+  description: For each template of O(unit_templates), the sorted instance names of its enabled units (V([]) when none).
+  returned: when O(unit_templates) is set
+  type: dict
+  sample: {overlaynet-wireguard: [wg0, wg1]}
+files:
+  description:
+    - For each path of O(files), what is there.
+    - C(exists) - whether the path exists (a dangling link does not).
+    - C(mode) - the permission bits as a four-digit octal string such as V('0600'); V(null) when the path does not exist.
+    - C(owner), C(group) - user and group name, or the number when it has no name; V(null) when the path does not exist.
+    - C(sha256) - the hex SHA-256 of the file's bytes; V(null) when it is not a regular file or cannot be read.
+  returned: when O(files) is set
+  type: dict
+  sample:
+    /usr/local/sbin/overlaynet-wireguard:
+      exists: true
+      mode: '0755'
+      owner: root
+      group: root
+      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    /usr/local/sbin/wireguard-go:
+      exists: false
+      mode: null
+      owner: null
+      group: null
+      sha256: null
+globbed:
+  description: For each pattern of O(globs), the sorted paths that match it (V([]) when none).
+  returned: when O(globs) is set
+  type: dict
+  sample: {/etc/wireguard/*.psk: [/etc/wireguard/wg0.psk]}
+sysctls:
+  description: For each key of O(sysctls), its value as C(sysctl -n) prints it, or V(null) when the host has no such key or it cannot be read.
+  returned: when O(sysctls) is set
+  type: dict
+  sample: {net.ipv4.ip_forward: '1', net.ipv6.conf.all.forwarding: '0'}
+sysctls_writable:
+  description:
+    - For each key of O(sysctls), whether writing it would be allowed, told without writing - by the C(access) system call
+      with C(W_OK), which checks the permissions C(/proc/sys) applies (including who owns the network namespace)
+      and reports a read-only C(/proc/sys), as a default container mounts it.
+    - V(false) for a key the host does not have.
+  returned: when O(sysctls) is set
+  type: dict
+  sample: {net.ipv4.ip_forward: true, net.ipv6.conf.all.forwarding: true}
+wireguard_kernel:
+  description: Whether the kernel created (and the module deleted again) a WireGuard link.
+  returned: when O(wireguard_kernel=true)
+  type: bool
+  sample: true
+wireguard_keys:
+  description:
+    - For each regular file C(<interface>.key) in O(wireguard_key_dir), keyed by the interface name.
+    - C(permissions) - V(MODE:OWNER:GROUP), the mode in octal without leading zeros as C(stat -c %a) prints it,
+      for example V(600:root:root).
+    - C(public_key) - the base64 public key of the private key in the file, or V(invalid) when the file does not
+      hold a WireGuard private key (or cannot be read).
+  returned: when O(wireguard_key_dir) is set
+  type: dict
+  sample: {wg0: {permissions: '600:root:root', public_key: hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=}}
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, can_create_link, probe_host
+
+# The tree the module reads; tests point it at a fake one.
+ROOT = '/'
+
+
+def run_module(module):
+    params = module.params
+    for option in ('files', 'globs'):
+        for path in params[option] or []:
+            if not os.path.isabs(path):
+                module.fail_json(msg='%s: %s is not an absolute path' % (option, path))
+    if params['wireguard_key_dir'] is not None and not os.path.isabs(params['wireguard_key_dir']):
+        module.fail_json(msg='wireguard_key_dir: %s is not an absolute path' % params['wireguard_key_dir'])
+    try:
+        result = probe_host(params, os.environ.get('PATH', os.defpath), ROOT)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if params['wireguard_kernel']:
+        result['wireguard_kernel'] = can_create_link(module, 'wireguard', WIREGUARD_PROBE_LINK, ROOT)
+    result['changed'] = False
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            commands=dict(type='list', elements='str'),
+            unit_templates=dict(type='list', elements='str'),
+            files=dict(type='list', elements='path'),
+            globs=dict(type='list', elements='path'),
+            sysctls=dict(type='list', elements='str'),
+            wireguard_kernel=dict(type='bool', default=False),
+            wireguard_key_dir=dict(type='path', no_log=False),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**run_module(module))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.overlaynet.vpn.plugins.modules import host_probe
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.fake_host_tree import (
+    DEBIAN_OS_RELEASE,
+    GROUP,
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    USER,
+    assert_no_private_key,
+    link,
+    write,
+)
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, module_args, patch_exits
+
+HELPER = b'#!/bin/sh\n# the unit helper\n'
+# The WireGuard role's task, as documented in EXAMPLES.
+ROLE_ARGS = dict(
+    commands=['wg', 'wg-quick', 'nft'],
+    unit_templates=['overlaynet-wireguard'],
+    files=['/usr/local/sbin/overlaynet-wireguard', '/etc/systemd/system/overlaynet-wireguard@.service',
+           '/etc/wireguard/overlaynet-wireguard.nft', '/etc/systemd/system/overlaynet-wireguard-nftables.service',
+           '/usr/local/sbin/wireguard-go'],
+    globs=['/etc/wireguard/*.psk'],
+    wireguard_kernel=True,
+    wireguard_key_dir='/etc/wireguard',
+    sysctls=['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'],
+)
+
+
+class FakeHost(object):
+    """The kernel's answer to `ip link add`, the commands run and every message the module gave."""
+
+    def __init__(self, kernel_wireguard):
+        self.kernel_wireguard = kernel_wireguard
+        self.commands = []
+        self.messages = []
+
+    def run_command(self, args, **kwargs):
+        self.commands.append(' '.join(args))
+        if args[1:3] == ['link', 'add'] and not self.kernel_wireguard:
+            return 2, '', 'Error: Unknown device type.\n'
+        return 0, '', ''
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    patch_exits(monkeypatch)
+    root = str(tmp_path)
+    write(root, '/etc/os-release', DEBIAN_OS_RELEASE)
+    write(root, '/usr/bin/wg', '', 0o755)
+    write(root, '/usr/sbin/nft', '', 0o755)
+    write(root, '/usr/local/sbin/overlaynet-wireguard', HELPER, 0o755)
+    write(root, '/etc/wireguard/wg0.key', PRIVATE_KEY + '\n', 0o600)
+    write(root, '/etc/wireguard/wg0.psk', 'psk\n', 0o600)
+    write(root, '/proc/sys/net/ipv4/ip_forward', '1\n')
+    write(root, '/proc/sys/net/ipv6/conf/all/forwarding', '0\n')
+    link(root, '/etc/systemd/system/multi-user.target.wants/overlaynet-wireguard@wg0.service',
+         '/etc/systemd/system/overlaynet-wireguard@.service')
+    fake = FakeHost(kernel_wireguard=True)
+    monkeypatch.setattr(host_probe, 'ROOT', root)
+    monkeypatch.setenv('PATH', '/usr/bin')
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run_command(args, **kwargs))
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: fake.messages.append(message))
+    monkeypatch.setattr(basic.AnsibleModule, 'log', lambda self, message, *args, **kwargs: fake.messages.append(message))
+    return fake
+
+
+def run_ok(args, check_mode=False):
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with module_args(args):
+        with pytest.raises(ExitJson) as excinfo:
+            host_probe.main()
+    return excinfo.value.args[0]
+
+
+def run_fail(args):
+    with module_args(args):
+        with pytest.raises(FailJson) as excinfo:
+            host_probe.main()
+    return excinfo.value.args[0]
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_the_wireguard_role_probe(host, check_mode):
+    result = run_ok(ROLE_ARGS, check_mode=check_mode)
+    assert result == dict(
+        changed=False,
+        os_family='Debian',
+        os_id='debian',
+        os_version_id='12',
+        missing_commands=['wg-quick'],
+        enabled_instances={'overlaynet-wireguard': ['wg0']},
+        files={
+            '/usr/local/sbin/overlaynet-wireguard': dict(
+                exists=True, mode='0755', owner=USER, group=GROUP, sha256=hashlib.sha256(HELPER).hexdigest()),
+            '/etc/systemd/system/overlaynet-wireguard@.service': dict(exists=False, mode=None, owner=None, group=None, sha256=None),
+            '/etc/wireguard/overlaynet-wireguard.nft': dict(exists=False, mode=None, owner=None, group=None, sha256=None),
+            '/etc/systemd/system/overlaynet-wireguard-nftables.service': dict(exists=False, mode=None, owner=None, group=None, sha256=None),
+            '/usr/local/sbin/wireguard-go': dict(exists=False, mode=None, owner=None, group=None, sha256=None),
+        },
+        globbed={'/etc/wireguard/*.psk': ['/etc/wireguard/wg0.psk']},
+        sysctls={'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0'},
+        sysctls_writable={'net.ipv4.ip_forward': True, 'net.ipv6.conf.all.forwarding': True},
+        wireguard_kernel=True,
+        wireguard_keys={'wg0': {'permissions': '600:%s:%s' % (USER, GROUP), 'public_key': PUBLIC_KEY}},
+    )
+    assert host.commands == ['/usr/sbin/ip link add dev owgprobe0 type wireguard', '/usr/sbin/ip link delete dev owgprobe0']
+
+
+def test_the_private_key_never_leaves_the_module(host):
+    result = run_ok(ROLE_ARGS)
+    assert result['wireguard_keys']['wg0']['public_key'] == PUBLIC_KEY  # the key file was read
+    assert_no_private_key(result, host.messages, host.commands)
+
+
+def test_kernel_without_wireguard(host):
+    host.kernel_wireguard = False
+    result = run_ok(dict(wireguard_kernel=True))
+    assert result['wireguard_kernel'] is False
+    assert host.commands == ['/usr/sbin/ip link add dev owgprobe0 type wireguard']
+
+
+def test_nothing_asked_reads_only_the_os_and_runs_nothing(host):
+    assert run_ok({}) == dict(changed=False, os_family='Debian', os_id='debian', os_version_id='12')
+    assert host.commands == []
+
+
+def test_empty_lists_return_empty_answers(host):
+    result = run_ok(dict(commands=[], unit_templates=[], files=[], globs=[], sysctls=[]))
+    assert result == dict(changed=False, os_family='Debian', os_id='debian', os_version_id='12', missing_commands=[],
+                          enabled_instances={}, files={}, globbed={}, sysctls={}, sysctls_writable={})
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(files=['/etc/wireguard/wg0.conf', 'wg0.conf']), 'files: wg0.conf is not an absolute path'),
+    (dict(globs=['*.psk']), 'globs: *.psk is not an absolute path'),
+    (dict(wireguard_key_dir='wireguard'), 'wireguard_key_dir: wireguard is not an absolute path'),
+    (dict(sysctls=['net.ipv4..ip_forward']), "sysctls: 'net.ipv4..ip_forward' is not a sysctl key"),
+])
+def test_option_values_that_cannot_be_read(host, args, message):
+    assert run_fail(args)['msg'].startswith(message)
+    assert host.commands == []
