@@ -5,21 +5,26 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# Filters of the WireGuard role. The logic lives in module_utils/wireguard_network.py; these
-# wrappers only turn ValueError into AnsibleFilterError. Documentation: one sidecar file per
-# filter next to this file (wireguard_plan.yml, ...). This file deliberately has no
-# DOCUMENTATION: ansible-doc would show it for every filter defined here instead of the sidecars.
+# Filters of the WireGuard role. The logic lives in module_utils (_wireguard_inventory,
+# _wireguard_validate, _wireguard_plan, ...); these wrappers only turn ValueError into
+# AnsibleFilterError and tell the readers of hostvars which error means "undefined".
+# Documentation: one sidecar file per filter next to this file (wireguard_plan.yml, ...). This
+# file deliberately has no DOCUMENTATION: ansible-doc would show it for every filter defined
+# here instead of the sidecars.
 
-from ansible.errors import AnsibleFilterError
+from jinja2 import Undefined
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_network import (
-    format_endpoint,
-    host_plan,
-    members_by_network,
-    plan_allocation_notes,
-    road_warrior_configs,
-    validate,
-)
+from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import format_endpoint
+from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import members_by_network
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_inventory import host_inventory
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan import host_plan, plan_allocation_notes, road_warrior_configs
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_validate import validate
+
+# A host variable that templates to something undefined counts as unset, as with Jinja's default():
+# reading it raises the first (ansible-core before 2.19) or gives the second (2.19 and later).
+_UNDEFINED = (AnsibleUndefinedVariable, Undefined)
 
 
 def wireguard_members(networks, groups):
@@ -27,9 +32,15 @@ def wireguard_members(networks, groups):
     return members_by_network(networks, groups)
 
 
-def wireguard_validate(networks, groups, inventory, preshared_key_seed=None):
-    """List of problems of the configuration ([] when valid): `wireguard_networks | wireguard_validate(groups, inventory, seed)`."""
-    return validate(networks, groups, inventory, preshared_key_seed)
+def wireguard_inventory(networks, groups, hostvars):
+    """Endpoint and wireguard_host_networks of every member, role defaults applied: `wireguard_networks | wireguard_inventory(groups, hostvars)`."""
+    return host_inventory(networks, groups, hostvars, _UNDEFINED)
+
+
+def wireguard_validate(networks, groups, inventory, preshared_key_seed=None, hostvars=None, rotate_keys=None):
+    """List of problems of the configuration ([] when valid):
+    `wireguard_networks | wireguard_validate(groups, inventory, seed, hostvars, wireguard_rotate_keys)`."""
+    return validate(networks, groups, inventory, preshared_key_seed, hostvars, rotate_keys, _UNDEFINED)
 
 
 def wireguard_plan(networks, groups, inventory, host, public_keys, preshared_key_seed=None, road_warrior_public_keys=None):
@@ -70,6 +81,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'wireguard_members': wireguard_members,
+            'wireguard_inventory': wireguard_inventory,
             'wireguard_validate': wireguard_validate,
             'wireguard_plan': wireguard_plan,
             'wireguard_road_warriors': wireguard_road_warriors,

@@ -17,9 +17,16 @@ __metaclass__ = type
 import base64
 import binascii
 import os
+import re
 
 KEY_LENGTH = 32
 KEY_LENGTH_BASE64 = 44
+
+# A key as wg prints it: the standard base64 of 32 bytes. 43 characters carry 258 bits, so the
+# last one before the '=' has its two lowest bits zero: one of the 16 characters listed.
+# The only spelling of the key format in the collection: use KEY_SHAPED or is_wireguard_key.
+KEY_PATTERN = r'[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]='
+KEY_SHAPED = re.compile(KEY_PATTERN)
 
 # Curve25519 field prime and the (A - 2) / 4 constant of the ladder (RFC 7748, section 4.1 / 5).
 _P = 2 ** 255 - 19
@@ -127,6 +134,11 @@ def decode_key(text):
     if len(key_bytes) != KEY_LENGTH or _encode_key(key_bytes) != text:
         raise ValueError('a WireGuard key must be the canonical base64 encoding of %d bytes' % KEY_LENGTH)
     return key_bytes
+
+
+def is_wireguard_key(value):
+    """Tell whether value is a WireGuard key and nothing else (no whitespace around it)."""
+    return isinstance(value, str) and KEY_SHAPED.fullmatch(value) is not None
 
 
 def is_valid_key(text):

@@ -272,9 +272,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, read_text_or_none, write_private_file
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config import (
-    addresses_differ,
+from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import addresses_differ, interface_name_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_private_key_file, parse_psk_file, parse_wg_quick
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import (
     assemble_runtime_config,
     desired_interface,
     desired_runtime,
@@ -283,24 +284,21 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config im
     interface_fingerprint,
     link_implementation,
     parse_ip_addr_json,
-    parse_private_key_file,
-    parse_psk_file,
     parse_wg_dump,
-    parse_wg_quick,
     plan_action,
     render_diff,
     runtime_differences,
     runtime_for_sync,
     runtime_secrets,
-    scrub_secrets,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_network import interface_name_problem
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_userspace import (
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_userspace import (
     find_userspace_daemon,
     parse_version_output,
     uapi_socket_paths,
     userspace_binary_difference,
 )
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, read_text_or_none, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import KEY_SHAPED
 
 WAIT_TIMEOUT_SECONDS = 10.0
 WAIT_POLL_SECONDS = 0.2
@@ -332,7 +330,7 @@ class InterfaceManager(object):
     # -- messages and commands ---------------------------------------------------------------
 
     def clean(self, text):
-        return scrub_secrets(to_native(text or '').strip(), self.secrets, self.public_keys)
+        return scrub_secrets(to_native(text or '').strip(), self.secrets, self.public_keys, KEY_SHAPED)
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=self.clean(msg), interface=self.name, **kwargs)

@@ -10,12 +10,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.overlaynet.vpn.plugins.filter.wireguard import FilterModule
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_network import (
-    host_plan,
-    plan_allocation_notes,
-    road_warrior_configs,
-    validate,
-)
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan import host_plan, plan_allocation_notes, road_warrior_configs
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_validate import validate
 
 SEED = 'x' * 40
 NETWORKS = [{
@@ -37,7 +33,7 @@ def filters():
 
 
 def test_filter_names(filters):
-    assert sorted(filters) == ['wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_members', 'wireguard_plan',
+    assert sorted(filters) == ['wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_inventory', 'wireguard_members', 'wireguard_plan',
                                'wireguard_road_warriors', 'wireguard_validate']
 
 
@@ -85,3 +81,68 @@ def test_wireguard_endpoint(filters, host, expected):
 def test_wireguard_endpoint_bad_port(filters):
     with pytest.raises(AnsibleFilterError):
         filters['wireguard_endpoint']('vpn.example.net', 70000)
+
+
+# ---------------------------------------------------------------------------------------------
+# wireguard_inventory and the host checks of wireguard_validate, through Ansible's own hostvars
+# ---------------------------------------------------------------------------------------------
+
+HOSTVARS_INVENTORY = '''
+all:
+  vars:
+    wireguard_endpoint: "{{ inventory_hostname }}.example.net"
+  children:
+    office:
+      hosts:
+        hub1: {wireguard_endpoint: "{{ ansible_host }}", ansible_host: 192.0.2.1}
+        s1: {wireguard_endpoint: "{{ no_such_variable }}", ansible_host: 192.0.2.2}
+        s2:
+          wireguard_endpoint: "{{ no_such_variable }}"
+          wireguard_host_networks: {office: {addresses: [10.88.0.10]}}
+          wireguard_private_keys: {office: not-a-key-but-maybe-a-secret}
+          wireguard_userspace_source: url
+          wireguard_userspace_url: "https://example.org/{{ inventory_hostname }}/wireguard-go"
+'''
+
+
+@pytest.fixture
+def hostvars(tmp_path):
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+
+    path = tmp_path / 'inventory.yml'
+    path.write_text(HOSTVARS_INVENTORY)
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(path)])
+    return HostVars(inventory, VariableManager(loader=loader, inventory=inventory), loader)
+
+
+def test_wireguard_inventory_reads_hostvars_with_the_role_defaults(filters, hostvars):
+    networks = [dict(NETWORKS[0], members_group='office', hubs_group=None, topology='mesh', road_warriors=[], preshared_keys=False)]
+    groups = {'all': ['hub1', 's1', 's2'], 'office': ['hub1', 's1', 's2']}
+    inventory = filters['wireguard_inventory'](networks, groups, hostvars)
+    assert inventory == {
+        'hub1': {'endpoint': '192.0.2.1', 'networks': {}},
+        # A setting that templates to something undefined is unset, as with Jinja's default().
+        's1': {'endpoint': '192.0.2.2', 'networks': {}},
+        's2': {'endpoint': 's2', 'networks': {'office': {'addresses': ['10.88.0.10']}}},
+    }
+    errors = filters['wireguard_validate'](networks, groups, inventory, None, hostvars, ['s1', 'laptop'])
+    assert errors == [
+        'host s2: wireguard_private_keys.office: not a WireGuard private key (44 characters of base64, as wg genkey prints)',
+        'host s2: wireguard_userspace_checksum: must be sha256: and 64 hex digits (wireguard_userspace_source: url)',
+        'all: wireguard_rotate_keys: laptop is not a member of any WireGuard network',
+    ]
+    assert 'not-a-key-but-maybe-a-secret' not in ' '.join(errors)
+
+
+def test_wireguard_inventory_treats_a_jinja_undefined_as_unset(filters):
+    # In a template (ansible-core 2.19), reading a hostvars value that templates to something undefined gives a Jinja Undefined.
+    from jinja2 import Undefined
+
+    hostvars = {'hub1': {'wireguard_endpoint': Undefined(), 'ansible_host': Undefined()}, 's1': {'wireguard_host_networks': Undefined()}}
+    inventory = filters['wireguard_inventory'](NETWORKS, GROUPS, hostvars)
+    assert inventory['hub1'] == {'endpoint': 'hub1', 'networks': {}}
+    assert inventory['s1'] == {'endpoint': 's1', 'networks': {}}

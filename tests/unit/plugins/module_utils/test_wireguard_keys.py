@@ -10,9 +10,11 @@ import base64
 import pytest
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import (
+    KEY_SHAPED,
     decode_key,
     generate_private_key,
     is_valid_key,
+    is_wireguard_key,
     public_key_from_private,
     x25519,
 )
@@ -162,3 +164,31 @@ def test_decode_key_error_never_contains_the_key(text):
     assert message
     assert text not in message
     assert text[:16] not in message
+
+
+KEY_A = base64.b64encode(b'\x01' * 32).decode('ascii')
+
+
+def test_is_wireguard_key():
+    assert is_wireguard_key(KEY_A)
+    assert not is_wireguard_key(KEY_A[:-1])
+    assert not is_wireguard_key(None)
+    assert not is_wireguard_key(base64.b64encode(b'x' * 31).decode() + '==')
+
+
+def test_key_pattern_is_exactly_the_canonical_base64_of_32_bytes():
+    # Every last character before '=' that base64 can produce for 32 bytes, and no other.
+    endings = set(b64(bytes(31) + bytes([byte]))[-2] for byte in range(256))
+    assert endings == set('AEIMQUYcgkosw048')
+    for char in 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/':
+        text = 'A' * 42 + char + '='
+        assert is_wireguard_key(text) == is_valid_key(text) == (char in endings)
+    for key in (b64(ALICE_PRIVATE), b64(ALICE_PUBLIC), generate_private_key()):
+        assert is_wireguard_key(key)
+        assert not is_wireguard_key(' ' + key) and not is_wireguard_key(key + '\n')
+    assert not is_wireguard_key('A' * 43 + '-') and not is_wireguard_key('A' * 42 + '_A=')
+
+
+def test_key_shaped_finds_keys_inside_text():
+    key = b64(BOB_PUBLIC)
+    assert KEY_SHAPED.findall('peer %s: handshake did not complete; psk=%s.' % (key, b64(SHARED_SECRET))) == [key, b64(SHARED_SECRET)]

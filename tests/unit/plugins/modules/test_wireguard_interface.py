@@ -5,7 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
 import ipaddress
 import json
 import os
@@ -16,21 +15,13 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_config import desired_interface, interface_fingerprint, parse_wg_quick
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_wg_quick
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import desired_interface, interface_fingerprint
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.wireguard_files import PEER_A, PEER_B, PEER_C, PRIVATE, PSK_A, new_key
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, patch_exits
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import module_args as arguments_of_run
 from ansible_collections.overlaynet.vpn.plugins.modules import wireguard_interface
 
-
-def new_key():
-    return base64.b64encode(os.urandom(32)).decode('ascii')
-
-
-PRIVATE = new_key()
-PEER_A = new_key()
-PEER_B = new_key()
-PEER_C = new_key()
-PSK_A = new_key()
 SECRETS = (PRIVATE, PSK_A)
 HANDSHAKE_A = 1767225600
 

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils import wireguard_userspace as wu
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _wireguard_userspace as wu
 
 # /proc/net/unix of a host running wireguard-go for wg0 (pointers zeroed as for a non-root
 # reader): the listening UAPI socket (Flags 00010000, St 01), a connection it accepted from

@@ -5,10 +5,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# Pure functions behind overlaynet.vpn.wireguard_interface: read the secret-free wg-quick file
-# and the key files, work out what the live interface should look like, compare it with what
-# `wg show <iface> dump` and `ip -j addr show` report, and decide between start, restart,
-# `wg syncconf` and nothing.
+# The live side of overlaynet.vpn.wireguard_interface: what the interface should look like
+# (from the parsed files, see _wireguard_conf), what `wg show <iface> dump` and
+# `ip -j addr show` say it looks like, how the two differ, and whether that calls for a start,
+# a restart, `wg syncconf` or nothing.
 #
 # The desired state is split in two: what `wg` can change on a running interface (keys,
 # peers, listen port) and what only `wg-quick up` applies (addresses, MTU, DNS, table, hooks,
@@ -21,344 +21,28 @@ __metaclass__ = type
 import hashlib
 import ipaddress
 import json
-import re
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import decode_key, public_key_from_private
+from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import (
+    addresses_differ,
+    ip_endpoint,
+    normalise_address,
+    normalise_addresses,
+    normalise_network,
+    normalise_networks,
+    split_endpoint,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import (
+    canonical_key,
+    parse_fwmark,
+    parse_keepalive,
+    parse_listen_port,
+    parse_mtu,
+    parse_save_config,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import public_key_from_private
 
 ACTIONS = ('none', 'start', 'restart', 'sync')
 PEER_FIELDS = ('preshared_key', 'endpoint', 'allowed_ips', 'persistent_keepalive')
-HOOK_KEYS = ('PreUp', 'PostUp', 'PreDown', 'PostDown')
-
-# Canonical spelling of every key wg-quick accepts, by lower-case name.
-_INTERFACE_KEYS = dict((key.lower(), key) for key in (
-    'Address', 'ListenPort', 'MTU', 'DNS', 'Table', 'FwMark', 'SaveConfig') + HOOK_KEYS)
-_PEER_KEYS = dict((key.lower(), key) for key in ('PublicKey', 'AllowedIPs', 'Endpoint', 'PersistentKeepalive'))
-_SECRET_KEYS = {
-    'privatekey': 'PrivateKey does not belong in this file: the private key belongs in the key file',
-    'presharedkey': 'PresharedKey does not belong in this file: preshared keys belong in the psk file',
-}
-# Keys that may repeat; their values accumulate. Hooks are whole commands, the others are lists.
-_COMMA_LIST_KEYS = frozenset(('Address', 'DNS', 'AllowedIPs'))
-_REPEATABLE_KEYS = _COMMA_LIST_KEYS | frozenset(HOOK_KEYS)
-
-# A key name that is short and plain can be quoted in an error. A longer one may be a pasted
-# key (base64 ends in '=', so a bare key line parses as "<43 characters> =").
-_QUOTABLE_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]{0,23}$')
-# Anything shaped like a WireGuard key, to scrub tool output of keys this code does not know.
-_KEY_SHAPED = re.compile(r'[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=')
-
-_DIGITS = re.compile(r'^[0-9]+$')
-_HEX = re.compile(r'^0[xX][0-9a-fA-F]+$')
-
-_LINK_LOCAL_V6 = ipaddress.ip_network('fe80::/10')
-
-
-# ---------------------------------------------------------------------------------------------
-# Value parsers shared by the file parser (which adds line numbers) and the desired-state builders
-# ---------------------------------------------------------------------------------------------
-
-def _parse_int(text, what, low, high):
-    text = str(text).strip()
-    if not _DIGITS.match(text):
-        raise ValueError('%s must be an integer between %d and %d, got %r' % (what, low, high, text))
-    value = int(text)
-    if not low <= value <= high:
-        raise ValueError('%s must be an integer between %d and %d, got %d' % (what, low, high, value))
-    return value
-
-
-def _parse_listen_port(text):
-    """ListenPort text -> int, or None for 0 / absent (both mean a random port)."""
-    if text is None:
-        return None
-    return _parse_int(text, 'ListenPort', 0, 65535) or None
-
-
-def _parse_fwmark(text):
-    """FwMark text (decimal, 0x hex or 'off') -> int, or None for off / 0 / absent."""
-    if text is None:
-        return None
-    text = str(text).strip()
-    if text.lower() == 'off':
-        return None
-    try:
-        if _HEX.match(text):
-            value = int(text[2:], 16)
-        elif _DIGITS.match(text):
-            value = int(text)
-        else:
-            raise ValueError(text)
-    except ValueError:
-        raise ValueError('FwMark must be off or an integer between 0 and 0xffffffff (decimal or 0x hex), got %r' % text)
-    if value > 0xffffffff:
-        raise ValueError('FwMark must be at most 0xffffffff, got %r' % text)
-    return value or None
-
-
-def _parse_keepalive(text):
-    """PersistentKeepalive text -> int seconds, 0 for off / absent."""
-    if text is None:
-        return 0
-    text = str(text).strip()
-    if text.lower() == 'off':
-        return 0
-    return _parse_int(text, 'PersistentKeepalive', 0, 65535)
-
-
-def _parse_mtu(text):
-    if text is None:
-        return None
-    return _parse_int(text, 'MTU', 68, 65535)
-
-
-def _parse_save_config(text):
-    if text is None:
-        return False
-    lowered = str(text).strip().lower()
-    if lowered not in ('true', 'false'):
-        raise ValueError('SaveConfig must be true or false, got %r' % text)
-    return lowered == 'true'
-
-
-def _interface_sort_key(interface):
-    return (interface.version, interface.ip, interface.network.prefixlen)
-
-
-def _network_sort_key(network):
-    return (network.version, network.network_address, network.prefixlen)
-
-
-def normalise_address(text):
-    """'10.0.0.1/24' (host bits kept, prefix defaults to /32 or /128) -> canonical 'ip/prefix'."""
-    try:
-        interface = ipaddress.ip_interface(str(text).strip())
-    except ValueError:
-        raise ValueError('Address %r is not an IP address with an optional prefix length' % (text,))
-    return str(interface)
-
-
-def normalise_addresses(texts):
-    """Sorted, de-duplicated canonical 'ip/prefix' strings."""
-    interfaces = set(ipaddress.ip_interface(normalise_address(text)) for text in texts)
-    return [str(interface) for interface in sorted(interfaces, key=_interface_sort_key)]
-
-
-def normalise_network(text):
-    """'10.0.0.5/24' -> '10.0.0.0/24' (host bits dropped, as the kernel stores allowed IPs)."""
-    try:
-        network = ipaddress.ip_network(str(text).strip(), strict=False)
-    except ValueError:
-        raise ValueError('AllowedIPs entry %r is not an IP network' % (text,))
-    return str(network)
-
-
-def normalise_networks(texts):
-    """Sorted, de-duplicated canonical network strings."""
-    networks = set(ipaddress.ip_network(normalise_network(text)) for text in texts)
-    return [str(network) for network in sorted(networks, key=_network_sort_key)]
-
-
-def split_endpoint(text):
-    """'host:port' or '[v6]:port' -> (host, port). Raises ValueError (endpoints are not secret)."""
-    text = str(text).strip()
-    if text.startswith('['):
-        closing = text.find(']')
-        if closing == -1 or text[closing + 1:closing + 2] != ':':
-            raise ValueError('Endpoint %r must be [IPv6 address]:port' % text)
-        host, port_text = text[1:closing], text[closing + 2:]
-    else:
-        host, separator, port_text = text.rpartition(':')
-        if not separator:
-            raise ValueError('Endpoint %r must be host:port' % text)
-        if ':' in host:
-            raise ValueError('Endpoint %r: write IPv6 addresses in brackets, [address]:port' % text)
-    if not host or any(char.isspace() for char in host):
-        raise ValueError('Endpoint %r has no valid host' % text)
-    return host, _parse_int(port_text, 'the port of Endpoint %r' % text, 1, 65535)
-
-
-def ip_endpoint(text):
-    """(ip_address, port) when text is an IP literal with a port, else None (a host name, or None)."""
-    if text is None:
-        return None
-    try:
-        host, port = split_endpoint(text)
-        return ipaddress.ip_address(host), port
-    except ValueError:
-        return None
-
-
-def _validate_key_value(canonical, value):
-    """Check one wg-quick value; raise ValueError whose message is safe to show (no key material)."""
-    if canonical == 'Address':
-        for item in value:
-            normalise_address(item)
-    elif canonical == 'AllowedIPs':
-        for item in value:
-            normalise_network(item)
-    elif canonical == 'ListenPort':
-        _parse_listen_port(value)
-    elif canonical == 'MTU':
-        _parse_mtu(value)
-    elif canonical == 'FwMark':
-        _parse_fwmark(value)
-    elif canonical == 'SaveConfig':
-        _parse_save_config(value)
-    elif canonical == 'PersistentKeepalive':
-        _parse_keepalive(value)
-    elif canonical == 'Endpoint':
-        split_endpoint(value)
-    elif canonical == 'PublicKey':
-        try:
-            decode_key(value)
-        except ValueError as exc:
-            raise ValueError('PublicKey is not a valid WireGuard key: %s' % exc)
-
-
-# ---------------------------------------------------------------------------------------------
-# Files
-# ---------------------------------------------------------------------------------------------
-
-def _split_list(canonical, value):
-    # wg-quick splits Address and DNS on commas and whitespace; wg splits AllowedIPs on commas.
-    if canonical == 'AllowedIPs':
-        items = value.split(',')
-    else:
-        items = value.replace(',', ' ').split()
-    return [item.strip() for item in items if item.strip()]
-
-
-def parse_wg_quick(text):
-    """Parse a wg-quick file into {'interface': {Key: value or list}, 'peers': [{Key: value or list}]}.
-
-    Follows wg-quick: everything from the first '#' on a line is a comment (except in the hooks,
-    which get the whole rest of the line, as wg-quick passes it to bash), keys and section names
-    are case-insensitive (returned in their canonical spelling), Address, DNS, AllowedIPs and the
-    four hooks may repeat and accumulate (the first three are also comma-separated lists).
-    Raises ValueError naming the line for anything wg-quick or wg would reject, and for
-    PrivateKey / PresharedKey, whose values are never repeated in a message.
-    """
-    interface = None
-    peers = []
-    section = None  # None, 'interface' or 'peer'
-    current = None
-    section_line = 0
-    peer_lines = {}
-    for number, raw_line in enumerate(text.splitlines(), 1):
-        line = raw_line.split('#', 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith('['):
-            name = line.lower()
-            if name == '[interface]':
-                if interface is not None:
-                    raise ValueError('line %d: a second [Interface] section' % number)
-                interface = {}
-                section, current = 'interface', interface
-            elif name == '[peer]':
-                _check_peer_complete(current if section == 'peer' else None, section_line)
-                current = {}
-                peers.append(current)
-                section = 'peer'
-            else:
-                raise ValueError('line %d: unknown section (expected [Interface] or [Peer])' % number)
-            section_line = number
-            continue
-        if '=' not in line:
-            # Not quoted: a line without '=' may be a pasted secret.
-            raise ValueError('line %d: expected "Key = Value"' % number)
-        name, value = line.split('=', 1)
-        name, value = name.strip(), value.strip()
-        lowered = name.lower()
-        if lowered in _SECRET_KEYS:
-            raise ValueError('line %d: %s' % (number, _SECRET_KEYS[lowered]))
-        if section is None:
-            raise ValueError('line %d: a key outside of any section (expected [Interface] or [Peer] first)' % number)
-        known = _INTERFACE_KEYS if section == 'interface' else _PEER_KEYS
-        if lowered not in known:
-            shown = repr(name) if _QUOTABLE_NAME.match(name) else '(name not shown)'
-            raise ValueError('line %d: unknown key %s in the [%s] section' % (number, shown, 'Interface' if section == 'interface' else 'Peer'))
-        canonical = known[lowered]
-        if canonical in HOOK_KEYS:
-            # wg-quick hands hooks to bash with the rest of the raw line, '#' and all.
-            value = raw_line.split('=', 1)[1].strip()
-        if canonical in _REPEATABLE_KEYS:
-            items = _split_list(canonical, value) if canonical in _COMMA_LIST_KEYS else [value]
-            try:
-                _validate_key_value(canonical, items)
-            except ValueError as exc:
-                raise ValueError('line %d: %s' % (number, exc))
-            current.setdefault(canonical, []).extend(items)
-            continue
-        if canonical in current:
-            raise ValueError('line %d: %s is given a second time in this section' % (number, canonical))
-        if not value:
-            raise ValueError('line %d: %s has no value' % (number, canonical))
-        try:
-            _validate_key_value(canonical, value)
-        except ValueError as exc:
-            raise ValueError('line %d: %s' % (number, exc))
-        if canonical == 'PublicKey':
-            if value in peer_lines:
-                raise ValueError('line %d: peer %s is already defined at line %d' % (number, value, peer_lines[value]))
-            peer_lines[value] = number
-        current[canonical] = value
-    _check_peer_complete(current if section == 'peer' else None, section_line)
-    if interface is None:
-        raise ValueError('no [Interface] section')
-    return {'interface': interface, 'peers': peers}
-
-
-def _check_peer_complete(peer, line_number):
-    if peer is not None and 'PublicKey' not in peer:
-        raise ValueError('the [Peer] section at line %d has no PublicKey' % line_number)
-
-
-def _canonical_key(text, what):
-    try:
-        decode_key(text)
-    except ValueError as exc:
-        raise ValueError('%s is not a valid WireGuard key: %s' % (what, exc))
-    return text.strip()
-
-
-def parse_private_key_file(text):
-    """The key of a private key file (one base64 line). Errors never contain the file's content."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) != 1:
-        raise ValueError('expected exactly one line holding the private key, found %d non-empty lines' % len(lines))
-    return _canonical_key(lines[0], 'the private key')
-
-
-def parse_psk_file(text):
-    """Parse '<peer public key> <preshared key>' lines into {public key: preshared key}.
-
-    '#' starts a comment, blank lines are ignored. Errors name the line only: a line may hold
-    a preshared key (also in the first column, when the columns are swapped).
-    """
-    preshared_keys = {}
-    seen_on = {}
-    for number, raw_line in enumerate(text.splitlines(), 1):
-        line = raw_line.split('#', 1)[0].strip()
-        if not line:
-            continue
-        fields = line.split()
-        if len(fields) != 2:
-            raise ValueError('line %d: expected "<peer public key> <preshared key>", found %d fields' % (number, len(fields)))
-        public_key, preshared_key = fields
-        try:
-            decode_key(public_key)
-        except ValueError:
-            raise ValueError('line %d: the peer public key (first field) is not a valid WireGuard key' % number)
-        try:
-            decode_key(preshared_key)
-        except ValueError:
-            raise ValueError('line %d: the preshared key (second field) is not a valid WireGuard key' % number)
-        if public_key in seen_on:
-            raise ValueError('line %d: the same peer public key is already listed at line %d' % (number, seen_on[public_key]))
-        seen_on[public_key] = number
-        preshared_keys[public_key] = preshared_key
-    return preshared_keys
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,9 +63,9 @@ def desired_runtime(conf, private_key, psks):
     """
     interface = conf.get('interface') or {}
     runtime = {
-        'private_key': _canonical_key(private_key, 'the private key'),
-        'listen_port': _parse_listen_port(interface.get('ListenPort')),
-        'fwmark': _parse_fwmark(interface.get('FwMark')),
+        'private_key': canonical_key(private_key, 'the private key'),
+        'listen_port': parse_listen_port(interface.get('ListenPort')),
+        'fwmark': parse_fwmark(interface.get('FwMark')),
         'peers': {},
     }
     owner_of_network = {}
@@ -389,10 +73,10 @@ def desired_runtime(conf, private_key, psks):
         public_key = peer.get('PublicKey')
         if public_key is None:
             raise ValueError('peer %d has no PublicKey' % index)
-        public_key = _canonical_key(public_key, 'the PublicKey of peer %d' % index)
+        public_key = canonical_key(public_key, 'the PublicKey of peer %d' % index)
         if public_key in runtime['peers']:
             raise ValueError('peer %s is defined twice' % public_key)
-        allowed_ips = normalise_networks(peer.get('AllowedIPs') or [])
+        allowed_ips = normalise_networks(peer.get('AllowedIPs') or [], 'AllowedIPs entry')
         for network in allowed_ips:
             if network in owner_of_network:
                 raise ValueError('AllowedIPs %s is listed for two peers (%s and %s); WireGuard keeps it for one peer only'
@@ -400,14 +84,14 @@ def desired_runtime(conf, private_key, psks):
             owner_of_network[network] = public_key
         endpoint = peer.get('Endpoint')
         if endpoint is not None:
-            split_endpoint(endpoint)
+            split_endpoint(endpoint, 'Endpoint')
             endpoint = endpoint.strip()
         preshared_key = psks.get(public_key)
         runtime['peers'][public_key] = {
-            'preshared_key': _canonical_key(preshared_key, 'the preshared key of a peer') if preshared_key is not None else None,
+            'preshared_key': canonical_key(preshared_key, 'the preshared key of a peer') if preshared_key is not None else None,
             'endpoint': endpoint,
             'allowed_ips': allowed_ips,
-            'persistent_keepalive': _parse_keepalive(peer.get('PersistentKeepalive')),
+            'persistent_keepalive': parse_keepalive(peer.get('PersistentKeepalive')),
         }
     return runtime
 
@@ -422,9 +106,9 @@ def wg_quick_routes(addresses, allowed_ips, table):
     """
     if table == 'off':
         return []
-    networks = [ipaddress.ip_network(normalise_network(text)) for text in allowed_ips]
+    networks = [ipaddress.ip_network(normalise_network(text, 'AllowedIPs entry')) for text in allowed_ips]
     if table == 'auto':
-        connected = [ipaddress.ip_interface(normalise_address(text)).network for text in addresses]
+        connected = [ipaddress.ip_interface(normalise_address(text, 'Address')).network for text in addresses]
         networks = [network for network in networks
                     if network.prefixlen == 0
                     or not any(network.version == subnet.version and network.subnet_of(subnet) for subnet in connected)]
@@ -439,21 +123,21 @@ def desired_interface(conf):
     policy routing rules on the fwmark at start.
     """
     interface = conf.get('interface') or {}
-    save_config = _parse_save_config(interface.get('SaveConfig'))
+    save_config = parse_save_config(interface.get('SaveConfig'))
     if save_config:
         # wg-quick down would write the live configuration, private key included, into the file.
         raise ValueError('SaveConfig = true is not supported: wg-quick would write the private and preshared keys '
                          'into the configuration file when the interface goes down')
     table = interface.get('Table')
     table = 'auto' if table is None else str(table).strip()
-    addresses = normalise_addresses(interface.get('Address') or [])
+    addresses = normalise_addresses(interface.get('Address') or [], 'Address')
     allowed_ips = [network for peer in conf.get('peers') or [] for network in peer.get('AllowedIPs') or []]
     return {
         'addresses': addresses,
-        'mtu': _parse_mtu(interface.get('MTU')),
+        'mtu': parse_mtu(interface.get('MTU')),
         'dns': [str(item).strip() for item in interface.get('DNS') or []],
         'table': table,
-        'fwmark': _parse_fwmark(interface.get('FwMark')),
+        'fwmark': parse_fwmark(interface.get('FwMark')),
         'save_config': save_config,
         'pre_up': list(interface.get('PreUp') or []),
         'post_up': list(interface.get('PostUp') or []),
@@ -568,7 +252,7 @@ def parse_ip_addr_json(text):
     for info in link.get('addr_info') or []:
         if info.get('family') in ('inet', 'inet6') and info.get('local') is not None:
             addresses.append('%s/%s' % (info['local'], info.get('prefixlen')))
-    return {'addresses': normalise_addresses(addresses), 'mtu': link.get('mtu')}
+    return {'addresses': normalise_addresses(addresses, 'Address'), 'mtu': link.get('mtu')}
 
 
 def link_implementation(text):
@@ -581,17 +265,6 @@ def link_implementation(text):
         return None
     kind = (links[0].get('linkinfo') or {}).get('info_kind')
     return {'wireguard': 'kernel', 'tun': 'userspace'}.get(kind)
-
-
-def addresses_differ(live_addresses, desired_addresses):
-    """Compare address lists as sets; IPv6 link-local addresses the file does not list are ignored."""
-    desired = set(normalise_addresses(desired_addresses or []))
-    live = set()
-    for address in normalise_addresses(live_addresses or []):
-        if address not in desired and ipaddress.ip_interface(address).ip in _LINK_LOCAL_V6:
-            continue
-        live.add(address)
-    return live != desired
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,19 +344,8 @@ def plan_action(service_active, link_exists, desired_fingerprint, applied_finger
 
 
 # ---------------------------------------------------------------------------------------------
-# Reporting
+# Reporting without secrets
 # ---------------------------------------------------------------------------------------------
-
-def scrub_secrets(text, secrets, public_keys=()):
-    """Replace every known secret in text by '(secret)', and any other key-shaped word that is not
-    a known public key by '(key)': tool messages may quote keys."""
-    text = text or ''
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, '(secret)')
-    known_public = set(public_keys)
-    return _KEY_SHAPED.sub(lambda match: match.group(0) if match.group(0) in known_public else '(key)', text)
-
 
 def runtime_secrets(*runtimes):
     """The private and preshared keys held in runtime dicts (for scrub_secrets)."""
