@@ -1,5 +1,6 @@
 # overlaynet.vpn — developer and CI entry points. Run as root on Debian 12.
 #   make demo       set up everything, start lab hosts, run site.yml, print a connectivity report
+#                   (also written as build/demo/report.html)
 #   make demo-down  remove the demo lab hosts
 #   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
 #   make molecule   every molecule scenario; SCENARIO=name for one, ROLE=name for a role's
@@ -34,6 +35,7 @@ export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_V
 
 DEMO_HOSTS := demo1 demo2 demo3 demo4
 DEMO_INVENTORY := $(BUILD)/demo/lab.json
+DEMO_REPORT := $(BUILD)/demo/report.html
 MOLECULE_SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 # What collection-check renders with ansible-doc: everything that exists, not a list to keep.
 MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
@@ -68,7 +70,9 @@ $(OVERLAYNET_WIREGUARD_GO):
 
 demo: setup wireguard-go
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
-	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml site.yml playbooks/wireguard_report.yml
+	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml site.yml playbooks/report.yml \
+	  -e overlaynet_report_html=$(DEMO_REPORT)
+	@echo "demo: connectivity report written to $(DEMO_REPORT)"
 
 demo-down:
 	$(LAB) down $(DEMO_HOSTS)

@@ -5,14 +5,103 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# Filters that check what a host's platform allows (kernel settings, containers) from a probe's
-# readings, before any host changes. The logic lives in module_utils, shared with the modules
-# that fail with the same messages. Documentation: one sidecar file per filter next to this
-# file (sysctl_problems.yml); no DOCUMENTATION here, as in wireguard.py.
+# Filters of the shared platform: the firewall entry point's data, and checks of what a host's
+# platform allows (kernel settings, containers) from a probe's readings, before any host
+# changes. The sysctl logic lives in module_utils, shared with the module that fails with the
+# same messages. Documentation: one sidecar file per filter next to this file.
+
+import re
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._sysctl import settings_problems
+
+# The platform role's firewall entry point (roles/platform/tasks/firewall.yml): where a role's
+# forwarding settings and nftables table live, which sysctls it needs, and what its probe must
+# read so that a converged host runs no module.
+NFTABLES_DIR = '/etc/overlaynet/nftables'
+NFTABLES_UNIT_FILE = '/etc/systemd/system/overlaynet-nftables@.service'
+FAMILIES = ('ipv4', 'ipv6')
+_OWNER = re.compile(r'^[a-z][a-z0-9_]{0,30}$')
+
+
+def firewall_paths(owner):
+    """Files, unit and table of one role's firewall settings."""
+    if not isinstance(owner, str) or not _OWNER.match(owner):
+        raise AnsibleFilterError('firewall_paths: owner must be a role name (lower-case letters, digits, _), got %r' % (owner,))
+    return {
+        'sysctl_file': '/etc/sysctl.d/60-overlaynet-%s.conf' % owner,
+        'nftables_dir': NFTABLES_DIR,
+        'nftables_file': '%s/%s.nft' % (NFTABLES_DIR, owner),
+        'nftables_table': 'overlaynet_%s' % owner,
+        'nftables_unit': 'overlaynet-nftables@%s.service' % owner,
+        'nftables_unit_file': NFTABLES_UNIT_FILE,
+    }
+
+
+def forwarding_sysctls(families, no_redirect_interfaces=()):
+    """The sysctls forwarding needs: {'settings': persisted and live, 'live_settings': live only
+    (per-interface keys, which exist only while the interface does), 'all': both}.
+
+    A host that forwards between peers of one interface (a hub) would send ICMP redirects
+    telling a spoke to reach another spoke directly; IPv4 sends them when either `all` or the
+    interface's own setting allows it, so all, default (inherited by interfaces created later)
+    and each such existing interface get send_redirects = 0.
+    """
+    families = list(families or [])
+    unknown = [family for family in families if family not in FAMILIES]
+    if unknown:
+        raise AnsibleFilterError('forwarding_sysctls: unknown address families %s (known: ipv4, ipv6)' % unknown)
+    settings = {}
+    live_settings = {}
+    if 'ipv4' in families:
+        settings['net.ipv4.ip_forward'] = '1'
+        if no_redirect_interfaces:
+            settings['net.ipv4.conf.all.send_redirects'] = '0'
+            settings['net.ipv4.conf.default.send_redirects'] = '0'
+            for interface in sorted(set(no_redirect_interfaces)):
+                live_settings['net.ipv4.conf.%s.send_redirects' % interface] = '0'
+    if 'ipv6' in families:
+        settings['net.ipv6.conf.all.forwarding'] = '1'
+    merged = dict(settings)
+    merged.update(live_settings)
+    return {'settings': settings, 'live_settings': live_settings, 'all': merged}
+
+
+def firewall_probe_request(owner, interfaces=()):
+    """What overlaynet.vpn.host_probe must read for the firewall entry point: {'files', 'sysctls'}."""
+    paths = firewall_paths(owner)
+    every_family = forwarding_sysctls(FAMILIES, interfaces)['all']
+    return {
+        'files': [paths['sysctl_file'], paths['nftables_dir'], paths['nftables_file'], paths['nftables_unit_file']],
+        'sysctls': sorted(every_family),
+    }
+
+
+def sysctls_match(live_values, wanted):
+    """True when every wanted sysctl has its value live. Keys the host does not have (None:
+    an interface that does not exist yet) are left out: it inherits the default when created."""
+    live_values = live_values or {}
+    for key, value in (wanted or {}).items():
+        live = live_values.get(key)
+        if live is None:
+            continue
+        if ' '.join(str(live).split()) != ' '.join(str(value).split()):
+            return False
+    return True
+
+
+def sysctls_to_check(forwarding, live_values):
+    """The sysctls of forwarding_sysctls() a host must already have or be able to write:
+    every persisted one, and the per-interface ones of interfaces that exist (an interface
+    created later inherits the default)."""
+    live_values = live_values or {}
+    wanted = dict(forwarding['settings'])
+    for key, value in forwarding['live_settings'].items():
+        if live_values.get(key) is not None:
+            wanted[key] = value
+    return wanted
+
 
 
 def sysctl_problems(live_values, writable, wanted, host):
@@ -32,4 +121,9 @@ class FilterModule(object):
     def filters(self):
         return {
             'sysctl_problems': sysctl_problems,
+            'firewall_paths': firewall_paths,
+            'forwarding_sysctls': forwarding_sysctls,
+            'firewall_probe_request': firewall_probe_request,
+            'sysctls_match': sysctls_match,
+            'sysctls_to_check': sysctls_to_check,
         }

@@ -17,9 +17,16 @@ from jinja2 import Undefined
 from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import format_endpoint
-from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import members_by_network
-from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_inventory import host_inventory
-from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan import host_plan, plan_allocation_notes, road_warrior_configs
+from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import members_by_network, without_hosts
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_inventory import decommissioned_hosts, host_inventory
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan import (
+    host_forwarding,
+    host_plan,
+    host_preshared_keys,
+    peers_record,
+    plan_allocation_notes,
+    road_warrior_configs,
+)
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_validate import validate
 
 # A host variable that templates to something undefined counts as unset, as with Jinja's default():
@@ -30,6 +37,12 @@ _UNDEFINED = (AnsibleUndefinedVariable, Undefined)
 def wireguard_members(networks, groups):
     """Network name -> sorted member hosts (members_group and hubs_group): `wireguard_networks | wireguard_members(groups)`."""
     return members_by_network(networks, groups)
+
+
+def wireguard_active_groups(groups, networks, hostvars):
+    """groups without the members whose wireguard_state is absent (being decommissioned): every
+    other filter gets these groups, so their peers drop them in the same run."""
+    return without_hosts(groups, decommissioned_hosts(networks, groups, hostvars, _UNDEFINED))
 
 
 def wireguard_inventory(networks, groups, hostvars):
@@ -49,6 +62,27 @@ def wireguard_plan(networks, groups, inventory, host, public_keys, preshared_key
         return host_plan(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys)
     except ValueError as exc:
         raise AnsibleFilterError('wireguard_plan: %s' % exc)
+
+
+def wireguard_preshared_keys(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys=None):
+    """Per interface of the host, its peers' public and preshared keys (the .psk file): secrets, keep under no_log."""
+    try:
+        return host_preshared_keys(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys)
+    except ValueError as exc:
+        raise AnsibleFilterError('wireguard_preshared_keys: %s' % exc)
+
+
+def wireguard_forwarding(networks, groups, inventory, host):
+    """Address families the host forwards and its hub interfaces: `wireguard_networks | wireguard_forwarding(groups, inventory, inventory_hostname)`."""
+    try:
+        return host_forwarding(networks, groups, inventory, host)
+    except ValueError as exc:
+        raise AnsibleFilterError('wireguard_forwarding: %s' % exc)
+
+
+def wireguard_peers_record(plan):
+    """The peers of a host's plan for the connectivity report: `wireguard__plan | wireguard_peers_record`."""
+    return peers_record(plan)
 
 
 def wireguard_road_warriors(networks, groups, inventory, public_keys, preshared_key_seed=None, road_warrior_public_keys=None):
@@ -81,6 +115,10 @@ class FilterModule(object):
     def filters(self):
         return {
             'wireguard_members': wireguard_members,
+            'wireguard_active_groups': wireguard_active_groups,
+            'wireguard_preshared_keys': wireguard_preshared_keys,
+            'wireguard_forwarding': wireguard_forwarding,
+            'wireguard_peers_record': wireguard_peers_record,
             'wireguard_inventory': wireguard_inventory,
             'wireguard_validate': wireguard_validate,
             'wireguard_plan': wireguard_plan,

@@ -16,6 +16,7 @@ __metaclass__ = type
 import glob
 import grp
 import hashlib
+import json
 import os
 import pwd
 import shlex
@@ -224,6 +225,25 @@ def file_facts(path, root=ROOT):
     )
 
 
+MAX_JSON_FILE_SIZE = 1024 * 1024
+
+
+def read_json_file(path, root=ROOT):
+    """The parsed content of a small JSON file a role wrote (state it reads back), or None when
+    the file is missing, too large or not JSON: a record to fall back on, never required."""
+    try:
+        with open(on_root(root, path), 'rb') as input_file:
+            content = input_file.read(MAX_JSON_FILE_SIZE + 1)
+    except (IOError, OSError):
+        return None
+    if len(content) > MAX_JSON_FILE_SIZE:
+        return None
+    try:
+        return json.loads(content.decode('utf-8'))
+    except ValueError:
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # sysctl
 # ---------------------------------------------------------------------------------------------
@@ -354,6 +374,8 @@ def probe_host(options, path_variable, root=ROOT):
         result['files'] = dict((path, file_facts(path, root)) for path in options['files'])
     if options.get('globs') is not None:
         result['globbed'] = dict((pattern, glob_paths(pattern, root)) for pattern in options['globs'])
+    if options.get('json_files') is not None:
+        result['json_files'] = dict((path, read_json_file(path, root)) for path in options['json_files'])
     if options.get('sysctls') is not None:
         result['sysctls'] = dict((key, read_sysctl(key, root)) for key in options['sysctls'])
         result['sysctls_writable'] = dict((key, sysctl_writable(key, root)) for key in options['sysctls'])

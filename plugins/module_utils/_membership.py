@@ -55,3 +55,9 @@ def members_by_network(networks, groups):
 def member_hosts(members):
     """Every host of members_by_network()'s result once, in network order, then sorted within a network."""
     return dedupe(host for hosts in members.values() for host in hosts)
+
+
+def without_hosts(groups, hosts):
+    """groups with the given hosts taken out of every group (hosts a role must treat as gone)."""
+    leaving = set(hosts)
+    return dict((name, [host for host in members if host not in leaving]) for name, members in groups.items())

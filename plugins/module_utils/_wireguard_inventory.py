@@ -95,6 +95,12 @@ def host_inventory(networks, groups, hostvars, undefined=()):
     return inventory
 
 
+def decommissioned_hosts(networks, groups, hostvars, undefined=()):
+    """Sorted members of any network whose wireguard_state is absent (see read_host_variables)."""
+    return sorted(host for host in _member_hosts(networks, groups)
+                  if read_host_variables(hostvars, host, {'wireguard_state': 'present'}, undefined)['wireguard_state'] == 'absent')
+
+
 def host_settings(networks, groups, hostvars, undefined=()):
     """Host name -> {variable: value} of the settings only the checks read, for every member.
 

@@ -156,12 +156,14 @@ def _interface_plan(network, groups, inventory, host, public_keys, preshared_key
                     allowed_ips += host_routes(addresses[road_warrior['name']])
         entry = {
             'name': peer,
+            'managed': True,
+            'addresses': _bare_addresses(addresses[peer]),
             'public_key': _public_key(public_keys, peer, network_name),
             'allowed_ips': dedupe(allowed_ips),
             'endpoint': format_endpoint(host_endpoint(inventory, peer, network_name), host_listen_port(network, inventory, peer)),
             'persistent_keepalive': network['persistent_keepalive'],
         }
-        if network['preshared_keys']:
+        if network['preshared_keys'] and preshared_key_seed is not None:
             entry['preshared_key'] = preshared_key(peer)
         peers.append(entry)
 
@@ -169,12 +171,14 @@ def _interface_plan(network, groups, inventory, host, public_keys, preshared_key
         for road_warrior in road_warriors:
             entry = {
                 'name': road_warrior['name'],
+                'managed': False,
+                'addresses': _bare_addresses(addresses[road_warrior['name']]),
                 'public_key': _road_warrior_public_key(road_warrior, road_warrior_public_keys, network_name),
                 'allowed_ips': dedupe(host_routes(addresses[road_warrior['name']])),
                 'endpoint': None,
                 'persistent_keepalive': 0,
             }
-            if network['preshared_keys']:
+            if network['preshared_keys'] and preshared_key_seed is not None:
                 entry['preshared_key'] = preshared_key(road_warrior['name'])
             peers.append(entry)
     peers.sort(key=lambda entry: entry['name'])
@@ -209,13 +213,20 @@ def _interface_plan(network, groups, inventory, host, public_keys, preshared_key
     }
 
 
+def _bare_addresses(addresses):
+    """'10.77.0.5/24' -> '10.77.0.5': where a peer answers inside the tunnel."""
+    return [address.split('/', 1)[0] for address in addresses]
+
+
 def host_plan(networks, groups, inventory, host, public_keys, preshared_key_seed=None, road_warrior_public_keys=None):
     """The WireGuard interfaces of one host: one dict per network it is a member of, sorted by interface.
 
-    See the wireguard_plan filter documentation for the layout. Raises ValueError listing every
-    problem when validate() finds any. A host that is in no network gets [].
+    See the wireguard_plan filter documentation for the layout. Peers carry their preshared
+    key only when preshared_key_seed is given (the role keeps the keys out of the plan it
+    loops over: see host_preshared_keys). Raises ValueError listing every problem when
+    validate() finds any. A host that is in no network gets [].
     """
-    raise_if_invalid(networks, groups, inventory, preshared_key_seed)
+    raise_if_invalid(networks, groups, inventory, preshared_key_seed, check_seed=preshared_key_seed is not None)
     plans = []
     for network in networks:
         settings = network_settings(network)
@@ -223,6 +234,53 @@ def host_plan(networks, groups, inventory, host, public_keys, preshared_key_seed
             plans.append(_interface_plan(settings, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys))
     plans.sort(key=lambda plan: plan['interface'])
     return plans
+
+
+def host_preshared_keys(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys=None):
+    """[{'interface', 'peers': [{'public_key', 'preshared_key'}]}] for every interface of the host:
+    what its preshared key file holds (peers without a known public key left out; [] for an
+    interface of a network without preshared keys). The only result here that holds secrets."""
+    result = []
+    for plan in host_plan(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys):
+        peers = [dict(public_key=peer['public_key'], preshared_key=peer['preshared_key'])
+                 for peer in plan['peers'] if peer['public_key'] and peer.get('preshared_key')]
+        result.append(dict(interface=plan['interface'], peers=peers))
+    return result
+
+
+def host_forwarding(networks, groups, inventory, host):
+    """What the host forwards: {'families': ['ipv4', 'ipv6'] (those of its forwarding interfaces'
+    addresses and routed networks), 'no_redirect_interfaces': the hub interfaces, which forward
+    between their own peers and must not send ICMP redirects}."""
+    families = set()
+    no_redirect = []
+    for plan in host_plan(networks, groups, inventory, host, {}, None, None):
+        if not plan['forwarding']:
+            continue
+        prefixes = plan['addresses'] + host_routed_networks(inventory, host, plan['network'])
+        families |= set('ipv%d' % ipaddress.ip_network(prefix, strict=False).version for prefix in prefixes)
+        if plan['role'] == 'hub':
+            no_redirect.append(plan['interface'])
+    return {'families': sorted(families), 'no_redirect_interfaces': sorted(no_redirect)}
+
+
+def peers_record(plans):
+    """The peers of a host's plan as the connectivity report reads them
+    (/var/lib/overlaynet/peers/wireguard.json): managed peers must answer, road warriors may be offline."""
+    peers = []
+    for plan in plans:
+        for peer in plan['peers']:
+            peers.append({
+                'system': 'wireguard',
+                'network': plan['network'],
+                'interface': plan['interface'],
+                'peer': peer['name'],
+                'managed': peer['managed'],
+                'addresses': list(peer['addresses']),
+                'must_answer': peer['managed'],
+                'extras': {'wireguard_public_key': peer['public_key']},
+            })
+    return {'system': 'wireguard', 'peers': peers}
 
 
 def road_warrior_configs(networks, groups, inventory, public_keys, preshared_key_seed=None, road_warrior_public_keys=None):

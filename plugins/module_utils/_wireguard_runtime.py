@@ -18,7 +18,6 @@ __metaclass__ = type
 # Secrets: private and preshared keys pass through these functions but never into an
 # exception message or into the output of runtime_differences / render_diff.
 
-import hashlib
 import ipaddress
 import json
 
@@ -31,6 +30,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import (
     normalise_networks,
     split_endpoint,
 )
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import fingerprint
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import (
     canonical_key,
     parse_fwmark,
@@ -148,9 +148,8 @@ def desired_interface(conf):
 
 
 def interface_fingerprint(desired_interface_dict):
-    """sha256 hex of the canonical JSON of desired_interface()'s result."""
-    canonical = json.dumps(desired_interface_dict, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode('ascii')).hexdigest()
+    """The applied-state fingerprint (sha256 of the canonical JSON) of desired_interface()'s result."""
+    return fingerprint(desired_interface_dict)
 
 
 def runtime_for_sync(desired, live):

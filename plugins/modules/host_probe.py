@@ -58,6 +58,13 @@ options:
       - Returns RV(globbed).
     type: list
     elements: path
+  json_files:
+    description:
+      - Absolute paths of small JSON files the collection's roles wrote on the host, whose content a role reads back
+        (for example the peers a host recorded at its last run). Never pass a file that holds a secret.
+      - Returns RV(json_files).
+    type: list
+    elements: path
   sysctls:
     description:
       - Kernel parameter names as C(sysctl) takes them, for example C(net.ipv4.ip_forward) or
@@ -204,6 +211,13 @@ globbed:
   returned: when O(globs) is set
   type: dict
   sample: {/etc/wireguard/*.psk: [/etc/wireguard/wg0.psk]}
+json_files:
+  description:
+    - For each path of O(json_files), its parsed content, or V(null) when the file is missing, larger than 1 MiB or
+      not JSON.
+  returned: when O(json_files) is set
+  type: dict
+  sample: {/var/lib/overlaynet/peers/wireguard.json: {system: wireguard, peers: []}}
 sysctls:
   description: For each key of O(sysctls), its value as C(sysctl -n) prints it, or V(null) when the host has no such key or it cannot be read.
   returned: when O(sysctls) is set
@@ -247,7 +261,7 @@ ROOT = '/'
 
 def run_module(module):
     params = module.params
-    for option in ('files', 'globs'):
+    for option in ('files', 'globs', 'json_files'):
         for path in params[option] or []:
             if not os.path.isabs(path):
                 module.fail_json(msg='%s: %s is not an absolute path' % (option, path))
@@ -270,6 +284,7 @@ def main():
             unit_templates=dict(type='list', elements='str'),
             files=dict(type='list', elements='path'),
             globs=dict(type='list', elements='path'),
+            json_files=dict(type='list', elements='path'),
             sysctls=dict(type='list', elements='str'),
             wireguard_kernel=dict(type='bool', default=False),
             wireguard_key_dir=dict(type='path', no_log=False),

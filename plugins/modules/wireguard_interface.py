@@ -265,15 +265,13 @@ diff:
 
 import json
 import os
-import shutil
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import addresses_differ, interface_name_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import WAIT_TIMEOUT_SECONDS, SystemdService
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_private_key_file, parse_psk_file, parse_wg_quick
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import (
     assemble_runtime_config,
@@ -297,19 +295,20 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_userspac
     uapi_socket_paths,
     userspace_binary_difference,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, read_text_or_none, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import read_text_or_none
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import KEY_SHAPED
 
-WAIT_TIMEOUT_SECONDS = 10.0
-WAIT_POLL_SECONDS = 0.2
 MAX_INPUT_FILE_SIZE = 1024 * 1024
-_FINGERPRINT_LENGTH = 64
 # Where the userspace daemon of an interface is looked for; tests point it at a fake tree.
 PROC_ROOT = '/proc'
 
 
 class InterfaceManager(object):
-    """Runs the commands for one interface; every message it builds is scrubbed of keys."""
+    """Runs the commands for one interface; every message it builds is scrubbed of keys.
+
+    The unit itself (commands, enable, daemon-reload, the applied-state fingerprint, checked
+    config writes, file removal) is driven by the shared SystemdService; what is WireGuard's
+    own (the link, wg show/syncconf, the userspace daemon) is here."""
 
     def __init__(self, module):
         self.module = module
@@ -318,33 +317,37 @@ class InterfaceManager(object):
         self.config_path = params['config_path'] or '/etc/wireguard/%s.conf' % self.name
         self.private_key_path = params['private_key_path'] or '/etc/wireguard/%s.key' % self.name
         self.preshared_keys_path = params['preshared_keys_path'] or '/etc/wireguard/%s.psk' % self.name
-        self.service = params['service'] or 'wg-quick@%s.service' % self.name
+        self.unit = params['service'] or 'wg-quick@%s.service' % self.name
         self.fingerprint_path = os.path.join(params['state_dir'], '%s.applied' % self.name)
+        self.service = SystemdService(module, self.unit, fingerprint_path=self.fingerprint_path, scrub=self.scrub)
         self.wg = module.get_bin_path('wg', required=True)
         self.ip = module.get_bin_path('ip', required=True)
-        self.systemctl = module.get_bin_path('systemctl', required=True)
         # Every key seen so far (from the files and from `wg show dump`), to scrub tool output.
         self.secrets = []
         self.public_keys = []
 
     # -- messages and commands ---------------------------------------------------------------
 
+    def scrub(self, text):
+        return scrub_secrets(text, self.secrets, self.public_keys, KEY_SHAPED)
+
     def clean(self, text):
-        return scrub_secrets(to_native(text or '').strip(), self.secrets, self.public_keys, KEY_SHAPED)
+        return self.service.clean(text)
 
     def fail(self, msg, **kwargs):
-        self.module.fail_json(msg=self.clean(msg), interface=self.name, **kwargs)
+        self.service.fail(msg, interface=self.name, **kwargs)
 
     def run(self, args, data=None):
-        if data is None:
-            return self.module.run_command(args)
-        return self.module.run_command(args, data=data, binary_data=False)
+        return self.service.run(args, data=data)
 
     def run_or_fail(self, args, what):
         rc, stdout, stderr = self.run(args)
         if rc != 0:
             self.fail('%s failed (rc %d): %s' % (what, rc, self.clean(stderr) or '(no error output)'), rc=rc)
         return stdout
+
+    def systemctl_or_fail(self, verb):
+        self.run_or_fail([self.service.systemctl, verb, self.unit], 'systemctl %s %s' % (verb, self.unit))
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -394,86 +397,51 @@ class InterfaceManager(object):
         self.public_keys.extend(runtime['peers'])
         return runtime, interface
 
-    def read_applied_fingerprint(self):
-        try:
-            with open(self.fingerprint_path) as fingerprint_file:
-                fingerprint = fingerprint_file.read().strip()
-        except (IOError, OSError):
-            return None
-        if len(fingerprint) != _FINGERPRINT_LENGTH or any(char not in '0123456789abcdef' for char in fingerprint):
-            return None
-        return fingerprint
-
-    def write_applied_fingerprint(self, fingerprint):
-        try:
-            ensure_parent_directory(self.fingerprint_path)
-            write_private_file(self.fingerprint_path, fingerprint + '\n')
-        except (IOError, OSError) as exc:
-            self.fail('cannot record the applied configuration in %s: %s' % (self.fingerprint_path, to_native(exc.strerror or exc)))
-
     # -- the config file and the unit ----------------------------------------------------------------
 
     def sync_config_file(self):
-        """Write the config parameter to config_path when it differs; returns a diff dict or None."""
+        """Write the config parameter to config_path when it differs, after wg-quick's own
+        parser accepted it; returns a diff dict or None."""
         desired = self.module.params['config']
         if desired is None:
             return None
-        current = read_text_or_none(self.config_path)
-        if current == desired:
-            return None
-        if not self.module.check_mode:
-            self.check_with_wg_quick(desired)
-            ensure_parent_directory(self.config_path)
-            write_private_file(self.config_path, desired)
-        return dict(before_header=self.config_path, after_header=self.config_path, before=current or '', after=desired)
+        return self.service.sync_file(self.config_path, desired, check=self.wg_quick_problem)
 
-    def check_with_wg_quick(self, text):
-        """wg-quick's own parser must accept the file before it replaces the live one."""
+    def wg_quick_problem(self, path):
+        """What `wg-quick strip` says against a candidate file, None when it accepts it."""
         wg_quick = self.module.get_bin_path('wg-quick', required=True)
-        temp_dir = tempfile.mkdtemp(prefix='overlaynet-wg-')
-        try:
-            path = os.path.join(temp_dir, '%s.conf' % self.name)
-            write_private_file(path, text)
-            rc, _stdout, stderr = self.run([wg_quick, 'strip', path])
-        finally:
-            shutil.rmtree(temp_dir, ignore_errors=True)
+        rc, _stdout, stderr = self.run([wg_quick, 'strip', path])
         if rc != 0:
-            self.fail('wg-quick refuses the configuration of %s: %s' % (self.name, self.clean(stderr)))
+            return 'wg-quick refuses the configuration of %s: %s' % (self.name, self.clean(stderr) or 'rc %d' % rc)
+        return None
 
     def daemon_reload(self):
-        if self.module.params['daemon_reload'] and not self.module.check_mode:
-            self.run_or_fail([self.systemctl, 'daemon-reload'], 'systemctl daemon-reload')
+        if self.module.params['daemon_reload']:
+            self.service.daemon_reload()
 
     def unit_enabled(self):
-        return self.run([self.systemctl, 'is-enabled', self.service])[1].strip() == 'enabled'
+        return self.service.is_enabled()
 
     def ensure_enabled(self):
         """Apply the enabled parameter; returns True when the unit's boot setting changed."""
-        wanted = self.module.params['enabled']
-        if wanted is None:
-            return False
-        if self.unit_enabled() == wanted:
-            return False
-        if not self.module.check_mode:
-            verb = 'enable' if wanted else 'disable'
-            self.run_or_fail([self.systemctl, verb, self.service], 'systemctl %s %s' % (verb, self.service))
-        return True
+        return self.service.ensure_enabled(self.module.params['enabled'])
+
+    def read_applied_fingerprint(self):
+        return self.service.read_fingerprint()
+
+    def write_applied_fingerprint(self, fingerprint):
+        self.service.write_fingerprint(fingerprint)
 
     def remove_applied_fingerprint(self):
         self.remove_file(self.fingerprint_path)
 
     def remove_file(self, path):
-        """Remove path; a file that is already gone is fine."""
-        try:
-            os.remove(path)
-        except OSError as exc:
-            if os.path.exists(path):
-                self.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
+        self.service.remove_file(path)
 
     # -- observation -----------------------------------------------------------------------------
 
     def service_active(self):
-        return self.run([self.systemctl, 'is-active', self.service])[0] == 0
+        return self.service.is_active()
 
     def link_exists(self):
         return self.run([self.ip, 'link', 'show', 'dev', self.name])[0] == 0
@@ -535,13 +503,7 @@ class InterfaceManager(object):
 
     def wait_for_interface(self):
         """Poll until the unit is active and the link exists; False after WAIT_TIMEOUT_SECONDS."""
-        deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
-        while True:
-            if self.link_exists() and self.service_active():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(WAIT_POLL_SECONDS)
+        return self.service.wait_until(lambda: self.link_exists() and self.service_active(), WAIT_TIMEOUT_SECONDS)
 
     def syncconf(self, runtime):
         config_text = assemble_runtime_config(runtime)
@@ -555,10 +517,10 @@ class InterfaceManager(object):
             self.run_or_fail([self.ip, 'link', 'delete', 'dev', self.name], 'ip link delete dev %s' % self.name)
         # `systemctl start` does nothing for a unit that is active without its link, so restart it.
         verb = 'restart' if action == 'restart' or service_was_active else 'start'
-        self.run_or_fail([self.systemctl, verb, self.service], 'systemctl %s %s' % (verb, self.service))
+        self.systemctl_or_fail(verb)
         if not self.wait_for_interface():
             self.fail('%s is not active with its link %s %d seconds after systemctl %s (see journalctl -u %s)'
-                      % (self.service, self.name, WAIT_TIMEOUT_SECONDS, verb, self.service))
+                      % (self.unit, self.name, WAIT_TIMEOUT_SECONDS, verb, self.unit))
 
 
 def _running_binary_text(implementation, daemon):
@@ -598,7 +560,7 @@ def run_started(manager):
 
     force_restart = module.params['force_restart']
     if link is not None and service_active and live_runtime is None:
-        module.warn('cannot read the WireGuard state of %s (%s); restarting %s' % (manager.name, runtime_error, manager.service))
+        module.warn('cannot read the WireGuard state of %s (%s); restarting %s' % (manager.name, runtime_error, manager.unit))
         force_restart = True
 
     implementation = manager.read_implementation() if link is not None else None
@@ -695,7 +657,7 @@ def run_stopped(manager):
     action = 'stop' if active else 'none'
     if not module.check_mode:
         if active:
-            manager.run_or_fail([manager.systemctl, 'stop', manager.service], 'systemctl stop %s' % manager.service)
+            manager.systemctl_or_fail('stop')
         manager.remove_applied_fingerprint()
     implementation = manager.read_implementation()
     daemon = manager.read_userspace_daemon() if implementation == 'userspace' else None
@@ -730,9 +692,9 @@ def run_absent(manager):
     if module.check_mode or not changed:
         return result
     if active:
-        manager.run_or_fail([manager.systemctl, 'stop', manager.service], 'systemctl stop %s' % manager.service)
+        manager.systemctl_or_fail('stop')
     if enabled:
-        manager.run_or_fail([manager.systemctl, 'disable', manager.service], 'systemctl disable %s' % manager.service)
+        manager.systemctl_or_fail('disable')
     if manager.link_exists():
         manager.run_or_fail([manager.ip, 'link', 'delete', 'dev', manager.name], 'ip link delete dev %s' % manager.name)
     for path in files:

@@ -202,3 +202,96 @@ def test_userspace_daemon_from_a_url_is_checked_then_installed(lab, addresses):
     returncode, recap, output = lab.run_playbook()
     assert returncode == 0, output
     assert lab.userspace_daemon("spoke2", INTERFACE)["exe"] == DISTRO_PATH
+
+
+def test_spokes_ping_each_other_without_icmp_redirects(lab, addresses):
+    """The hub forwards between peers of one interface: it must not tell a spoke to send
+    directly (an ICMP redirect makes `ping -c1` fail on "Redirect Host")."""
+    result = lab.host("spoke1").run("ping -n -c1 -W2 %s", addresses["spoke2"])
+    assert result.rc == 0 and "Redirect" not in result.stdout, result.stdout
+    hub = lab.host("hub1")
+    for key in ("all", "default", INTERFACE):
+        assert hub.check_output("sysctl -n net.ipv4.conf.%s.send_redirects", key) == "0", key
+
+
+def test_hub_with_read_only_proc_sys_uses_the_values_set_at_creation(lab):
+    """hub1 runs as a default container (read-only /proc/sys) whose forwarding settings were
+    set when it was created: the role reads them, finds them right and writes nothing."""
+    hub = lab.host("hub1")
+    assert not hub.run("sysctl -w net.ipv4.ip_forward=1").succeeded, "hub1 should have a read-only /proc/sys"
+    assert hub.check_output("sysctl -n net.ipv4.ip_forward") == "1"
+    assert hub.file("/etc/sysctl.d/60-overlaynet-wireguard.conf").exists
+
+
+def test_setting_a_read_only_host_cannot_take_is_refused_before_any_change(lab):
+    """An IPv6 pool needs IPv6 forwarding on hub1, which its read-only /proc/sys cannot
+    give: refused before any host changes, naming the host, the setting and the remedy."""
+    hubs_before = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in ["hub1"] + SPOKES}
+    network = dict(lab.hostvars("hub1")["wireguard_networks"][0])
+    network["address_pools"] = network["address_pools"] + ["fd78:78::/64"]
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"wireguard_networks": [network]}))
+    assert returncode != 0
+    assert "host hub1" in output and "net.ipv6.conf.all.forwarding" in output and "--sysctl" in output, output
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+    after = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in ["hub1"] + SPOKES}
+    assert after == hubs_before
+
+
+def test_hub_reached_through_its_ipv6_literal_endpoint(lab):
+    """hub1's endpoint is an IPv6 address (wireguard_endpoint): spokes write it as
+    [address]:port and their handshakes go to it."""
+    hub_ipv6 = lab.tunnel_addresses("hub1", "eth0")["inet6"][0]
+    hub_key = lab.public_key("hub1", INTERFACE)
+    for spoke in SPOKES:
+        config = lab.host(spoke).file("/etc/wireguard/%s.conf" % INTERFACE).content_string
+        assert "Endpoint = [%s]:51821" % hub_ipv6 in config
+        assert lab.wg_dump(spoke, INTERFACE)[hub_key]["endpoint"] == "[%s]:51821" % hub_ipv6
+
+
+def wireguard_secrets_in(text, kind):
+    """The secrets of a key file (one key), a psk file (`PUBLIC PSK` lines) or a client file."""
+    secrets = set()
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if kind == "key":
+            secrets.add(line)
+        elif kind == "psk":
+            secrets.add(line.split()[-1])
+        elif line.lower().replace(" ", "").startswith(("privatekey=", "presharedkey=")):
+            secrets.add(line.split("=", 1)[1].strip())
+    return secrets
+
+
+def secrets_found(lab, hosts, controller_dir):
+    """Every private and preshared key on the hosts and in the controller's road-warrior files."""
+    secrets = set()
+    for name in hosts:
+        host = lab.host(name)
+        for path in host.check_output("ls /etc/wireguard/*.key /etc/wireguard/*.psk 2>/dev/null || true").split():
+            secrets |= wireguard_secrets_in(host.check_output("cat %s", path), path.rsplit(".", 1)[1])
+    for root, _dirs, files in os.walk(controller_dir):
+        for file_name in files:
+            kind = {"key": "key", "conf": "client"}.get(file_name.rsplit(".", 1)[-1])
+            if kind:
+                with open(os.path.join(root, file_name)) as handle:
+                    secrets |= wireguard_secrets_in(handle.read(), kind)
+    return secrets
+
+
+def test_no_secret_appears_in_a_verbose_diff_run(lab, road_warrior_dir):
+    """A converge that changes every interface, at -vvv with --diff, prints no private key,
+    no preshared key and not the preshared key seed."""
+    network = dict(lab.hostvars("hub1")["wireguard_networks"][0])
+    network["persistent_keepalive"] = 30
+    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"wireguard_networks": [network]}))
+    assert returncode == 0, output[-3000:]
+    assert any(counts["changed"] for counts in recap.values())
+    secrets = secrets_found(lab, ["hub1"] + SPOKES, os.path.dirname(road_warrior_dir))
+    assert len(secrets) >= 6, "expected the hosts' private keys, the pairs' preshared keys and the laptop's key"
+    secrets.add(lab.hostvars("hub1")["wireguard_preshared_key_seed"])
+    leaked = [secret[:6] + "..." for secret in secrets if secret in output]
+    assert not leaked, "secrets printed: %s" % leaked
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output

@@ -20,7 +20,8 @@ def sysctl_problems():
 
 
 def test_filter_names():
-    assert sorted(FilterModule().filters()) == ['sysctl_problems']
+    assert sorted(FilterModule().filters()) == ['firewall_paths', 'firewall_probe_request', 'forwarding_sysctls', 'sysctl_problems',
+                                                'sysctls_match', 'sysctls_to_check']
 
 
 def test_read_only_container_with_values_given_at_creation_passes(sysctl_problems):

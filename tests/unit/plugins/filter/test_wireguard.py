@@ -33,8 +33,9 @@ def filters():
 
 
 def test_filter_names(filters):
-    assert sorted(filters) == ['wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_inventory', 'wireguard_members', 'wireguard_plan',
-                               'wireguard_road_warriors', 'wireguard_validate']
+    assert sorted(filters) == ['wireguard_active_groups', 'wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_forwarding',
+                               'wireguard_inventory', 'wireguard_members', 'wireguard_peers_record', 'wireguard_plan',
+                               'wireguard_preshared_keys', 'wireguard_road_warriors', 'wireguard_validate']
 
 
 def test_wireguard_validate_is_wired(filters):
@@ -53,7 +54,18 @@ def test_wireguard_plan_is_wired(filters):
 
 def test_wireguard_plan_turns_invalid_input_into_filter_error(filters):
     with pytest.raises(AnsibleFilterError, match='wireguard_preshared_key_seed'):
-        filters['wireguard_plan'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS)
+        filters['wireguard_plan'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS, 'too-short-a-seed')
+
+
+def test_the_plan_without_a_seed_holds_no_preshared_key_and_the_keys_come_apart(filters):
+    plan = filters['wireguard_plan'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS)
+    assert all('preshared_key' not in peer for interface in plan for peer in interface['peers'])
+    keys = filters['wireguard_preshared_keys'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS, SEED)
+    with_seed = filters['wireguard_plan'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS, SEED)
+    assert keys == [{'interface': interface['interface'],
+                     'peers': [{'public_key': peer['public_key'], 'preshared_key': peer['preshared_key']}
+                               for peer in interface['peers'] if peer['public_key']]} for interface in with_seed]
+    assert keys[0]['peers'], 'the network has preshared keys'
 
 
 def test_wireguard_road_warriors_is_wired(filters):

@@ -452,3 +452,23 @@ def test_probe_host_with_every_option(tmp_path):
 def test_probe_host_refuses_a_bad_sysctl_key(tmp_path):
     with pytest.raises(ValueError, match="'net..ipv4' is not a sysctl key"):
         hp.probe_host(dict(sysctls=['net.ipv4.ip_forward', 'net..ipv4']), '/usr/bin', str(tmp_path))
+
+
+def test_json_files_are_read_back_and_anything_else_is_none(tmp_path):
+    root = str(tmp_path)
+    os.makedirs(os.path.join(root, 'var/lib/overlaynet/peers'))
+    with open(os.path.join(root, 'var/lib/overlaynet/peers/wireguard.json'), 'w') as handle:
+        handle.write('{"system": "wireguard", "peers": [{"peer": "b"}]}\n')
+    with open(os.path.join(root, 'var/lib/overlaynet/peers/broken.json'), 'w') as handle:
+        handle.write('{"system": ')
+    assert hp.read_json_file('/var/lib/overlaynet/peers/wireguard.json', root) == {'system': 'wireguard', 'peers': [{'peer': 'b'}]}
+    assert hp.read_json_file('/var/lib/overlaynet/peers/broken.json', root) is None
+    assert hp.read_json_file('/var/lib/overlaynet/peers/missing.json', root) is None
+    result = hp.probe_host({'json_files': ['/var/lib/overlaynet/peers/wireguard.json']}, '/usr/bin', root)
+    assert result['json_files'] == {'/var/lib/overlaynet/peers/wireguard.json': {'system': 'wireguard', 'peers': [{'peer': 'b'}]}}
+
+
+def test_a_json_file_larger_than_the_limit_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(hp, 'MAX_JSON_FILE_SIZE', 16)
+    (tmp_path / 'big.json').write_text('{"peers": ["%s"]}' % ('x' * 32))
+    assert hp.read_json_file('/big.json', str(tmp_path)) is None

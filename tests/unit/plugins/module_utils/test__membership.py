@@ -5,7 +5,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import group_hosts, member_hosts, members_by_network, network_hubs, network_members
+from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import (
+    group_hosts,
+    member_hosts,
+    members_by_network,
+    network_hubs,
+    network_members,
+    without_hosts,
+)
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.wireguard_inputs import hub_config
 
 
@@ -49,3 +56,9 @@ def test_member_hosts_once_each_in_network_order():
     members = {'z': ['b', 'c'], 'a': ['a', 'b'], 'empty': []}
     assert member_hosts(members) == ['b', 'c', 'a']
     assert member_hosts({}) == []
+
+
+def test_hosts_leaving_are_taken_out_of_every_group():
+    groups = {'all': ['a', 'b', 'c'], 'mesh': ['a', 'b'], 'hubs': ['b'], 'empty': []}
+    assert without_hosts(groups, ['b']) == {'all': ['a', 'c'], 'mesh': ['a'], 'hubs': [], 'empty': []}
+    assert groups['mesh'] == ['a', 'b'], 'the input must not change'

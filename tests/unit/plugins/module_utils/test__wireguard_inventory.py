@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_inventory import (
+    decommissioned_hosts,
     host_endpoint,
     host_inventory,
     host_listen_port,
@@ -97,3 +98,13 @@ def test_reading_the_inventory_back():
     assert host_listen_port({'name': 'mesh'}, inventory, 'b') == 51820
     assert host_routed_networks(inventory, 'a', 'mesh') == ['192.168.1.0/24']
     assert hosts_with_network_settings(inventory, 'mesh') == ['a']
+
+
+def test_members_set_to_absent_are_decommissioned_and_outsiders_are_not_read():
+    hostvars = LazyHostVars({
+        'a': {'wireguard_state': lambda: 'absent'}, 'b': {'wireguard_state': lambda: 'present'},
+        'c': {'wireguard_state': UndefinedValue}, 'hub': {}, 's1': {'wireguard_state': lambda: 'absent'},
+        'outsider': {'wireguard_state': lambda: 'absent'},
+    })
+    assert decommissioned_hosts(NETWORKS, GROUPS, hostvars, UNDEFINED) == ['a', 's1']
+    assert 'outsider' not in [host for host, _name in hostvars.names_read()]

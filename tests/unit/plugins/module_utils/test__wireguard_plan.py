@@ -18,8 +18,11 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils import _wireguard_p
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan import (
     allocate_addresses,
     allocation_notes,
+    host_forwarding,
     host_plan,
+    host_preshared_keys,
     pair_preshared_key,
+    peers_record,
     plan_allocation_notes,
     road_warrior_configs,
 )
@@ -256,7 +259,7 @@ def test_plan_defaults():
     assert (plan['pre_up'], plan['post_up'], plan['pre_down'], plan['post_down']) == ([], [], [], [])
     assert set(plan) == {'network', 'interface', 'topology', 'role', 'addresses', 'listen_port', 'mtu', 'dns', 'table', 'fwmark',
                          'pre_up', 'post_up', 'pre_down', 'post_down', 'forwarding', 'peers'}
-    assert set(plan['peers'][0]) == {'name', 'public_key', 'allowed_ips', 'endpoint', 'persistent_keepalive'}
+    assert set(plan['peers'][0]) == {'name', 'managed', 'addresses', 'public_key', 'allowed_ips', 'endpoint', 'persistent_keepalive'}
 
 
 def test_listen_port_and_endpoint_overrides():
@@ -398,7 +401,8 @@ def test_road_warriors_in_hub_and_spoke():
     by_name = dict((config['name'], config) for config in configs)
     for hub in (hub1, hub2):
         peers = peers_by_name(hub)
-        assert peers['laptop'] == {'name': 'laptop', 'public_key': KEY_B, 'allowed_ips': host_routes(by_name['laptop']['addresses']),
+        assert peers['laptop'] == {'name': 'laptop', 'managed': False, 'addresses': [by_name['laptop']['addresses'][0].split('/')[0]],
+                                   'public_key': KEY_B, 'allowed_ips': host_routes(by_name['laptop']['addresses']),
                                    'endpoint': None, 'persistent_keepalive': 0}
         assert peers['phone']['public_key'] == KEY_A
         assert peers['phone']['allowed_ips'] == host_routes(by_name['phone']['addresses'])
@@ -517,3 +521,52 @@ def test_road_warrior_configs_without_preshared_keys():
 
 def test_module_has_no_private_key_handling():
     assert not [name for name in dir(plan_module) if 'private' in name.lower()]
+
+
+def test_forwarding_follows_the_families_of_forwarding_interfaces_and_names_hub_interfaces():
+    networks, groups, inventory = hub_config(hubs=('hub1',))
+    assert host_forwarding(networks, groups, inventory, 'hub1') == {'families': ['ipv4'], 'no_redirect_interfaces': ['wg1']}
+    assert host_forwarding(networks, groups, inventory, 's1') == {'families': [], 'no_redirect_interfaces': []}
+    networks[0]['address_pools'] = ['10.88.0.0/24', 'fd88::/64']
+    assert host_forwarding(networks, groups, inventory, 'hub1')['families'] == ['ipv4', 'ipv6']
+
+
+def test_a_spoke_routing_a_lan_forwards_but_is_no_hub():
+    networks, groups, inventory = hub_config(hubs=('hub1',))
+    inventory['s1']['networks'] = {'office': {'routed_networks': ['fd99::/64']}}
+    assert host_forwarding(networks, groups, inventory, 's1') == {'families': ['ipv4', 'ipv6'], 'no_redirect_interfaces': []}
+
+
+def test_preshared_keys_come_apart_from_the_plan():
+    networks, groups, inventory = hub_config(hubs=('hub1',), road_warriors=[{'name': 'laptop', 'public_key': KEY_A}], preshared_keys=True)
+    keys = public_keys_for(['hub1', 's1', 's2'], ['office'])  # s3 has no key yet
+    plan = only(host_plan(networks, groups, inventory, 'hub1', keys))
+    assert all('preshared_key' not in peer for peer in plan['peers'])
+    psks = only(host_preshared_keys(networks, groups, inventory, 'hub1', keys, SEED))
+    assert psks['interface'] == 'wg1'
+    assert psks['peers'] == [{'public_key': KEY_A, 'preshared_key': pair_preshared_key(SEED, 'office', 'hub1', 'laptop')}] + [
+        {'public_key': keys[spoke]['office'], 'preshared_key': pair_preshared_key(SEED, 'office', 'hub1', spoke)} for spoke in ('s1', 's2')]
+    networks[0]['preshared_keys'] = False
+    assert host_preshared_keys(networks, groups, inventory, 'hub1', keys, SEED) == [{'interface': 'wg1', 'peers': []}]
+
+
+def test_peers_record_lists_managed_peers_as_must_answer_and_road_warriors_as_optional():
+    networks, groups, inventory = hub_config(hubs=('hub1',), road_warriors=[{'name': 'laptop', 'public_key': KEY_A}])
+    keys = public_keys_for(['hub1', 's1', 's2', 's3'], ['office'])
+    plans = host_plan(networks, groups, inventory, 'hub1', keys)
+    record = peers_record(plans)
+    assert record['system'] == 'wireguard'
+    by_peer = dict((peer['peer'], peer) for peer in record['peers'])
+    assert sorted(by_peer) == ['laptop', 's1', 's2', 's3']
+    assert by_peer['s1'] == {'system': 'wireguard', 'network': 'office', 'interface': 'wg1', 'peer': 's1', 'managed': True,
+                             'addresses': peers_by_name(only(plans))['s1']['addresses'], 'must_answer': True,
+                             'extras': {'wireguard_public_key': keys['s1']['office']}}
+    assert '/' not in by_peer['s1']['addresses'][0]
+    assert by_peer['laptop']['must_answer'] is False and by_peer['laptop']['managed'] is False
+
+
+def test_preshared_keys_of_road_warriors_keyed_on_the_controller_reach_the_hub():
+    networks, groups, inventory = hub_config(hubs=('hub1',), road_warriors=[{'name': 'laptop'}], preshared_keys=True)
+    keys = public_keys_for(['hub1', 's1', 's2', 's3'], ['office'])
+    psks = only(host_preshared_keys(networks, groups, inventory, 'hub1', keys, SEED, {'office': {'laptop': KEY_B}}))
+    assert {'public_key': KEY_B, 'preshared_key': pair_preshared_key(SEED, 'office', 'hub1', 'laptop')} in psks['peers']

@@ -16,6 +16,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_wg_quick
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _systemd_service as systemd_service
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import desired_interface, interface_fingerprint
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.wireguard_files import PEER_A, PEER_B, PEER_C, PRIVATE, PSK_A, new_key
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, patch_exits
@@ -365,7 +366,8 @@ def system(tmp_path, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', fake_run_command)
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: '/usr/bin/' + name)
     clock = FakeClock()
-    monkeypatch.setattr(wireguard_interface, 'time', clock)
+    # The shared service driver does the bounded waiting.
+    monkeypatch.setattr(systemd_service, 'time', clock)
     fake.clock = clock
     return fake
 

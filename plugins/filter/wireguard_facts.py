@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Facts of the WireGuard role, shaped from module results and host variables: the public
+keys every host's plan needs, whoever could be reached in this run.
+
+Public keys come, best first, from the member itself (a host of the play: its probe or its
+key module; a member outside the play read in check mode), else from what its peers recorded
+at their last run (/var/lib/overlaynet/peers/wireguard.json, read by each play host's probe),
+so that a member outside the play, unreachable or failed earlier keeps its place in its
+peers' lists. Only public keys pass through here."""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from collections import Counter
+
+
+def _get(mapping, key, default=None):
+    # hostvars entries are lazy mappings: .get() templates the value it returns.
+    try:
+        value = mapping.get(key, default)
+    except AttributeError:
+        return default
+    return default if value is None else value
+
+
+def _interfaces(networks):
+    return dict((network['name'], network['interface']) for network in networks or [])
+
+
+def wireguard_own_public_keys(keypair_results, probed_keys):
+    """{network: public key} of this host: from the key module where it ran, else from the probe."""
+    keys = {}
+    for result in keypair_results or []:
+        network = result['item']
+        if result.get('skipped'):
+            keys[network['name']] = (probed_keys or {}).get(network['interface'], {}).get('public_key')
+        else:
+            keys[network['name']] = result.get('public_key')
+    return dict((name, key) for name, key in keys.items() if key and key != 'invalid')
+
+
+def _recorded_keys(record):
+    """{host: {network: key}} a peer record names."""
+    keys = {}
+    for peer in _get(record, 'peers', []) or []:
+        key = (peer.get('extras') or {}).get('wireguard_public_key')
+        if peer.get('managed') and key:
+            keys.setdefault(peer['peer'], {})[peer['network']] = key
+    return keys
+
+
+def wireguard_known_public_keys(members, networks, hostvars, play_hosts, peers_file):
+    """{host: {network: key}} for every member any host of the play knows a key of.
+
+    A play host's own key wins; for other members the key most play hosts recorded (ties: the
+    smallest key, so every host of the play computes the same answer)."""
+    own = {}
+    votes = {}
+    for host in play_hosts or []:
+        variables = hostvars[host]
+        my_keys = _get(variables, 'wireguard__my_public_keys')
+        if my_keys is not None:
+            own[host] = dict(my_keys)
+        probe = _get(variables, 'wireguard__probe', {}) or {}
+        record = (_get(probe, 'json_files', {}) or {}).get(peers_file)
+        for peer, keys in _recorded_keys(record).items():
+            for network, key in keys.items():
+                votes.setdefault((peer, network), Counter())[key] += 1
+    known = {}
+    for network, hosts in (members or {}).items():
+        for host in hosts:
+            key = own.get(host, {}).get(network) if host in own else None
+            if key is None and host not in own and (host, network) in votes:
+                counts = votes[(host, network)]
+                key = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
+            if key:
+                known.setdefault(host, {})[network] = key
+    return known
+
+
+def wireguard_unknown_members(members, networks, known, play_hosts=None):
+    """[{host, network, interface}] of members outside the play whose key nobody in the play knows."""
+    interfaces = _interfaces(networks)
+    play_hosts = set(play_hosts or [])
+    unknown = []
+    for network in sorted(members or {}):
+        for host in members[network]:
+            if host in play_hosts or (known or {}).get(host, {}).get(network):
+                continue
+            unknown.append({'host': host, 'network': network, 'interface': interfaces.get(network)})
+    return unknown
+
+
+def wireguard_add_read_public_keys(known, read_results):
+    """known plus the keys read from the members themselves (check-mode key module results;
+    unreachable or failed reads add nothing). A key read from the member wins."""
+    merged = dict((host, dict(keys)) for host, keys in (known or {}).items())
+    for result in read_results or []:
+        key = result.get('public_key')
+        if result.get('unreachable') or result.get('failed') or not key:
+            continue
+        merged.setdefault(result['item']['host'], {})[result['item']['network']] = key
+    return merged
+
+
+def wireguard_road_warrior_public_keys(keypair_results):
+    """{network: {road warrior: public key}} from the controller-side key module results."""
+    keys = {}
+    for result in keypair_results or []:
+        network, road_warrior = result['item'][0], result['item'][1]
+        if result.get('public_key'):
+            keys.setdefault(network['name'], {})[road_warrior['name']] = result['public_key']
+    return keys
+
+
+def wireguard_keyless_members(members, networks, public_keys):
+    """['host (network, interface)', ...] of members nobody has a public key of."""
+    interfaces = _interfaces(networks)
+    keyless = []
+    for network in sorted(members or {}):
+        for host in members[network]:
+            if not (public_keys or {}).get(host, {}).get(network):
+                keyless.append('%s (%s, %s)' % (host, network, interfaces.get(network)))
+    return keyless
+
+
+def wireguard_interface_facts(apply_results):
+    """{interface: {network, implementation, userspace_binary, userspace_version}} from the
+    results of the apply loop (the fact wireguard_interfaces)."""
+    facts = {}
+    for result in apply_results or []:
+        item = result['item']
+        facts[item['interface']] = {
+            'network': item['network'],
+            'implementation': result.get('implementation'),
+            'userspace_binary': result.get('userspace_binary'),
+            'userspace_version': result.get('userspace_version'),
+        }
+    return facts
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'wireguard_own_public_keys': wireguard_own_public_keys,
+            'wireguard_known_public_keys': wireguard_known_public_keys,
+            'wireguard_unknown_members': wireguard_unknown_members,
+            'wireguard_add_read_public_keys': wireguard_add_read_public_keys,
+            'wireguard_road_warrior_public_keys': wireguard_road_warrior_public_keys,
+            'wireguard_keyless_members': wireguard_keyless_members,
+            'wireguard_interface_facts': wireguard_interface_facts,
+        }

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# What every system's apply module does with its systemd unit, whatever the daemon: run
+# commands (their output scrubbed of secrets before it reaches a message), write a config
+# file only after the daemon's own checker accepted it, daemon-reload, enable, start, restart
+# or reload by what changed, wait for the unit with a bound, remember what was applied (a
+# fingerprint of what cannot be read back from the daemon), and remove files.
+#
+# A small class that takes the AnsibleModule, as community.crypto's backends do; the decisions
+# (what changed, which action) stay in pure functions of each system's module_utils.
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import (
+    ensure_parent_directory,
+    read_text_or_none,
+    write_private_file,
+)
+
+FINGERPRINT_LENGTH = 64
+WAIT_TIMEOUT_SECONDS = 10.0
+WAIT_POLL_SECONDS = 0.2
+
+
+def fingerprint(data):
+    """sha256 hex of the canonical JSON of data: what was applied, compared at the next run."""
+    canonical = json.dumps(data, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode('ascii')).hexdigest()
+
+
+def is_fingerprint(text):
+    return len(text) == FINGERPRINT_LENGTH and all(char in '0123456789abcdef' for char in text)
+
+
+class SystemdService(object):
+    """One systemd unit of an apply module.
+
+    scrub: a function applied to every text from a command before it goes into a message
+    (for example to replace keys the module knows), identity by default.
+    """
+
+    def __init__(self, module, unit, fingerprint_path=None, scrub=None):
+        self.module = module
+        self.unit = unit
+        self.fingerprint_path = fingerprint_path
+        self.scrub = scrub or (lambda text: text)
+        self.systemctl = module.get_bin_path('systemctl', required=True)
+
+    # -- messages and commands -----------------------------------------------------------------
+
+    def clean(self, text):
+        return self.scrub(to_native(text or '').strip())
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=self.clean(msg), **kwargs)
+
+    def run(self, args, data=None):
+        if data is None:
+            return self.module.run_command(args)
+        return self.module.run_command(args, data=data, binary_data=False)
+
+    def run_or_fail(self, args, what, data=None):
+        rc, stdout, stderr = self.run(args, data=data)
+        if rc != 0:
+            self.fail('%s failed (rc %d): %s' % (what, rc, self.clean(stderr) or '(no error output)'), rc=rc)
+        return stdout
+
+    # -- the unit ------------------------------------------------------------------------------
+
+    def systemctl_or_fail(self, verb):
+        self.run_or_fail([self.systemctl, verb, self.unit], 'systemctl %s %s' % (verb, self.unit))
+
+    def daemon_reload(self):
+        """systemctl daemon-reload (not in check mode), so a unit file written just before takes effect."""
+        if not self.module.check_mode:
+            self.run_or_fail([self.systemctl, 'daemon-reload'], 'systemctl daemon-reload')
+
+    def is_active(self):
+        return self.run([self.systemctl, 'is-active', self.unit])[0] == 0
+
+    def is_enabled(self):
+        return self.run([self.systemctl, 'is-enabled', self.unit])[1].strip() == 'enabled'
+
+    def ensure_enabled(self, wanted):
+        """Make the unit start at boot (wanted True) or not (False); None leaves it. Returns
+        whether that changed (or would, in check mode)."""
+        if wanted is None or self.is_enabled() == wanted:
+            return False
+        if not self.module.check_mode:
+            self.systemctl_or_fail('enable' if wanted else 'disable')
+        return True
+
+    def wait_until(self, ready, timeout=WAIT_TIMEOUT_SECONDS):
+        """Poll ready() until it is true; False after timeout seconds. Never a blind sleep."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if ready():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(WAIT_POLL_SECONDS)
+
+    # -- what was applied -----------------------------------------------------------------------
+
+    def read_fingerprint(self):
+        """The fingerprint recorded at the last apply, or None (never recorded, or unreadable)."""
+        if not self.fingerprint_path:
+            return None
+        text = read_text_or_none(self.fingerprint_path)
+        text = (text or '').strip()
+        return text if is_fingerprint(text) else None
+
+    def write_fingerprint(self, value):
+        try:
+            ensure_parent_directory(self.fingerprint_path)
+            write_private_file(self.fingerprint_path, value + '\n')
+        except (IOError, OSError) as exc:
+            self.fail('cannot record the applied configuration in %s: %s' % (self.fingerprint_path, to_native(exc.strerror or exc)))
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def sync_file(self, path, text, check=None, mode=0o600):
+        """Write text to path when it differs; returns a diff dict or None.
+
+        check(temporary_path) runs the daemon's own checker on the new text (a file with the
+        same name in a private temporary directory) and returns an error text or None; a text
+        it refuses never replaces the file in place. Not written in check mode.
+        """
+        current = read_text_or_none(path)
+        if current == text:
+            return None
+        if not self.module.check_mode:
+            if check is not None:
+                problem = self.check_text(os.path.basename(path), text, check)
+                if problem:
+                    self.fail('the new %s was refused by its checker, the file in place is unchanged: %s' % (path, self.clean(problem)))
+            ensure_parent_directory(path)
+            write_private_file(path, text, mode=mode)
+        return dict(before_header=path, after_header=path, before=current or '', after=text)
+
+    def check_text(self, file_name, text, check):
+        temp_dir = tempfile.mkdtemp(prefix='overlaynet-check-')
+        try:
+            path = os.path.join(temp_dir, file_name)
+            write_private_file(path, text)
+            return check(path)
+        finally:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+    def remove_file(self, path):
+        """Remove path; a file that is already gone is fine."""
+        try:
+            os.remove(path)
+        except OSError as exc:
+            if os.path.exists(path):
+                self.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))

@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import controller_file_sha256
+
+
+def test_sha256_of_a_file_larger_than_one_read_block(tmp_path):
+    content = bytes(range(256)) * 5000  # 1.2 MiB: more than one read block
+    path = tmp_path / "binary"
+    path.write_bytes(content)
+    assert controller_file_sha256(str(path)) == hashlib.sha256(content).hexdigest()
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(AnsibleFilterError, match="cannot read .*missing"):
+        controller_file_sha256(str(tmp_path / "missing"))
