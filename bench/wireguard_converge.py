@@ -49,6 +49,7 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
 from labkit.podman import run  # noqa: E402
+from labkit.provenance import commit_description  # noqa: E402
 
 LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 OURS_LABEL = "overlaynet.vpn.wireguard"
@@ -227,7 +228,7 @@ def markdown(rows, baseline_rows, baseline_version=None):
     lines = [
         "# WireGuard full-mesh converge and rerun" + (": side by side with a baseline" if baseline_rows else ""),
         "",
-        "Measured %s on %s." % (datetime.date.today().isoformat(), machine),
+        "Measured %s on %s, overlaynet.vpn %s." % (datetime.date.today().isoformat(), machine, commit_description(ROOT)),
         "Fresh lab hosts (podman, systemd, packages pre-installed, userspace WireGuard) for every run;",
         "`site.yml` with forks >= N; times are wall-clock seconds of the whole `ansible-playbook` run.",
     ]

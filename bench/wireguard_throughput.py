@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
 from labkit.podman import on, run  # noqa: E402
+from labkit.provenance import commit_description  # noqa: E402
 
 LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 HOSTS = ("tput1", "tput2")
@@ -171,7 +172,7 @@ def median(values):
 
 def summarise(measurements, descriptions, seconds, runs):
     summary = {"date": datetime.date.today().isoformat(), "seconds": seconds, "runs": runs,
-               "machine": machine_description(), "cases": []}
+               "machine": machine_description(), "commit": commit_description(ROOT), "cases": []}
     for case in CASES:
         for streams in STREAM_COUNTS:
             samples = measurements[case][streams]
@@ -201,7 +202,7 @@ def markdown(summary):
     lines = [
         "# WireGuard tunnel throughput between two lab hosts",
         "",
-        "Measured %s on %s." % (summary["date"], summary["machine"]),
+        "Measured %s on %s, overlaynet.vpn %s." % (summary["date"], summary["machine"], summary["commit"]),
         "iperf3 TCP from one lab host to the other (podman containers on one bridge, so both ends share the",
         "machine's cores); medians of %d runs of %d s each (after a 1 s warm-up iperf3 leaves out)."
         % (summary["runs"], summary["seconds"]),
