@@ -18,8 +18,9 @@ packages=(
   nftables iptables
   # The lab image (mmdebstrap; dpkg-deb builds a variant's stand-in package).
   mmdebstrap dpkg-dev ca-certificates
-  # Road-warrior QR codes, the tool venv, the sanity tree copy, git and make themselves.
-  qrencode python3-venv rsync git make
+  # Road-warrior QR codes, the tool venv, the sanity tree copy (and ansible-test's shellcheck),
+  # git and make themselves.
+  qrencode python3-venv rsync shellcheck git make
 )
 missing=()
 for pkg in "${packages[@]}"; do

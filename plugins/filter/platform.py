@@ -103,7 +103,6 @@ def sysctls_to_check(forwarding, live_values):
     return wanted
 
 
-
 def sysctl_problems(live_values, writable, wanted, host):
     """Messages for the wanted kernel settings a host lacks and cannot set ([] when none):
     `probed_values | sysctl_problems(probed_writable, wanted, inventory_hostname)`."""

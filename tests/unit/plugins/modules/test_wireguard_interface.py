@@ -17,6 +17,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_wg_quick
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _systemd_service as systemd_service
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _wireguard_apply as wireguard_apply
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import desired_interface, interface_fingerprint
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.wireguard_files import PEER_A, PEER_B, PEER_C, PRIVATE, PSK_A, new_key
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, patch_exits
@@ -357,7 +358,7 @@ def system(tmp_path, monkeypatch):
     fake = FakeSystem(paths)
     fake.enabled = False
     fake.write_proc()
-    monkeypatch.setattr(wireguard_interface, 'PROC_ROOT', paths['proc'])
+    monkeypatch.setattr(wireguard_apply, 'PROC_ROOT', paths['proc'])
     patch_exits(monkeypatch)
 
     def fake_run_command(module, *args, **kwargs):
