@@ -62,6 +62,14 @@ class Lab(object):
     def hostvars(self, name):
         return self.inventory["_meta"]["hostvars"].get(name, {})
 
+    def assert_no_secret_printed(self, output, secrets, minimum):
+        """Every scenario's leak check: none of the secrets found on its hosts (at least
+        `minimum` of them, so that finding none cannot pass) appears in the output."""
+        secrets = set(secret for secret in secrets if secret)
+        assert len(secrets) >= minimum, "found %d secrets on the hosts, expected at least %d" % (len(secrets), minimum)
+        leaked = sorted(secret[:4] + "..." for secret in secrets if secret in output)
+        assert not leaked, "secrets printed (first characters): %s" % leaked
+
     def run_playbook(self, *args, playbooks=("converge.yml",), env=None):
         """Run playbooks of the scenario in one ansible-playbook run (facts set by one are
         seen by the next); returns (returncode, recap, output)."""

@@ -142,3 +142,22 @@ def test_iperf_report_is_parsed_or_none():
     # Killed by timeout before it printed its report.
     assert traffic.parse_iperf_report("") is None
     assert traffic.parse_iperf_report("iperf3: error - unable to connect to server") is None
+
+
+def test_parse_secrets_of_each_file_kind():
+    key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+    psk = "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="
+    public = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+    assert wireguard.parse_secrets(key + "\n", "key") == {key}
+    assert wireguard.parse_secrets("# peer public key, preshared key\n%s %s\n" % (public, psk), "psk") == {psk}
+    client = "[Interface]\nPrivateKey = %s\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = %s\nPresharedKey=%s\n" % (key, public, psk)
+    assert wireguard.parse_secrets(client, "client") == {key, psk}
+
+
+def test_secrets_in_files_reads_keys_and_client_files(tmp_path):
+    key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "laptop.key").write_text(key + "\n")
+    (tmp_path / "net" / "laptop.conf").write_text("[Interface]\nPrivateKey = %s\n" % key)
+    (tmp_path / "net" / "laptop.png").write_bytes(b"\x89PNG")
+    assert wireguard.secrets_in_files(str(tmp_path)) == {key}

@@ -17,6 +17,7 @@ import subprocess
 import time
 
 import pytest
+from labkit import wireguard
 
 INTERFACE = "wg0"
 TCP_PORT_BASE = 17000
@@ -147,6 +148,22 @@ def test_limit_run_renders_the_same_peer_lists(lab, members):
     assert list(recap) == ["mesh2"] and recap["mesh2"]["changed"] == 0, output
     after = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in members}
     assert after == before
+
+
+def test_no_secret_appears_in_a_verbose_diff_run(lab, members):
+    """A converge that changes every interface, at -vvv with --diff, prints none of the
+    private keys found on the hosts."""
+    returncode, recap, output = lab.run_playbook(
+        "-vvv", "--diff", "-e", '{"wireguard_networks": [{"name": "mesh", "interface": "wg0", '
+        '"address_pools": ["10.77.0.0/24", "fd77:77::/64"], "persistent_keepalive": 30}]}')
+    assert returncode == 0, output[-3000:]
+    assert all(counts["changed"] for counts in recap.values()), output[-3000:]
+    secrets = set()
+    for name in members:
+        secrets |= wireguard.secrets_on_host(name)
+    lab.assert_no_secret_printed(output, secrets, minimum=len(members))
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
 
 
 def test_diff_preview_shows_the_change_without_secrets(lab, members):
