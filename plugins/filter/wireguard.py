@@ -12,16 +12,20 @@ __metaclass__ = type
 # file deliberately has no DOCUMENTATION: ansible-doc would show it for every filter defined
 # here instead of the sidecars.
 
+import hashlib
+
 from jinja2 import Undefined
 
 from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import format_endpoint
 from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import members_by_network, without_hosts
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import render_psk_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_inventory import decommissioned_hosts, host_inventory
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan import (
     host_forwarding,
     host_plan,
+    members_forwarding,
     host_preshared_keys,
     peers_record,
     plan_allocation_notes,
@@ -72,12 +76,39 @@ def wireguard_preshared_keys(networks, groups, inventory, host, public_keys, pre
         raise AnsibleFilterError('wireguard_preshared_keys: %s' % exc)
 
 
+def wireguard_psk_files_to_write(preshared_keys, probed_files, config_dir):
+    """Interfaces whose preshared key file must be (re)written: its text differs from the file
+    the probe read (an interface that has and had none is left alone). Compares checksums only."""
+    to_write = []
+    for entry in preshared_keys:
+        path = '%s/%s.psk' % (config_dir, entry['interface'])
+        probed = (probed_files or {}).get(path) or {}
+        if not entry['peers'] and not probed.get('exists'):
+            continue
+        if hashlib.sha256(render_psk_file(entry['peers']).encode('utf-8')).hexdigest() != probed.get('sha256'):
+            to_write.append(entry['interface'])
+    return to_write
+
+
+def wireguard_psk_file(peers):
+    """The text of a preshared key file (secrets: keep under no_log): `item.peers | wireguard_psk_file`."""
+    return render_psk_file(peers)
+
+
 def wireguard_forwarding(networks, groups, inventory, host):
     """Address families the host forwards and its hub interfaces: `wireguard_networks | wireguard_forwarding(groups, inventory, inventory_hostname)`."""
     try:
         return host_forwarding(networks, groups, inventory, host)
     except ValueError as exc:
         raise AnsibleFilterError('wireguard_forwarding: %s' % exc)
+
+
+def wireguard_members_forwarding(networks, groups, inventory):
+    """wireguard_forwarding of every member at once (one validation): host -> {families, no_redirect_interfaces}."""
+    try:
+        return members_forwarding(networks, groups, inventory)
+    except ValueError as exc:
+        raise AnsibleFilterError('wireguard_members_forwarding: %s' % exc)
 
 
 def wireguard_peers_record(plan):
@@ -118,7 +149,10 @@ class FilterModule(object):
             'wireguard_active_groups': wireguard_active_groups,
             'wireguard_preshared_keys': wireguard_preshared_keys,
             'wireguard_forwarding': wireguard_forwarding,
+            'wireguard_members_forwarding': wireguard_members_forwarding,
             'wireguard_peers_record': wireguard_peers_record,
+            'wireguard_psk_file': wireguard_psk_file,
+            'wireguard_psk_files_to_write': wireguard_psk_files_to_write,
             'wireguard_inventory': wireguard_inventory,
             'wireguard_validate': wireguard_validate,
             'wireguard_plan': wireguard_plan,

@@ -54,16 +54,17 @@ def _recorded_keys(record):
 def wireguard_known_public_keys(members, networks, hostvars, play_hosts, peers_file):
     """{host: {network: key}} for every member any host of the play knows a key of.
 
-    A play host's own key wins; for other members the key most play hosts recorded (ties: the
-    smallest key, so every host of the play computes the same answer)."""
+    A play host's own key wins (from its key module results, wireguard__keypairs, where the
+    module ran, else from its probe, wireguard__probe); for other members the key most play
+    hosts recorded (ties: the smallest key, so every host of the play computes the same answer)."""
     own = {}
     votes = {}
     for host in play_hosts or []:
         variables = hostvars[host]
-        my_keys = _get(variables, 'wireguard__my_public_keys')
-        if my_keys is not None:
-            own[host] = dict(my_keys)
         probe = _get(variables, 'wireguard__probe', {}) or {}
+        keypairs = _get(variables, 'wireguard__keypairs')
+        if keypairs is not None:
+            own[host] = wireguard_own_public_keys(_get(keypairs, 'results', []), _get(probe, 'wireguard_keys', {}))
         record = (_get(probe, 'json_files', {}) or {}).get(peers_file)
         for peer, keys in _recorded_keys(record).items():
             for network, key in keys.items():

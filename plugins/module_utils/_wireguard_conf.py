@@ -269,3 +269,14 @@ def parse_psk_file(text):
         seen_on[public_key] = number
         preshared_keys[public_key] = preshared_key
     return preshared_keys
+
+
+PSK_FILE_HEADER = '# Managed by Ansible (overlaynet.vpn.wireguard): peer public key, preshared key.'
+
+
+def render_psk_file(peers):
+    """The preshared key file parse_psk_file reads, from [{'public_key', 'preshared_key'}]. It
+    holds secrets: the caller keeps it out of every output."""
+    lines = [PSK_FILE_HEADER]
+    lines.extend('%s %s' % (peer['public_key'], peer['preshared_key']) for peer in peers)
+    return '\n'.join(lines) + '\n'

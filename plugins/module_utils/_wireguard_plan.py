@@ -227,6 +227,11 @@ def host_plan(networks, groups, inventory, host, public_keys, preshared_key_seed
     validate() finds any. A host that is in no network gets [].
     """
     raise_if_invalid(networks, groups, inventory, preshared_key_seed, check_seed=preshared_key_seed is not None)
+    return _host_plans(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys)
+
+
+def _host_plans(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys):
+    """host_plan() of a configuration already validated."""
     plans = []
     for network in networks:
         settings = network_settings(network)
@@ -252,9 +257,21 @@ def host_forwarding(networks, groups, inventory, host):
     """What the host forwards: {'families': ['ipv4', 'ipv6'] (those of its forwarding interfaces'
     addresses and routed networks), 'no_redirect_interfaces': the hub interfaces, which forward
     between their own peers and must not send ICMP redirects}."""
+    raise_if_invalid(networks, groups, inventory, None, check_seed=False)
+    return _host_forwarding(networks, groups, inventory, host)
+
+
+def members_forwarding(networks, groups, inventory):
+    """host_forwarding() of every member of every network, validated once: host -> result."""
+    raise_if_invalid(networks, groups, inventory, None, check_seed=False)
+    members = set(host for network in networks for host in network_members(network_settings(network), groups))
+    return dict((host, _host_forwarding(networks, groups, inventory, host)) for host in sorted(members))
+
+
+def _host_forwarding(networks, groups, inventory, host):
     families = set()
     no_redirect = []
-    for plan in host_plan(networks, groups, inventory, host, {}, None, None):
+    for plan in _host_plans(networks, groups, inventory, host, {}, None, None):
         if not plan['forwarding']:
             continue
         prefixes = plan['addresses'] + host_routed_networks(inventory, host, plan['network'])

@@ -29,7 +29,14 @@ def record(*entries):
 
 
 def play_host(own, recorded=None):
-    return {'wireguard__my_public_keys': own, 'wireguard__probe': {'json_files': {PEERS_FILE: recorded}}}
+    """A play host's variables: its own keys as the probe read them (the key module skipped)."""
+    interfaces = dict((network['name'], network['interface']) for network in NETWORKS)
+    return {
+        'wireguard__keypairs': {'results': [{'item': {'name': name, 'interface': interfaces[name]}, 'skipped': True}
+                                            for name in own]},
+        'wireguard__probe': {'json_files': {PEERS_FILE: recorded},
+                             'wireguard_keys': dict((interfaces[name], {'public_key': key}) for name, key in own.items())},
+    }
 
 
 def test_own_keys_come_from_the_key_module_or_else_the_probe():

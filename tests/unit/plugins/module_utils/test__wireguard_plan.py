@@ -20,6 +20,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan imp
     allocation_notes,
     host_forwarding,
     host_plan,
+    members_forwarding,
     host_preshared_keys,
     pair_preshared_key,
     peers_record,
@@ -570,3 +571,11 @@ def test_preshared_keys_of_road_warriors_keyed_on_the_controller_reach_the_hub()
     keys = public_keys_for(['hub1', 's1', 's2', 's3'], ['office'])
     psks = only(host_preshared_keys(networks, groups, inventory, 'hub1', keys, SEED, {'office': {'laptop': KEY_B}}))
     assert {'public_key': KEY_B, 'preshared_key': pair_preshared_key(SEED, 'office', 'hub1', 'laptop')} in psks['peers']
+
+
+def test_forwarding_of_every_member_at_once_matches_each_host():
+    networks, groups, inventory = hub_config(hubs=('hub1',))
+    every = members_forwarding(networks, groups, inventory)
+    assert sorted(every) == ['hub1', 's1', 's2', 's3']
+    for host, forwarding in every.items():
+        assert forwarding == host_forwarding(networks, groups, inventory, host)
