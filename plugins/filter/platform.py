@@ -10,6 +10,7 @@ __metaclass__ = type
 # changes. The sysctl logic lives in module_utils, shared with the module that fails with the
 # same messages. Documentation: one sidecar file per filter next to this file.
 
+import hashlib
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -103,6 +104,18 @@ def sysctls_to_check(forwarding, live_values):
     return wanted
 
 
+def files_to_write(files, probed_files):
+    """Paths of the files ([{path, content, ...}], as overlaynet.vpn.rendered_files takes them)
+    whose content differs from the file the probe read (its SHA-256) or that it did not find."""
+    probed_files = probed_files or {}
+    to_write = []
+    for entry in files:
+        probed = probed_files.get(entry['path']) or {}
+        if hashlib.sha256(entry['content'].encode('utf-8')).hexdigest() != probed.get('sha256'):
+            to_write.append(entry['path'])
+    return to_write
+
+
 def sysctl_problems(live_values, writable, wanted, host):
     """Messages for the wanted kernel settings a host lacks and cannot set ([] when none):
     `probed_values | sysctl_problems(probed_writable, wanted, inventory_hostname)`."""
@@ -120,6 +133,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'sysctl_problems': sysctl_problems,
+            'files_to_write': files_to_write,
             'firewall_paths': firewall_paths,
             'forwarding_sysctls': forwarding_sysctls,
             'firewall_probe_request': firewall_probe_request,

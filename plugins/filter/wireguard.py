@@ -90,9 +90,11 @@ def wireguard_psk_files_to_write(preshared_keys, probed_files, config_dir):
     return to_write
 
 
-def wireguard_psk_file(peers):
-    """The text of a preshared key file (secrets: keep under no_log): `item.peers | wireguard_psk_file`."""
-    return render_psk_file(peers)
+def wireguard_psk_files(preshared_keys, config_dir):
+    """The preshared key files of wireguard_preshared_keys' entries, as overlaynet.vpn.rendered_files
+    takes them (mode 0600). Secrets: keep under no_log."""
+    return [dict(path='%s/%s.psk' % (config_dir, entry['interface']), content=render_psk_file(entry['peers']), mode='0600')
+            for entry in preshared_keys]
 
 
 def wireguard_forwarding(networks, groups, inventory, host):
@@ -151,7 +153,7 @@ class FilterModule(object):
             'wireguard_forwarding': wireguard_forwarding,
             'wireguard_members_forwarding': wireguard_members_forwarding,
             'wireguard_peers_record': wireguard_peers_record,
-            'wireguard_psk_file': wireguard_psk_file,
+            'wireguard_psk_files': wireguard_psk_files,
             'wireguard_psk_files_to_write': wireguard_psk_files_to_write,
             'wireguard_inventory': wireguard_inventory,
             'wireguard_validate': wireguard_validate,

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 import contextlib
 import functools
 import hashlib
+import html.parser
 import http.server
 import json
 import os
@@ -266,3 +267,49 @@ def test_no_secret_appears_in_a_verbose_diff_run(lab, road_warrior_dir):
     lab.assert_no_secret_printed(output, secrets, minimum=8)
     returncode, recap, output = lab.run_playbook()
     assert returncode == 0, output
+
+
+class ReportPage(html.parser.HTMLParser):
+    """The connectivity report's HTML page: its summary counts and the status of each matrix cell."""
+
+    def __init__(self):
+        super(ReportPage, self).__init__()
+        self.summary = {}
+        self.cells = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-links" in attrs:
+            self.summary = dict((key[5:], int(value)) for key, value in attrs.items() if key.startswith("data-") and value.isdigit())
+        if "data-source" in attrs and "data-destination" in attrs:
+            self.cells[(attrs["data-source"], attrs["data-destination"])] = attrs.get("data-status")
+
+
+def run_report(lab, tmp_path):
+    page = tmp_path / "report.html"
+    report = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "report.yml")
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"overlaynet_report_html": str(page)}), playbooks=(report,))
+    parsed = ReportPage()
+    if page.exists():
+        parsed.feed(page.read_text())
+    return returncode, output, parsed
+
+
+def test_connectivity_report_passes_and_fails_both_sides_of_a_silent_spoke(lab, tmp_path):
+    """The shared report: every managed pair answers (the unmanaged laptop is offline, not a
+    failure); once spoke2's interface is down, the hub's row for spoke2 and spoke2's row for
+    the hub both fail, and so does the run."""
+    returncode, output, page = run_report(lab, tmp_path)
+    assert returncode == 0, output[-3000:]
+    assert page.summary["failed"] == 0 and page.summary["ok"] >= 4, page.summary
+    assert page.cells[("hub1", "spoke2")] == "ok" and page.cells[("hub1", "laptop")] == "offline"
+
+    unit = "overlaynet-wireguard@%s" % INTERFACE
+    lab.host("spoke2").check_output("systemctl stop %s", unit)
+    try:
+        returncode, output, page = run_report(lab, tmp_path)
+        assert returncode != 0
+        assert page.cells[("hub1", "spoke2")] == "failed" and page.cells[("spoke2", "hub1")] == "failed", page.cells
+        assert page.cells[("hub1", "spoke1")] == "ok"
+    finally:
+        lab.host("spoke2").check_output("systemctl start %s", unit)

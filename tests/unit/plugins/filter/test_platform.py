@@ -20,7 +20,7 @@ def sysctl_problems():
 
 
 def test_filter_names():
-    assert sorted(FilterModule().filters()) == ['firewall_paths', 'firewall_probe_request', 'forwarding_sysctls', 'sysctl_problems',
+    assert sorted(FilterModule().filters()) == ['files_to_write', 'firewall_paths', 'firewall_probe_request', 'forwarding_sysctls', 'sysctl_problems',
                                                 'sysctls_match', 'sysctls_to_check']
 
 

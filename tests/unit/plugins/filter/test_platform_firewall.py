@@ -5,6 +5,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -15,6 +17,7 @@ from ansible_collections.overlaynet.vpn.plugins.filter.platform import (
     forwarding_sysctls,
     sysctls_match,
     sysctls_to_check,
+    files_to_write,
 )
 
 
@@ -77,3 +80,10 @@ def test_interfaces_not_created_yet_are_not_checked():
     forwarding = forwarding_sysctls(['ipv4'], ['wg0', 'wg1'])
     wanted = sysctls_to_check(forwarding, {'net.ipv4.conf.wg0.send_redirects': '1', 'net.ipv4.conf.wg1.send_redirects': None})
     assert wanted == dict(forwarding['settings'], **{'net.ipv4.conf.wg0.send_redirects': '0'})
+
+
+def test_files_to_write_are_those_the_probe_found_different_or_missing():
+    files = [{'path': '/a', 'content': 'same\n'}, {'path': '/b', 'content': 'new\n'}, {'path': '/c', 'content': ''}]
+    probed = {'/a': {'exists': True, 'sha256': hashlib.sha256(b'same\n').hexdigest()},
+              '/b': {'exists': True, 'sha256': hashlib.sha256(b'old\n').hexdigest()}}
+    assert files_to_write(files, probed) == ['/b', '/c']

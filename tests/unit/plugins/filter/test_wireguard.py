@@ -5,6 +5,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -35,7 +37,7 @@ def filters():
 def test_filter_names(filters):
     assert sorted(filters) == ['wireguard_active_groups', 'wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_forwarding',
                                'wireguard_inventory', 'wireguard_members', 'wireguard_members_forwarding', 'wireguard_peers_record',
-                               'wireguard_plan', 'wireguard_preshared_keys', 'wireguard_psk_file', 'wireguard_psk_files_to_write', 'wireguard_road_warriors', 'wireguard_validate']
+                               'wireguard_plan', 'wireguard_preshared_keys', 'wireguard_psk_files', 'wireguard_psk_files_to_write', 'wireguard_road_warriors', 'wireguard_validate']
 
 
 def test_wireguard_validate_is_wired(filters):
@@ -158,3 +160,15 @@ def test_wireguard_inventory_treats_a_jinja_undefined_as_unset(filters):
     inventory = filters['wireguard_inventory'](NETWORKS, GROUPS, hostvars)
     assert inventory['hub1'] == {'endpoint': 'hub1', 'networks': {}}
     assert inventory['s1'] == {'endpoint': 's1', 'networks': {}}
+
+
+def test_preshared_key_files_are_written_only_where_they_differ(filters):
+    keys = filters['wireguard_preshared_keys'](NETWORKS, GROUPS, INVENTORY, 's2', PUBLIC_KEYS, SEED)
+    files = filters['wireguard_psk_files'](keys, '/etc/wireguard')
+    assert [entry['path'] for entry in files] == ['/etc/wireguard/%s.psk' % entry['interface'] for entry in keys]
+    assert all(entry['mode'] == '0600' for entry in files)
+    interface = keys[0]['interface']
+    assert filters['wireguard_psk_files_to_write'](keys, {}, '/etc/wireguard') == [interface]
+    probed = {files[0]['path']: {'exists': True, 'sha256': hashlib.sha256(files[0]['content'].encode()).hexdigest()}}
+    assert filters['wireguard_psk_files_to_write'](keys, probed, '/etc/wireguard') == []
+    assert filters['wireguard_psk_files_to_write']([{'interface': 'wg9', 'peers': []}], {}, '/etc/wireguard') == []

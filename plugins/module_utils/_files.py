@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# Several small files rendered on the controller, written in one module run where they differ
+# (a template task costs two module runs per file: a stat, then the copy). Content, mode and
+# ownership are compared; a file is replaced atomically with its mode from its first byte.
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import read_text_or_none, write_private_file
+
+MODE_DIGITS = frozenset('01234567')
+
+
+def parse_mode(text, what):
+    """'0644' -> 0o644; raises ValueError naming what for anything but 3 or 4 octal digits."""
+    text = str(text)
+    if not 3 <= len(text) <= 4 or not set(text) <= MODE_DIGITS:
+        raise ValueError('%s must be an octal mode such as 0644, got %r' % (what, text))
+    return int(text, 8)
+
+
+def file_problems(files):
+    """Messages for entries that cannot be written (relative or repeated paths, bad modes)."""
+    problems = []
+    seen = set()
+    for index, entry in enumerate(files):
+        path = entry.get('path') or ''
+        where = 'files[%d]' % index
+        if not os.path.isabs(path):
+            problems.append('%s.path: %r is not an absolute path' % (where, path))
+        elif path in seen:
+            problems.append('%s.path: %s is given twice' % (where, path))
+        seen.add(path)
+        try:
+            parse_mode(entry.get('mode', '0644'), '%s.mode' % where)
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def current_state(path):
+    """(text or None, mode or None, owner or None, group or None) of a file."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None, None, None, None
+    try:
+        owner = pwd.getpwuid(status.st_uid).pw_name
+    except KeyError:
+        owner = str(status.st_uid)
+    try:
+        group = grp.getgrgid(status.st_gid).gr_name
+    except KeyError:
+        group = str(status.st_gid)
+    return read_text_or_none(path), stat.S_IMODE(status.st_mode), owner, group
+
+
+def plan_file(entry):
+    """What writing entry changes: {'path', 'content_changed', 'attributes_changed', 'before'}."""
+    text, mode, owner, group = current_state(entry['path'])
+    wanted_mode = parse_mode(entry.get('mode', '0644'), 'mode')
+    return {
+        'path': entry['path'],
+        'content_changed': text != entry['content'],
+        'attributes_changed': text is not None and (mode != wanted_mode or owner != entry.get('owner', 'root')
+                                                    or group != entry.get('group', 'root')),
+        'before': text,
+    }
+
+
+def write_file(entry, directory_mode):
+    """Write entry (content, mode, owner, group), creating missing parent directories."""
+    path = entry['path']
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+        os.chmod(parent, directory_mode)
+    mode = parse_mode(entry.get('mode', '0644'), 'mode')
+    if read_text_or_none(path) != entry['content']:
+        write_private_file(path, entry['content'], mode=mode)
+    os.chmod(path, mode)
+    uid = pwd.getpwnam(entry.get('owner', 'root')).pw_uid
+    gid = grp.getgrnam(entry.get('group', 'root')).gr_gid
+    os.chown(path, uid, gid)

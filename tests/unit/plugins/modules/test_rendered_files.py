@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import grp
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.overlaynet.vpn.plugins.modules import rendered_files
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+
+# Files owned by whoever runs the tests, so that they need no root.
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+@pytest.fixture(autouse=True)
+def exits(monkeypatch):
+    patch_exits(monkeypatch)
+
+
+def entry(path, content, mode='0644'):
+    return dict(path=str(path), content=content, mode=mode, owner=OWNER, group=GROUP)
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def test_writes_missing_files_with_their_modes_and_parents(tmp_path):
+    helper, unit = tmp_path / 'sbin' / 'helper', tmp_path / 'system' / 'x@.service'
+    result = call_main(rendered_files.main, dict(files=[entry(helper, '#!/bin/sh\n', '0755'), entry(unit, '[Unit]\n')],
+                                                 directory_mode='0750'))
+    assert result['changed'] and result['changed_paths'] == [str(helper), str(unit)]
+    assert helper.read_text() == '#!/bin/sh\n' and mode_of(helper) == 0o755
+    assert unit.read_text() == '[Unit]\n' and mode_of(unit) == 0o644
+    assert mode_of(tmp_path / 'sbin') == 0o750
+
+
+def test_unchanged_files_are_left_alone(tmp_path):
+    path = tmp_path / 'a.conf'
+    call_main(rendered_files.main, dict(files=[entry(path, 'a = 1\n')]))
+    before = os.stat(str(path)).st_ino
+    result = call_main(rendered_files.main, dict(files=[entry(path, 'a = 1\n')]))
+    assert not result['changed'] and result['changed_paths'] == []
+    assert os.stat(str(path)).st_ino == before
+
+
+def test_a_mode_change_alone_is_a_change(tmp_path):
+    path = tmp_path / 'a.conf'
+    call_main(rendered_files.main, dict(files=[entry(path, 'a = 1\n')]))
+    result = call_main(rendered_files.main, dict(files=[entry(path, 'a = 1\n', '0600')]))
+    assert result['changed_paths'] == [str(path)] and mode_of(path) == 0o600
+
+
+def test_check_mode_previews_with_a_diff_and_writes_nothing(tmp_path):
+    path = tmp_path / 'a.conf'
+    path.write_text('a = 1\n')
+    result = call_main(rendered_files.main, dict(files=[entry(path, 'a = 2\n')]), check_mode=True, diff=True)
+    assert result['changed'] and result['diff'] == [dict(before_header=str(path), after_header=str(path), before='a = 1\n', after='a = 2\n')]
+    assert path.read_text() == 'a = 1\n'
+
+
+@pytest.mark.parametrize('files, message', [
+    ([dict(path='relative/x', content='')], 'not an absolute path'),
+    ([dict(path='/tmp/x', content='', mode='rw-r--r--')], 'octal mode'),
+    ([dict(path='/tmp/x', content=''), dict(path='/tmp/x', content='')], 'given twice'),
+])
+def test_bad_entries_are_refused_before_anything_is_written(files, message):
+    result = call_main(rendered_files.main, dict(files=files), fail=True)
+    assert message in result['msg']
