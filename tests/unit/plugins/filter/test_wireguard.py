@@ -37,7 +37,8 @@ def filters():
 def test_filter_names(filters):
     assert sorted(filters) == ['wireguard_active_groups', 'wireguard_allocation_notes', 'wireguard_endpoint', 'wireguard_forwarding',
                                'wireguard_inventory', 'wireguard_members', 'wireguard_members_forwarding', 'wireguard_peers_record',
-                               'wireguard_plan', 'wireguard_preshared_keys', 'wireguard_psk_files', 'wireguard_psk_files_to_write', 'wireguard_road_warriors', 'wireguard_validate']
+                               'wireguard_plan', 'wireguard_preshared_keys', 'wireguard_psk_files', 'wireguard_psk_files_to_write',
+                               'wireguard_road_warriors', 'wireguard_validate']
 
 
 def test_wireguard_validate_is_wired(filters):
