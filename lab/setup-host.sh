@@ -21,6 +21,9 @@ packages=(
   # Road-warrior QR codes, the tool venv, the sanity tree copy (and ansible-test's shellcheck),
   # git and make themselves.
   qrencode python3-venv rsync shellcheck git make
+  # OpenVPN on the controller: the unit tests prove the tls-crypt-v2 keys and the PKI against
+  # the real binary and openssl, and the PKI bench measures easy-rsa as its baseline.
+  openvpn openssl easy-rsa
 )
 missing=()
 for pkg in "${packages[@]}"; do
