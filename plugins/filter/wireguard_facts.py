@@ -15,6 +15,8 @@ __metaclass__ = type
 
 from collections import Counter
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import apply_inputs_digest
+
 
 def _get(mapping, key, default=None):
     # hostvars entries are lazy mappings: .get() templates the value it returns.
@@ -127,19 +129,65 @@ def wireguard_keyless_members(members, networks, public_keys):
     return keyless
 
 
-def wireguard_interface_facts(apply_results):
+def converged_record_path(state_dir, interface):
+    """Where overlaynet.vpn.wireguard_interface records what it applied and what it saw after."""
+    return '%s/%s.converged' % (state_dir.rstrip('/'), interface)
+
+
+def wireguard_interface_facts(apply_results, recorded=None, state_dir=None):
     """{interface: {network, implementation, userspace_binary, userspace_version}} from the
-    results of the apply loop (the fact wireguard_interfaces)."""
+    results of the apply loop (the fact wireguard_interfaces). An interface whose apply step was
+    skipped because it had converged takes them from what the apply step recorded (recorded:
+    the probe's json_files)."""
     facts = {}
     for result in apply_results or []:
         item = result['item']
+        source = result
+        if result.get('skipped') and state_dir:
+            source = ((recorded or {}).get(converged_record_path(state_dir, item['interface'])) or {}).get('report') or {}
         facts[item['interface']] = {
             'network': item['network'],
-            'implementation': result.get('implementation'),
-            'userspace_binary': result.get('userspace_binary'),
-            'userspace_version': result.get('userspace_version'),
+            'implementation': source.get('implementation'),
+            'userspace_binary': source.get('userspace_binary'),
+            'userspace_version': source.get('userspace_version'),
         }
     return facts
+
+
+def wireguard_interface_converged(interface_plan, config_sha256, probe, settings):
+    """Whether the apply step of an interface can be skipped: nothing it was given and nothing
+    live moved since it last ran. True only when the probe found the record the apply step
+    wrote, its wg-quick file and preshared keys as wanted (none written in this run), the unit
+    enabled and unchanged, the same inputs (file checksums, own public key, userspace binary and
+    its checksum, unit) and the same live state (the probe's digest, computed as the apply step
+    computes it).
+
+    settings: config_dir, state_dir, unit_name, unit_changed, psk_files_to_write,
+    own_public_keys ({network: key}), userspace_binary (None for the kernel) and
+    userspace_binary_sha256 (what the binary will be after this run's install step)."""
+    interface = interface_plan['interface']
+    files = probe.get('files') or {}
+    record = (probe.get('json_files') or {}).get(converged_record_path(settings['state_dir'], interface))
+    if not isinstance(record, dict) or settings['unit_changed'] or interface in settings['psk_files_to_write']:
+        return False
+    config_path = '%s/%s.conf' % (settings['config_dir'], interface)
+    if (files.get(config_path) or {}).get('sha256') != config_sha256:
+        return False
+    if interface not in ((probe.get('enabled_instances') or {}).get(settings['unit_name']) or []):
+        return False
+    live = (probe.get('wireguard_live_state') or {}).get(interface)
+    if live is None or live != record.get('live'):
+        return False
+    psk = files.get('%s/%s.psk' % (settings['config_dir'], interface)) or {}
+    inputs = apply_inputs_digest(
+        config_sha256,
+        (settings['own_public_keys'] or {}).get(interface_plan['network']),
+        psk.get('sha256') if psk.get('exists') else None,
+        settings['userspace_binary'] or None,
+        settings['userspace_binary_sha256'] if settings['userspace_binary'] else None,
+        '%s@%s.service' % (settings['unit_name'], interface),
+    )
+    return inputs == record.get('inputs')
 
 
 class FilterModule(object):
@@ -152,4 +200,5 @@ class FilterModule(object):
             'wireguard_road_warrior_public_keys': wireguard_road_warrior_public_keys,
             'wireguard_keyless_members': wireguard_keyless_members,
             'wireguard_interface_facts': wireguard_interface_facts,
+            'wireguard_interface_converged': wireguard_interface_converged,
         }

@@ -10,6 +10,7 @@ __metaclass__ = type
 # WireGuard's own is here: the link, `wg show` / `wg syncconf`, and the userspace daemon. The
 # decisions (what differs, which action) are the pure functions of _wireguard_runtime.
 
+import hashlib
 import json
 import os
 
@@ -20,13 +21,16 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scr
 from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import WAIT_TIMEOUT_SECONDS, SystemdService
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_private_key_file, parse_psk_file, parse_wg_quick
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import (
+    apply_inputs_digest,
     assemble_runtime_config,
+    daemon_exe_text,
     desired_interface,
     desired_runtime,
     empty_runtime,
     has_runtime_differences,
     interface_fingerprint,
     link_implementation,
+    live_state_digest,
     parse_ip_addr_json,
     parse_wg_dump,
     plan_action,
@@ -41,12 +45,72 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_userspac
     uapi_socket_paths,
     userspace_binary_difference,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import read_text_or_none
-from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import KEY_SHAPED
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, read_text_or_none, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import KEY_SHAPED, public_key_from_private
 
 MAX_INPUT_FILE_SIZE = 1024 * 1024
 # Where the userspace daemon of an interface is looked for; tests point it at a fake tree.
 PROC_ROOT = '/proc'
+
+
+class LiveInterface(object):
+    """Reads one live WireGuard interface. The apply step and the probe read it the same way,
+    so the digest the probe computes equals the one the apply step recorded when nothing moved."""
+
+    def __init__(self, module, name, unit, run):
+        self.module = module
+        self.name = name
+        self.unit = unit
+        self.run = run
+        self.wg = module.get_bin_path('wg')
+        self.ip = module.get_bin_path('ip')
+        self.systemctl = module.get_bin_path('systemctl')
+
+    def active(self):
+        return self.run([self.systemctl, 'is-active', self.unit])[0] == 0
+
+    def link_exists(self):
+        return self.run([self.ip, 'link', 'show', 'dev', self.name])[0] == 0
+
+    def addresses(self):
+        """{'addresses', 'mtu'}, or None when the link does not exist. Raises ValueError on output it cannot read."""
+        rc, stdout, _stderr = self.run([self.ip, '-j', 'addr', 'show', 'dev', self.name])
+        if rc != 0:
+            return None
+        return parse_ip_addr_json(stdout)
+
+    def runtime(self):
+        """(runtime, error text): runtime None with the stderr (not scrubbed) when `wg show` fails."""
+        rc, stdout, stderr = self.run([self.wg, 'show', self.name, 'dump'])
+        if rc != 0:
+            return None, stderr or 'rc %d' % rc
+        try:
+            return parse_wg_dump(stdout), None
+        except ValueError as exc:
+            return None, to_native(exc)
+
+    def implementation(self):
+        rc, stdout, _stderr = self.run([self.ip, '-d', '-j', 'link', 'show', 'dev', self.name])
+        if rc != 0:
+            return None
+        return link_implementation(stdout)
+
+    def daemon(self):
+        """{'pid', 'exe', 'deleted'} of the daemon serving the interface's UAPI socket, or None."""
+        return find_userspace_daemon(self.name, proc_root=PROC_ROOT)
+
+    def digest(self):
+        """live_state_digest of the interface now, or None without the tools to read it."""
+        if not (self.wg and self.ip and self.systemctl):
+            return None
+        try:
+            link = self.addresses()
+        except ValueError:
+            return None
+        runtime = self.runtime()[0] if link is not None else None
+        implementation = self.implementation() if link is not None else None
+        daemon = self.daemon() if implementation == 'userspace' else None
+        return live_state_digest(runtime, link, implementation, daemon_exe_text(daemon), self.active())
 
 
 class InterfaceManager(object):
@@ -65,9 +129,11 @@ class InterfaceManager(object):
         self.preshared_keys_path = params['preshared_keys_path'] or '/etc/wireguard/%s.psk' % self.name
         self.unit = params['service'] or 'wg-quick@%s.service' % self.name
         self.fingerprint_path = os.path.join(params['state_dir'], '%s.applied' % self.name)
+        self.converged_path = os.path.join(params['state_dir'], '%s.converged' % self.name)
         self.service = SystemdService(module, self.unit, fingerprint_path=self.fingerprint_path, scrub=self.scrub)
         self.wg = module.get_bin_path('wg', required=True)
         self.ip = module.get_bin_path('ip', required=True)
+        self.live = LiveInterface(module, self.name, self.unit, self.run)
         # Every key seen so far (from the files and from `wg show dump`), to scrub tool output.
         self.secrets = []
         self.public_keys = []
@@ -116,6 +182,7 @@ class InterfaceManager(object):
         conf_text = self.module.params['config']
         if conf_text is None:
             conf_text = self.read_text(self.config_path, 'configuration file')
+        self.config_text = conf_text
         try:
             conf = parse_wg_quick(conf_text)
         except ValueError as exc:
@@ -128,7 +195,9 @@ class InterfaceManager(object):
         except ValueError as exc:
             self.fail('invalid private key file %s: %s' % (self.private_key_path, to_native(exc)))
         self.secrets.append(private_key)
+        self.private_key = private_key
         psk_text = self.read_text(self.preshared_keys_path, 'preshared key file', missing_ok=True)
+        self.psk_text = psk_text
         try:
             psks = parse_psk_file(psk_text or '')
         except ValueError as exc:
@@ -178,8 +247,33 @@ class InterfaceManager(object):
     def write_applied_fingerprint(self, fingerprint):
         self.service.write_fingerprint(fingerprint)
 
+    def inputs_digest(self):
+        """apply_inputs_digest of what this run was given (after load_desired)."""
+        binary = self.module.params['userspace_binary']
+        return apply_inputs_digest(
+            _sha256_text(self.config_text),
+            public_key_from_private(self.private_key),
+            _sha256_text(self.psk_text) if self.psk_text is not None else None,
+            binary,
+            _sha256_file(binary) if binary else None,
+            self.unit,
+        )
+
+    def write_converged(self, live_digest, report):
+        """Record what this run applied and what the interface looked like after it: the next
+        run's probe compares, and the role skips the apply step when nothing moved."""
+        text = json.dumps(dict(inputs=self.inputs_digest(), live=live_digest, report=report), sort_keys=True) + '\n'
+        if read_text_or_none(self.converged_path) == text:
+            return
+        try:
+            ensure_parent_directory(self.converged_path)
+            write_private_file(self.converged_path, text)
+        except (IOError, OSError) as exc:
+            self.fail('cannot record the converged state in %s: %s' % (self.converged_path, to_native(exc.strerror or exc)))
+
     def remove_applied_fingerprint(self):
         self.remove_file(self.fingerprint_path)
+        self.remove_file(self.converged_path)
 
     def remove_file(self, path):
         self.service.remove_file(path)
@@ -190,41 +284,31 @@ class InterfaceManager(object):
         return self.service.is_active()
 
     def link_exists(self):
-        return self.run([self.ip, 'link', 'show', 'dev', self.name])[0] == 0
+        return self.live.link_exists()
 
     def read_addresses(self):
         """{'addresses', 'mtu'}, or None when the link does not exist."""
-        rc, stdout, _stderr = self.run([self.ip, '-j', 'addr', 'show', 'dev', self.name])
-        if rc != 0:
-            return None
         try:
-            return parse_ip_addr_json(stdout)
+            return self.live.addresses()
         except ValueError as exc:
             self.fail('cannot read the addresses of %s: %s' % (self.name, to_native(exc)))
 
     def read_runtime(self):
         """(runtime, error text): runtime None with the scrubbed stderr when `wg show` fails."""
-        rc, stdout, stderr = self.run([self.wg, 'show', self.name, 'dump'])
-        if rc != 0:
-            return None, self.clean(stderr) or 'rc %d' % rc
-        try:
-            runtime = parse_wg_dump(stdout)
-        except ValueError as exc:
-            return None, to_native(exc)
+        runtime, error = self.live.runtime()
+        if runtime is None:
+            return None, self.clean(error)
         # The dump holds the live keys: remember them before anything can quote them.
         self.secrets.extend(runtime_secrets(runtime))
         self.public_keys.extend(runtime['peers'])
         return runtime, None
 
     def read_implementation(self):
-        rc, stdout, _stderr = self.run([self.ip, '-d', '-j', 'link', 'show', 'dev', self.name])
-        if rc != 0:
-            return None
-        return link_implementation(stdout)
+        return self.live.implementation()
 
     def read_userspace_daemon(self):
         """{'pid', 'exe', 'deleted'} of the daemon serving the interface's UAPI socket, or None."""
-        return find_userspace_daemon(self.name, proc_root=PROC_ROOT)
+        return self.live.daemon()
 
     def read_userspace_version(self, daemon):
         # A replaced binary would report the new file's version, not the running one's.
@@ -267,6 +351,21 @@ class InterfaceManager(object):
         if not self.wait_for_interface():
             self.fail('%s is not active with its link %s %d seconds after systemctl %s (see journalctl -u %s)'
                       % (self.unit, self.name, WAIT_TIMEOUT_SECONDS, verb, self.unit))
+
+
+def _sha256_text(text):
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def _sha256_file(path):
+    digest = hashlib.sha256()
+    try:
+        with open(path, 'rb') as handle:
+            for block in iter(lambda: handle.read(1024 * 1024), b''):
+                digest.update(block)
+    except (IOError, OSError):
+        return None
+    return digest.hexdigest()
 
 
 def _running_binary_text(implementation, daemon):
@@ -388,12 +487,18 @@ def run_started(manager):
             manager.fail('%s does not match its configuration after %s: %s' % (manager.name, action, json.dumps(problems, sort_keys=True)),
                          action=action)
         result['latest_handshakes'] = _latest_handshakes(final_runtime)
-    result.update(manager.implementation_report(implementation, daemon))
+    report = manager.implementation_report(implementation, daemon)
+    result.update(report)
 
     if applied_fingerprint != fingerprint:
         # After a start or restart this records what wg-quick applied; otherwise the running
         # interface already matches what can be observed, so it is adopted as applied.
         manager.write_applied_fingerprint(fingerprint)
+    if action == 'none':
+        final_runtime, final_link, final_active = live_runtime, link, service_active
+    else:
+        final_active = True
+    manager.write_converged(live_state_digest(final_runtime, final_link, implementation, daemon_exe_text(daemon), final_active), report)
     return result
 
 
@@ -427,7 +532,7 @@ def run_absent(manager):
     enabled = manager.unit_enabled()
     link_left = manager.link_exists()
     files = [path for path in (manager.config_path, manager.private_key_path, manager.preshared_keys_path,
-                               manager.fingerprint_path) if os.path.exists(path)]
+                               manager.fingerprint_path, manager.converged_path) if os.path.exists(path)]
     changed = active or enabled or link_left or bool(files)
     result = dict(changed=changed, action='remove' if changed else 'none', interface=manager.name,
                   implementation=None, userspace_binary=None, userspace_version=None, removed_files=files,

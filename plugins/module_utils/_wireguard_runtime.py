@@ -346,6 +346,56 @@ def plan_action(service_active, link_exists, desired_fingerprint, applied_finger
 # Reporting without secrets
 # ---------------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------------
+# Converged: what the apply step records, so that the next run's probe can tell that nothing
+# moved and the apply step need not run
+# ---------------------------------------------------------------------------------------------
+
+def live_state_digest(runtime, link, implementation, daemon_exe, active):
+    """Fingerprint of the live interface as it matters for convergence: the unit's state, the
+    implementation and the binary serving it, addresses, MTU, keys, port, fwmark and peers
+    (latest handshakes and traffic counters left out). Keys only enter the hash."""
+    live_runtime = None
+    if runtime is not None:
+        live_runtime = {
+            'private_key': runtime.get('private_key'),
+            'listen_port': runtime.get('listen_port'),
+            'fwmark': runtime.get('fwmark'),
+            'peers': dict((public_key, dict((field, peer.get(field)) for field in
+                                            ('preshared_key', 'endpoint', 'allowed_ips', 'persistent_keepalive')))
+                          for public_key, peer in (runtime.get('peers') or {}).items()),
+        }
+    return fingerprint({
+        'active': bool(active),
+        'implementation': implementation,
+        'daemon': daemon_exe,
+        'addresses': link['addresses'] if link else None,
+        'mtu': link['mtu'] if link else None,
+        'runtime': live_runtime,
+    })
+
+
+def daemon_exe_text(daemon):
+    """The binary a userspace daemon runs, marked when it was replaced on disk (None without one)."""
+    if daemon is None:
+        return None
+    return daemon['exe'] + (' (deleted)' if daemon['deleted'] else '')
+
+
+def apply_inputs_digest(config_sha256, public_key, psk_sha256, userspace_binary, userspace_binary_sha256, unit):
+    """Fingerprint of what the apply step was given: the wg-quick file's checksum, the public key
+    of the private key file, the preshared key file's checksum (None without one), the userspace
+    binary and its checksum (None for any implementation), and the unit."""
+    return fingerprint({
+        'config': config_sha256,
+        'public_key': public_key,
+        'psk': psk_sha256,
+        'userspace_binary': userspace_binary,
+        'userspace_binary_sha256': userspace_binary_sha256,
+        'unit': unit,
+    })
+
+
 def runtime_secrets(*runtimes):
     """The private and preshared keys held in runtime dicts (for scrub_secrets)."""
     secrets = []

@@ -65,6 +65,12 @@ options:
       - Returns RV(json_files).
     type: list
     elements: path
+  wireguard_live_state:
+    description:
+      - WireGuard interfaces to read live, by name, each with the systemd unit that runs it (for example
+        the key C(wg0) with the value C(overlaynet-wireguard@wg0.service)).
+      - Returns RV(wireguard_live_state), compared by the WireGuard role with what its apply step recorded.
+    type: dict
   sysctls:
     description:
       - Kernel parameter names as C(sysctl) takes them, for example C(net.ipv4.ip_forward) or
@@ -218,6 +224,15 @@ json_files:
   returned: when O(json_files) is set
   type: dict
   sample: {/var/lib/overlaynet/peers/wireguard.json: {system: wireguard, peers: []}}
+wireguard_live_state:
+  description:
+    - For each interface of O(wireguard_live_state), a fingerprint (SHA-256) of its live state as the apply step of
+      M(overlaynet.vpn.wireguard_interface) records it when it converged - the unit's state, the implementation and the
+      binary serving it, addresses, MTU, keys, port, fwmark and peers (not handshakes or traffic counters); V(null) when
+      C(wg), C(ip) or C(systemctl) is missing. Keys only enter the hash.
+  returned: when O(wireguard_live_state) is set
+  type: dict
+  sample: {wg0: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}
 sysctls:
   description: For each key of O(sysctls), its value as C(sysctl -n) prints it, or V(null) when the host has no such key or it cannot be read.
   returned: when O(sysctls) is set
@@ -254,6 +269,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, can_create_link, probe_host
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_apply import LiveInterface
 
 # The tree the module reads; tests point it at a fake one.
 ROOT = '/'
@@ -273,6 +289,10 @@ def run_module(module):
         module.fail_json(msg=str(exc))
     if params['wireguard_kernel']:
         result['wireguard_kernel'] = can_create_link(module, 'wireguard', WIREGUARD_PROBE_LINK, ROOT)
+    if params['wireguard_live_state'] is not None:
+        result['wireguard_live_state'] = dict(
+            (name, LiveInterface(module, name, unit, module.run_command).digest())
+            for name, unit in sorted(params['wireguard_live_state'].items()))
     result['changed'] = False
     return result
 
@@ -288,6 +308,7 @@ def main():
             sysctls=dict(type='list', elements='str'),
             wireguard_kernel=dict(type='bool', default=False),
             wireguard_key_dir=dict(type='path', no_log=False),
+            wireguard_live_state=dict(type='dict'),
         ),
         supports_check_mode=True,
     )

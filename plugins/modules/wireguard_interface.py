@@ -79,6 +79,11 @@ options:
     description:
       - Directory (mode C(0700) when created) where the fingerprint of the applied configuration is kept,
         in the file C(<name>.applied) (mode C(0600)).
+      - After each run that leaves the interface as configured the module also records, in C(<name>.converged) (JSON,
+        mode C(0600)), a digest of what it was given (the file checksums, the public key of the private key, the
+        userspace binary and its checksum, the unit), a digest of the live interface (as M(overlaynet.vpn.host_probe)
+        computes it with O(overlaynet.vpn.host_probe#module:wireguard_live_state)) and the implementation it runs, so
+        that a role can skip this module when nothing moved. No key is stored, only digests.
     type: path
     default: /var/lib/overlaynet/wireguard
   force_restart:

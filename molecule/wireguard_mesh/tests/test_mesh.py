@@ -141,6 +141,18 @@ def test_check_mode_reports_no_change_on_converged_hosts(lab, members):
     assert all(counts["changed"] == 0 for counts in recap.values()), output
 
 
+def test_a_converged_host_costs_one_module_run(lab, members):
+    """Nothing moved since the last converge: the probe's live digest equals what the apply
+    step recorded, so the apply step is skipped on every host (the probe is the only module
+    run); the wrong-key test below shows that a live change still runs it."""
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
+    apply_section = output.split("Bring each WireGuard interface to its configuration", 1)[1].split("TASK [", 1)[0]
+    for name in members:
+        assert "skipping: [%s] => (item=%s)" % (name, INTERFACE) in apply_section, apply_section
+        assert recap[name]["changed"] == 0
+
+
 def test_limit_run_renders_the_same_peer_lists(lab, members):
     before = {name: lab.host(name).check_output("sha256sum /etc/wireguard/%s.conf" % INTERFACE) for name in members}
     returncode, recap, output = lab.run_playbook("--limit", "mesh2")
@@ -346,6 +358,34 @@ def test_decommissioned_host_is_cleaned_and_can_rejoin(lab, members):
     new_key = lab.public_key("mesh4", INTERFACE)
     assert new_key != old_key
     assert_full_mesh_traffic(lab, members)
+
+
+def test_forwarding_changed_by_hand_is_put_back_and_goes_when_unneeded(lab, members):
+    """mesh1 routes a LAN for the mesh (routed_networks): it gets IP forwarding. Switched off by
+    hand, the next converge puts it back (mesh1 alone changes); once mesh1 routes nothing, its
+    forwarding file goes and the value it had before is restored."""
+    sysctl_file = "/etc/sysctl.d/60-overlaynet-wireguard.conf"
+    mesh1 = lab.host("mesh1")
+    # Lab hosts start with forwarding on; off, the restore at the end shows.
+    mesh1.check_output("sysctl -w net.ipv4.ip_forward=0")
+    mesh1_networks = ('{{ {"mesh": {"addresses": ["10.77.0.1", "fd77:77::1"], "routed_networks": ["192.168.77.0/24"]}}'
+                      ' if inventory_hostname == "mesh1" else {} }}')
+    routed = json.dumps({"wireguard_host_networks": mesh1_networks})
+    returncode, recap, output = lab.run_playbook("-e", routed)
+    assert returncode == 0, output
+    assert mesh1.check_output("sysctl -n net.ipv4.ip_forward") == "1"
+    assert mesh1.file(sysctl_file).exists
+
+    mesh1.check_output("sysctl -w net.ipv4.ip_forward=0")
+    returncode, recap, output = lab.run_playbook("-e", routed)
+    assert returncode == 0, output
+    assert mesh1.check_output("sysctl -n net.ipv4.ip_forward") == "1"
+    assert recap["mesh1"]["changed"] >= 1 and all(recap[name]["changed"] == 0 for name in members if name != "mesh1"), output
+
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
+    assert not mesh1.file(sysctl_file).exists
+    assert mesh1.check_output("sysctl -n net.ipv4.ip_forward") == "0"
 
 
 def test_network_removed_from_the_inventory_is_torn_down(lab, members):

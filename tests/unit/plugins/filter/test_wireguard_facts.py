@@ -5,8 +5,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import apply_inputs_digest
 from ansible_collections.overlaynet.vpn.plugins.filter.wireguard_facts import (
     wireguard_add_read_public_keys,
+    wireguard_interface_converged,
     wireguard_interface_facts,
     wireguard_keyless_members,
     wireguard_known_public_keys,
@@ -120,3 +122,57 @@ def test_interface_facts_from_the_apply_results():
     assert wireguard_interface_facts(results) == {'wg0': {
         'network': 'mesh', 'implementation': 'userspace', 'userspace_binary': '/usr/local/sbin/wireguard-go',
         'userspace_version': '0.0.20250522'}}
+
+
+CONF_SHA = 'c' * 64
+PSK_SHA = 'd' * 64
+
+
+def converged_probe(live='live-digest', record_live='live-digest', inputs=None, conf_sha=CONF_SHA, enabled=('wg0',)):
+    inputs = inputs or apply_inputs_digest(CONF_SHA, KEY['a'], PSK_SHA, None, None, 'overlaynet-wireguard@wg0.service')
+    return {
+        'files': {'/etc/wireguard/wg0.conf': {'exists': True, 'sha256': conf_sha},
+                  '/etc/wireguard/wg0.psk': {'exists': True, 'sha256': PSK_SHA}},
+        'json_files': {'/var/lib/overlaynet/wireguard/wg0.converged': {'inputs': inputs, 'live': record_live,
+                                                                       'report': {'implementation': 'kernel'}}},
+        'enabled_instances': {'overlaynet-wireguard': list(enabled)},
+        'wireguard_live_state': {'wg0': live},
+    }
+
+
+def converged_settings(**overrides):
+    settings = {'config_dir': '/etc/wireguard', 'state_dir': '/var/lib/overlaynet/wireguard', 'unit_name': 'overlaynet-wireguard',
+                'unit_changed': False, 'psk_files_to_write': [], 'own_public_keys': {'mesh': KEY['a']},
+                'userspace_binary': None, 'userspace_binary_sha256': 'e' * 64}
+    settings.update(overrides)
+    return settings
+
+
+PLAN_WG0 = {'interface': 'wg0', 'network': 'mesh'}
+
+
+def test_an_interface_is_converged_only_when_nothing_it_gets_and_nothing_live_moved():
+    assert wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(), converged_settings())
+    # Something live moved (a key changed by hand, a daemon replaced, a peer roamed).
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(live='other'), converged_settings())
+    # The wg-quick file on the host is not the one this run renders.
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(conf_sha='0' * 64), converged_settings())
+    # A rotated key, another binary, a unit rewritten or preshared keys written in this run.
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(), converged_settings(own_public_keys={'mesh': KEY['b']}))
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(),
+                                             converged_settings(userspace_binary='/usr/local/sbin/wireguard-go'))
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(), converged_settings(unit_changed=True))
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(), converged_settings(psk_files_to_write=['wg0']))
+    # The unit was disabled by hand, or nothing was ever recorded, or the probe could not read it.
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(enabled=()), converged_settings())
+    probe = converged_probe()
+    probe['json_files'] = {'/var/lib/overlaynet/wireguard/wg0.converged': None}
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, probe, converged_settings())
+    assert not wireguard_interface_converged(PLAN_WG0, CONF_SHA, converged_probe(live=None, record_live=None), converged_settings())
+
+
+def test_facts_of_a_skipped_apply_come_from_its_record():
+    probe = converged_probe()
+    results = [{'item': {'interface': 'wg0', 'network': 'mesh'}, 'skipped': True}]
+    facts = wireguard_interface_facts(results, probe['json_files'], '/var/lib/overlaynet/wireguard')
+    assert facts == {'wg0': {'network': 'mesh', 'implementation': 'kernel', 'userspace_binary': None, 'userspace_version': None}}

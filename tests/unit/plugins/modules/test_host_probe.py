@@ -11,6 +11,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import live_state_digest, parse_ip_addr_json, parse_wg_dump
 from ansible_collections.overlaynet.vpn.plugins.modules import host_probe
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.fake_host_tree import (
     DEBIAN_OS_RELEASE,
@@ -154,3 +155,29 @@ def test_empty_lists_return_empty_answers(host):
 def test_option_values_that_cannot_be_read(host, args, message):
     assert run_fail(args)['msg'].startswith(message)
     assert host.commands == []
+
+
+def test_wireguard_live_state_is_the_digest_the_apply_step_records(host, monkeypatch):
+    """The probe reads the interface with the apply step's own reader (LiveInterface), so a
+    live state it digests equals the apply step's digest of the same state."""
+    peer = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg='
+    answers = {
+        'systemctl is-active': (0, 'active\n', ''),
+        'ip -j addr': (0, '[{"ifname": "wg0", "mtu": 1420, "addr_info": [{"family": "inet", "local": "10.77.0.1", "prefixlen": 24}]}]', ''),
+        'wg show wg0': (0, '%s\t(public)\t51820\toff\n%s\t(none)\t192.0.2.9:51820\t10.77.0.2/32\t0\t0\t0\toff\n' % (PRIVATE_KEY, peer), ''),
+        'ip -d -j': (0, '[{"ifname": "wg0", "linkinfo": {"info_kind": "wireguard"}}]', ''),
+    }
+
+    def run_command(self, args, **kwargs):
+        host.commands.append(' '.join(args))
+        for prefix, answer in answers.items():
+            if ' '.join([args[0].rsplit('/', 1)[-1]] + args[1:]).startswith(prefix):
+                return answer
+        return 1, '', 'unexpected'
+
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+    result = run_ok(dict(wireguard_live_state={'wg0': 'overlaynet-wireguard@wg0.service'}))
+    runtime = parse_wg_dump(answers['wg show wg0'][1])
+    link = parse_ip_addr_json(answers['ip -j addr'][1])
+    assert result['wireguard_live_state'] == {'wg0': live_state_digest(runtime, link, 'kernel', None, True)}
+    assert_no_private_key(result)

@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -18,7 +19,8 @@ from ansible.module_utils import basic
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_wg_quick
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _systemd_service as systemd_service
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _wireguard_apply as wireguard_apply
-from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import desired_interface, interface_fingerprint
+from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import apply_inputs_digest, desired_interface, interface_fingerprint
+from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import public_key_from_private
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.wireguard_files import PEER_A, PEER_B, PEER_C, PRIVATE, PSK_A, new_key
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, patch_exits
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import module_args as arguments_of_run
@@ -1017,3 +1019,67 @@ def test_absent_deletes_a_link_left_without_its_unit(system):
     assert result['changed'] is True
     assert system.mutating_calls() == ['ip link delete']
     assert system.link is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The converged record: what the probe compares so that the role can skip the apply step
+# ---------------------------------------------------------------------------------------------
+
+class ProbeModule(object):
+    """What LiveInterface needs of an AnsibleModule, running commands on the fake system."""
+
+    def __init__(self, system):
+        self.system = system
+
+    def get_bin_path(self, name, required=False):
+        return '/usr/bin/' + name
+
+    def run_command(self, args, data=None):
+        return self.system.run_command(self, args, data=data)
+
+
+def converged_record(system):
+    with open(os.path.join(system.paths['state_dir'], 'wg0.converged')) as handle:
+        return json.load(handle)
+
+
+def live_digest(system):
+    return wireguard_apply.LiveInterface(ProbeModule(system), 'wg0', 'wg-quick@wg0.service', ProbeModule(system).run_command).digest()
+
+
+def test_the_record_matches_what_the_probe_reads_until_something_moves(system):
+    started(system)
+    record = converged_record(system)
+    assert stat.S_IMODE(os.stat(os.path.join(system.paths['state_dir'], 'wg0.converged')).st_mode) == 0o600
+    assert record['live'] == live_digest(system)
+    assert record['report'] == {'implementation': 'kernel', 'userspace_binary': None, 'userspace_version': None}
+    with open(system.paths['conf'], 'rb') as handle:
+        config_sha = hashlib.sha256(handle.read()).hexdigest()
+    with open(system.paths['psk'], 'rb') as handle:
+        psk_sha = hashlib.sha256(handle.read()).hexdigest()
+    assert record['inputs'] == apply_inputs_digest(config_sha, public_key_from_private(PRIVATE), psk_sha, None, None, 'wg-quick@wg0.service')
+    # A rerun that changes nothing records the same.
+    run_ok(system)
+    assert converged_record(system) == record
+    # Drift: another live private key is another live state.
+    system.link['private_key'] = new_key()
+    assert live_digest(system) != record['live']
+    # Counters and handshakes are not part of it.
+    run_ok(system)
+    record = converged_record(system)
+    system.handshakes[PEER_A] = HANDSHAKE_A + 120
+    assert live_digest(system) == record['live']
+
+
+def test_a_stopped_or_removed_interface_leaves_no_record(system):
+    started(system)
+    run_ok(system, state='stopped')
+    assert not os.path.exists(os.path.join(system.paths['state_dir'], 'wg0.converged'))
+    started(system)
+    run_ok(system, state='absent')
+    assert not os.path.exists(os.path.join(system.paths['state_dir'], 'wg0.converged'))
+
+
+def test_check_mode_writes_no_record(system):
+    run_ok(system, check_mode=True)
+    assert not os.path.exists(os.path.join(system.paths['state_dir'], 'wg0.converged'))
