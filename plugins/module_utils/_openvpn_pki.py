@@ -2,7 +2,7 @@
 # Copyright (c) 2026 overlaynet.vpn contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The OpenVPN PKI on the controller: the generic CA store (_x509_ca) plus tls-crypt-v2 keys.
+"""The OpenVPN PKI on the controller: the generic CA store (_x509_ca, on the functions of _x509) plus tls-crypt-v2 keys.
 
 run() checks every option at once, brings the store to what the options ask for (in memory),
 writes only the files that differ (nothing in check mode) and returns a result that holds
@@ -27,17 +27,15 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_tls_crypt_
     server_key_from_pem,
     server_key_to_pem,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import (
-    CA_CERTIFICATE,
-    CRL,
-    PRIVATE_MODE,
-    CertificateSpec,
-    X509CAError,
-    X509Store,
-    certificate_pem,
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
+    DEFAULT_EC_CURVE,
+    DEFAULT_KEY_TYPE,
+    DEFAULT_RSA_KEY_SIZE,
+    X509Error,
     check_ca_pair,
     common_name,
     crl_next_update,
+    describe_key,
     iso,
     key_description,
     load_certificate,
@@ -45,9 +43,11 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import (
     name_problem,
     not_after,
     parse_subject_alt_names,
+    pem_bytes,
     utc_now,
     wanted_key_description,
 )
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import CA_CERTIFICATE, CRL, PRIVATE_MODE, CertificateSpec, X509Store
 
 TLS_CRYPT_V2_SERVER_KEY = 'tls-crypt-v2/server.key'
 TLS_CRYPT_V2_CLIENT_KEY = 'tls-crypt-v2/clients/%s.key'
@@ -69,10 +69,10 @@ def _refuse(problems):
     raise OpenVPNPKIError('; '.join(problems), problems)
 
 
-CA_DEFAULTS = dict(common_name=DEFAULT_CA_COMMON_NAME, key_type='ec', ec_curve='secp384r1', rsa_key_size=3072, validity_days=3650,
-                   import_certificate_path=None, import_private_key_path=None, import_private_key_passphrase=None)
-CERTIFICATE_DEFAULTS = dict(kind='client', csr=None, subject_alt_names=[], key_type='ec', ec_curve='secp384r1', rsa_key_size=3072,
-                            validity_days=825)
+KEY_DEFAULTS = dict(key_type=DEFAULT_KEY_TYPE, ec_curve=DEFAULT_EC_CURVE, rsa_key_size=DEFAULT_RSA_KEY_SIZE)
+CA_DEFAULTS = dict(KEY_DEFAULTS, common_name=DEFAULT_CA_COMMON_NAME, validity_days=3650, import_certificate_path=None,
+                   import_private_key_path=None, import_private_key_passphrase=None)
+CERTIFICATE_DEFAULTS = dict(KEY_DEFAULTS, kind='client', csr=None, subject_alt_names=[], validity_days=825)
 DEFAULTS = dict(renew_before_days=30, revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90, tls_crypt_v2=True)
 
 
@@ -137,7 +137,7 @@ def parameter_problems(params):
                             'renewed on every run' % (where, validity_days, name, renew_before_days))
         try:
             parse_subject_alt_names(entry.get('subject_alt_names'))
-        except X509CAError as exc:
+        except X509Error as exc:
             problems.append('%s.subject_alt_names of %r: %s' % (where, name, exc))
         if entry.get('csr') is not None and not entry.get('csr').strip():
             problems.append('%s.csr of %r is empty' % (where, name))
@@ -180,15 +180,15 @@ def load_imported_ca(ca):
     key_path = ca['import_private_key_path']
     try:
         certificate = load_certificate(_read_import_file(certificate_path, 'ca.import_certificate_path'))
-    except X509CAError as exc:
+    except X509Error as exc:
         raise OpenVPNPKIError('ca.import_certificate_path: %s: %s' % (certificate_path, exc))
     try:
         private_key = load_private_key(_read_import_file(key_path, 'ca.import_private_key_path'), ca.get('import_private_key_passphrase'))
-    except X509CAError as exc:
+    except X509Error as exc:
         raise OpenVPNPKIError('ca.import_private_key_path: %s: %s' % (key_path, exc))
     try:
         check_ca_pair(certificate, private_key)
-    except X509CAError as exc:
+    except X509Error as exc:
         raise OpenVPNPKIError('ca.import_certificate_path (%s) and ca.import_private_key_path (%s): %s' % (certificate_path, key_path, exc))
     return certificate, private_key
 
@@ -204,8 +204,9 @@ def _ca_warnings(store, ca, renew_before_days):
         wanted = wanted_key_description(ca['key_type'], ca['ec_curve'], ca['rsa_key_size'])
         existing = key_description(certificate.public_key())
         if existing != wanted:
-            warnings.append('the ca key options ask for a %s %s key but the existing CA in %s has a %s %s key; an existing CA is '
-                            'never replaced by changing the ca options' % (wanted + (store.path,) + existing))
+            warnings.append('the ca key options ask for a %s but the existing CA in %s has a %s; an existing CA is never replaced '
+                            'by changing the ca options'
+                            % (describe_key(wanted, in_option_words=True), store.path, describe_key(existing, in_option_words=True)))
     expires = not_after(certificate)
     if expires - datetime.timedelta(days=renew_before_days) <= store.now:
         warnings.append('the CA certificate in %s expires on %s; plan a new CA before then' % (store.path, iso(expires)))
@@ -219,7 +220,7 @@ def _csr_problems(store, specs):
             continue
         try:
             store.load_spec_csr(spec)
-        except X509CAError as exc:
+        except X509Error as exc:
             problems.append('certificates[%d].csr of %r: %s' % (index, spec.name, exc))
     return problems
 
@@ -298,7 +299,7 @@ def _tls_crypt_v2_names_before(store):
 def run(params, check_mode=False, diff=False, now=None):
     """Bring the PKI in params['path'] to what params ask for; the module's result (without 'warnings' handling).
 
-    Raises OpenVPNPKIError or X509CAError (messages name the option and hold no secret), OSError when a write fails.
+    Raises OpenVPNPKIError or X509Error (messages name the option and hold no secret), OSError when a write fails.
     """
     params = with_defaults(params)
     problems = parameter_problems(params)
@@ -378,7 +379,7 @@ def run(params, check_mode=False, diff=False, now=None):
         changed=bool(changes),
         changed_paths=[store.absolute(relative) for relative, dummy in changes],
         ca_path=store.absolute(CA_CERTIFICATE),
-        ca_certificate=None if ca_unwritten else certificate_pem(store.ca_certificate).decode('ascii'),
+        ca_certificate=None if ca_unwritten else pem_bytes(store.ca_certificate).decode('ascii'),
         crl_path=store.absolute(CRL),
         crl_next_update=iso(crl_next_update(crl)),
         certificates=certificates,

@@ -19,7 +19,8 @@ __metaclass__ = type
 #
 # This file runs on the controller only (the OpenVPN PKI is made there), which is why it may
 # use `cryptography` (ansible-core depends on it) against the standard-library-only rule for
-# module_utils. The import is guarded so that importing this file never fails.
+# module_utils. Whether the package is there is found out once, by the guarded import of _x509;
+# this file imports from it only then, so that importing this file never fails.
 #
 # Pure functions: no file I/O here; the caller writes key files with mode 0600. No message
 # raised here ever contains key material.
@@ -31,17 +32,14 @@ import hmac
 import os
 import re
 import struct
-import traceback
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY  # pylint: disable=unused-import
 
 try:
     from cryptography.hazmat.backends import default_backend
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 except ImportError:
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
+    pass  # HAS_CRYPTOGRAPHY (from _x509, where the same package failed to import) is False then.
 
 SERVER_KEY_LENGTH = 128
 CLIENT_KEY_LENGTH = 256

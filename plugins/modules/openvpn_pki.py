@@ -392,22 +392,25 @@ changed_paths:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils import _openvpn_tls_crypt_v2
-from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509_ca
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_pki import OpenVPNPKIError, run
-
-KEY_TYPES = ['ec', 'rsa']
-EC_CURVES = ['secp256r1', 'secp384r1', 'secp521r1']
-RSA_KEY_SIZES = [2048, 3072, 4096]
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
+    DEFAULT_EC_CURVE,
+    DEFAULT_KEY_TYPE,
+    DEFAULT_RSA_KEY_SIZE,
+    EC_CURVES,
+    KEY_TYPES,
+    KINDS,
+    RSA_KEY_SIZES,
+)
 
 
 def run_module(module):
-    for library in (_x509_ca, _openvpn_tls_crypt_v2):
-        if not library.HAS_CRYPTOGRAPHY:
-            module.fail_json(msg=missing_required_lib('cryptography'), exception=library.CRYPTOGRAPHY_IMPORT_ERROR)
+    if not _x509.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=_x509.CRYPTOGRAPHY_IMPORT_ERROR)
     try:
         result = run(module.params, check_mode=module.check_mode, diff=module._diff)
-    except (OpenVPNPKIError, _x509_ca.X509CAError) as exc:
+    except (OpenVPNPKIError, _x509.X509Error) as exc:
         module.fail_json(msg=to_native(exc))
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot write the PKI in %s: %s%s' % (module.params['path'], to_native(exc.strerror or exc.__class__.__name__),
@@ -419,9 +422,9 @@ def run_module(module):
 
 def main():
     key_options = dict(
-        key_type=dict(type='str', default='ec', choices=KEY_TYPES, no_log=False),
-        ec_curve=dict(type='str', default='secp384r1', choices=EC_CURVES),
-        rsa_key_size=dict(type='int', default=3072, choices=RSA_KEY_SIZES, no_log=False),
+        key_type=dict(type='str', default=DEFAULT_KEY_TYPE, choices=KEY_TYPES, no_log=False),
+        ec_curve=dict(type='str', default=DEFAULT_EC_CURVE, choices=EC_CURVES),
+        rsa_key_size=dict(type='int', default=DEFAULT_RSA_KEY_SIZE, choices=RSA_KEY_SIZES, no_log=False),
     )
     ca_options = dict(
         common_name=dict(type='str', default='overlaynet.vpn OpenVPN CA'),
@@ -433,7 +436,7 @@ def main():
     ca_options.update(key_options)
     certificate_options = dict(
         name=dict(type='str', required=True),
-        kind=dict(type='str', default='client', choices=['server', 'client']),
+        kind=dict(type='str', default='client', choices=KINDS),
         csr=dict(type='str'),
         subject_alt_names=dict(type='list', elements='str', default=[]),
         validity_days=dict(type='int', default=825),

@@ -275,14 +275,16 @@ certificate_sha256:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509_key_request
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_key_request import (
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
+    DEFAULT_EC_CURVE,
+    DEFAULT_KEY_TYPE,
+    DEFAULT_RSA_KEY_SIZE,
     EC_CURVES,
     KEY_TYPES,
-    REGENERATE_MODES,
     RSA_KEY_SIZES,
-    KeyRequest,
 )
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_key_request import CRYPTOGRAPHY_REASON, REGENERATE_MODES, KeyRequest
 
 
 def main():
@@ -290,9 +292,9 @@ def main():
         argument_spec=dict(
             path=dict(type='path', required=True),
             common_name=dict(type='str', required=True),
-            key_type=dict(type='str', default='ec', choices=KEY_TYPES),
-            ec_curve=dict(type='str', default='secp384r1', choices=EC_CURVES),
-            rsa_key_size=dict(type='int', default=3072, choices=RSA_KEY_SIZES),
+            key_type=dict(type='str', default=DEFAULT_KEY_TYPE, choices=KEY_TYPES),
+            ec_curve=dict(type='str', default=DEFAULT_EC_CURVE, choices=EC_CURVES),
+            rsa_key_size=dict(type='int', default=DEFAULT_RSA_KEY_SIZE, choices=RSA_KEY_SIZES),
             regenerate=dict(type='str', default='never', choices=REGENERATE_MODES),
             certificate_path=dict(type='path'),
             owner=dict(type='str'),
@@ -302,9 +304,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not _x509_key_request.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography', reason=_x509_key_request.CRYPTOGRAPHY_REASON),
-                         exception=_x509_key_request.CRYPTOGRAPHY_IMPORT_ERROR)
+    if not _x509.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography', reason=CRYPTOGRAPHY_REASON), exception=_x509.CRYPTOGRAPHY_IMPORT_ERROR)
     module.exit_json(**KeyRequest(module).run())
 
 

@@ -18,18 +18,18 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509_ca as ca_lib
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509 as x509_lib
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_pki import OpenVPNPKIError, run
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_tls_crypt_v2 import client_key_belongs_to, server_key_from_pem
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.pki_helpers import (
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_helpers import (
     NOW,
     OPENVPN,
     assert_no_secret,
     ec_key,
     make_csr,
     mode_of,
-    private_pem,
-    public_der,
+    pem_of,
+    spki_der,
     tampered_csr,
     tree_stamps,
 )
@@ -142,14 +142,14 @@ def test_a_first_run_makes_the_whole_pki_and_returns_public_material_only(tmp_pa
                         action='issued', reason='new')
     assert alice['private_key_path'] == str(root / 'private' / 'alice.key')
     assert alice['tls_crypt_v2_key_path'] == str(root / 'tls-crypt-v2' / 'clients' / 'alice.key')
-    assert public_der(certificate_at(root / 'issued' / 'vpn1.crt').public_key()) == public_der(vpn1_key.public_key())
+    assert spki_der(certificate_at(root / 'issued' / 'vpn1.crt').public_key()) == spki_der(vpn1_key.public_key())
     assert result['changed_paths'] == [str(root / relative) for relative in (
         'ca.key', 'ca.crt', 'private/alice.key', 'issued/vpn1.crt', 'issued/alice.crt', 'crl.pem', 'tls-crypt-v2/server.key',
         'tls-crypt-v2/clients/alice.key', 'state.json')]
     for relative, mode in (('.', 0o700), ('tls-crypt-v2', 0o700), ('tls-crypt-v2/clients', 0o700), ('tls-crypt-v2/server.key', 0o600),
                            ('tls-crypt-v2/clients/alice.key', 0o600), ('issued/vpn1.crt', 0o644), ('private/alice.key', 0o600)):
         assert mode_of(root / relative) == mode, relative
-    assert_no_secret(result, root, private_pem(vpn1_key).decode('ascii'))
+    assert_no_secret(result, root, pem_of(vpn1_key))
 
 
 def test_tls_crypt_v2_client_keys_carry_the_client_name(tmp_path):
@@ -188,8 +188,8 @@ def test_revocation_puts_the_serial_in_the_crl_and_removes_the_client_files(tmp_
     assert result['changed'] is True
     assert result['revoked'] == [dict(name='bob', serial=bob_serial, revocation_date='2026-06-02T12:00:00Z')]
     crl = crl_at(root / 'crl.pem')
-    assert ca_lib.crl_serials(crl) == {bob_serial} and ca_lib.crl_number(crl) == 2
-    assert result['crl_next_update'] == ca_lib.iso(NOW + DAY + 180 * DAY)
+    assert x509_lib.crl_serials(crl) == {bob_serial} and x509_lib.crl_number(crl) == 2
+    assert result['crl_next_update'] == x509_lib.iso(NOW + DAY + 180 * DAY)
     assert load_state(root)['certificates']['bob']['status'] == 'revoked'
     for relative in ('issued/bob.crt', 'private/bob.key', 'tls-crypt-v2/clients/bob.key'):
         assert not (root / relative).exists(), relative
@@ -209,11 +209,11 @@ def test_a_revoked_client_listed_again_gets_new_serial_key_and_tls_crypt_v2_key(
     assert bob['serial'] != first['certificates']['bob']['serial']
     new_key = read_text(root / 'private' / 'bob.key')
     assert new_key != old_key
-    assert public_der(serialization.load_pem_private_key(new_key.encode('ascii'), None).public_key()) == \
-        public_der(certificate_at(root / 'issued' / 'bob.crt').public_key())
+    assert spki_der(serialization.load_pem_private_key(new_key.encode('ascii'), None).public_key()) == \
+        spki_der(certificate_at(root / 'issued' / 'bob.crt').public_key())
     assert read_text(root / 'tls-crypt-v2' / 'clients' / 'bob.key') != old_tls_crypt_v2_key
     assert again['revoked'] == []
-    assert ca_lib.crl_serials(crl_at(root / 'crl.pem')) == {first['certificates']['bob']['serial']}
+    assert x509_lib.crl_serials(crl_at(root / 'crl.pem')) == {first['certificates']['bob']['serial']}
 
 
 def test_revoke_unlisted_revokes_clients_only(tmp_path):
@@ -306,13 +306,13 @@ def test_renewal_window_and_crl_window(tmp_path):
     assert kept['changed'] is False and read_text(root / 'crl.pem') == crl_text
     crl_renewed = run(options, now=NOW + 41 * DAY)
     assert crl_renewed['changed_paths'] == [str(root / 'crl.pem'), str(root / 'state.json')]
-    assert crl_renewed['crl_next_update'] == ca_lib.iso(NOW + 101 * DAY)
-    assert ca_lib.crl_number(crl_at(root / 'crl.pem')) == 2
+    assert crl_renewed['crl_next_update'] == x509_lib.iso(NOW + 101 * DAY)
+    assert x509_lib.crl_number(crl_at(root / 'crl.pem')) == 2
     renewed = run(options, now=NOW + 71 * DAY)
     alice = renewed['certificates']['alice']
     assert (alice['action'], alice['reason']) == ('reissued', 'expires %s' % (NOW + 100 * DAY).strftime('%Y-%m-%d'))
     assert alice['serial'] != first['certificates']['alice']['serial']
-    assert alice['not_after'] == ca_lib.iso(NOW + 171 * DAY)
+    assert alice['not_after'] == x509_lib.iso(NOW + 171 * DAY)
 
 
 # Check mode and diff
@@ -350,10 +350,10 @@ def test_check_mode_writes_nothing_and_says_what_would_happen(tmp_path):
 
 def write_ca(directory, passphrase=None, name='Imported CA'):
     key = ec_key()
-    certificate = ca_lib.create_ca_certificate(key, name, 3650, NOW)
+    certificate = x509_lib.create_ca_certificate(key, name, 3650, NOW)
     directory.mkdir(exist_ok=True)
     (directory / 'ca.crt').write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (directory / 'ca.key').write_bytes(private_pem(key, passphrase))
+    (directory / 'ca.key').write_text(pem_of(key, passphrase=passphrase))
     return certificate, key
 
 
@@ -368,9 +368,9 @@ def test_an_imported_ca_issues_the_certificates(tmp_path):
     options = params(root, ['alice'], ca=import_options(tmp_path / 'import', 'secret passphrase'))
     result = run(options, now=NOW)
     assert result['ca_certificate'] == certificate.public_bytes(serialization.Encoding.PEM).decode('ascii')
-    assert ca_lib.is_signed_by(certificate_at(root / 'issued' / 'alice.crt'), certificate)
+    assert x509_lib.is_signed_by(certificate_at(root / 'issued' / 'alice.crt'), certificate)
     stored = serialization.load_pem_private_key((root / 'ca.key').read_bytes(), None)
-    assert public_der(stored.public_key()) == public_der(key.public_key())
+    assert spki_der(stored.public_key()) == spki_der(key.public_key())
     assert mode_of(root / 'ca.key') == 0o600
     assert run(options, now=NOW)['changed'] is False
     assert_no_secret(result, root, 'secret passphrase')
@@ -383,11 +383,11 @@ def test_importing_another_ca_reissues_everything_under_it(tmp_path):
     certificate, dummy = write_ca(tmp_path / 'import')
     result = run(params(root, ['alice'], ca=import_options(tmp_path / 'import')), now=NOW + DAY)
     assert result['certificates']['alice']['reason'] == 'issued by another CA'
-    assert ca_lib.is_signed_by(certificate_at(root / 'issued' / 'alice.crt'), certificate)
+    assert x509_lib.is_signed_by(certificate_at(root / 'issued' / 'alice.crt'), certificate)
     crl = crl_at(root / 'crl.pem')
     assert crl.is_signature_valid(certificate.public_key())
     # The old CA's revocations mean nothing to the new CA: its CRL starts empty.
-    assert ca_lib.crl_serials(crl) == set()
+    assert x509_lib.crl_serials(crl) == set()
     assert result['revoked'][0]['name'] == 'bob'
 
 
@@ -403,9 +403,9 @@ def test_bad_ca_imports_are_refused_clearly(tmp_path, case):
                     % (crt, key_path))
     elif case == 'leaf':
         leaf_key = ec_key()
-        leaf = ca_lib.issue_certificate(certificate, key, leaf_key.public_key(), 'leaf', 'client', [], 10, NOW, 5)
+        leaf = x509_lib.issue_certificate(certificate, key, leaf_key.public_key(), 'leaf', 'client', [], 10, NOW, 5)
         (tmp_path / 'leaf.crt').write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-        (tmp_path / 'leaf.key').write_bytes(private_pem(leaf_key, b'Tr0ub4dor&3'))
+        (tmp_path / 'leaf.key').write_text(pem_of(leaf_key, passphrase=b'Tr0ub4dor&3'))
         ca = import_options(tmp_path, 'Tr0ub4dor&3')
         ca.update(import_certificate_path=str(tmp_path / 'leaf.crt'), import_private_key_path=str(tmp_path / 'leaf.key'))
         expected = ('ca.import_certificate_path (%s) and ca.import_private_key_path (%s): the certificate is not a CA certificate '
@@ -445,7 +445,7 @@ def test_a_ca_close_to_its_end_is_warned_about(tmp_path):
     root = tmp_path / 'pki'
     run(params(root, ['alice'], ca=dict(validity_days=1000)), now=NOW)
     result = run(params(root, ['alice'], ca=dict(validity_days=1000)), now=NOW + 980 * DAY)
-    assert result['warnings'] == ['the CA certificate in %s expires on %s; plan a new CA before then' % (root, ca_lib.iso(NOW + 1000 * DAY))]
+    assert result['warnings'] == ['the CA certificate in %s expires on %s; plan a new CA before then' % (root, x509_lib.iso(NOW + 1000 * DAY))]
 
 
 # Speed: what a large PKI costs

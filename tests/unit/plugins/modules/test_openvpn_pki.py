@@ -16,16 +16,17 @@ from cryptography.hazmat.primitives import serialization
 from ansible.module_utils import basic
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _openvpn_pki
-from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509_ca as ca_lib
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _staged_directory
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509 as x509_lib
 from ansible_collections.overlaynet.vpn.plugins.modules import openvpn_pki
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.pki_helpers import (
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_helpers import (
     NOW,
     assert_no_secret,
     ec_key,
     make_csr,
     mode_of,
-    private_pem,
+    pem_of,
     tampered_csr,
     tree_stamps,
 )
@@ -73,8 +74,8 @@ def test_the_module_makes_the_pki_and_returns_no_secret(tmp_path, clock):
     assert (vpn1['kind'], vpn1['action'], vpn1['reason']) == ('server', 'issued', 'new')
     assert 'tls_crypt_v2_key_path' not in vpn1 and alice['tls_crypt_v2_key_path'] == str(root / 'tls-crypt-v2' / 'clients' / 'alice.key')
     certificate = x509.load_pem_x509_certificate(vpn1['certificate'].encode('ascii'))
-    assert ca_lib.serial_hex(certificate.serial_number) == vpn1['serial']
-    assert ca_lib.certificate_subject_alt_names(certificate) == ['DNS:vpn1.example.org', 'IP:192.0.2.10']
+    assert x509_lib.serial_hex(certificate.serial_number) == vpn1['serial']
+    assert x509_lib.certificate_subject_alt_names(certificate) == ['DNS:vpn1.example.org', 'IP:192.0.2.10']
     assert mode_of(root) == 0o700 and mode_of(root / 'ca.key') == 0o600 and mode_of(root / 'ca.crt') == 0o644
     assert_no_secret(result, root)
 
@@ -122,15 +123,15 @@ def test_failures_name_the_option_and_hold_no_secret(tmp_path, clock):
                              "not starting with \".\" or \"-\")")
     result = call_main(openvpn_pki.main, args(tmp_path / 'pki', [dict(name='vpn1', kind='server', csr=tampered_csr(key))]), fail=True)
     assert result['msg'] == "certificates[0].csr of 'vpn1': the signature of the certificate signing request does not verify"
-    assert_no_secret(result, tmp_path, private_pem(key).decode('ascii'))
+    assert_no_secret(result, tmp_path, pem_of(key))
     assert not (tmp_path / 'pki').exists()
 
 
 def test_an_encrypted_ca_import_with_its_passphrase(tmp_path, clock, warnings):
     key = ec_key()
-    certificate = ca_lib.create_ca_certificate(key, 'Imported CA', 3650, NOW)
+    certificate = x509_lib.create_ca_certificate(key, 'Imported CA', 3650, NOW)
     (tmp_path / 'ca.crt').write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / 'ca.key').write_bytes(private_pem(key, b'open sesame 42'))
+    (tmp_path / 'ca.key').write_text(pem_of(key, passphrase=b'open sesame 42'))
     ca = dict(import_certificate_path=str(tmp_path / 'ca.crt'), import_private_key_path=str(tmp_path / 'ca.key'),
               import_private_key_passphrase='open sesame 42')
     root = tmp_path / 'pki'
@@ -140,7 +141,7 @@ def test_an_encrypted_ca_import_with_its_passphrase(tmp_path, clock, warnings):
     assert_no_secret(result, tmp_path, 'open sesame 42')
     assert warnings == []
     mismatched = dict(ca, import_private_key_path=str(root / 'ca.key'), import_private_key_passphrase=None)
-    (root / 'ca.key').write_bytes(private_pem(ec_key()))
+    (root / 'ca.key').write_text(pem_of(ec_key()))
     failure = call_main(openvpn_pki.main, args(root, [], ca=mismatched), fail=True)
     assert failure['msg'] == ('ca.import_certificate_path (%s) and ca.import_private_key_path (%s): the private key does not match '
                               'the certificate' % (tmp_path / 'ca.crt', root / 'ca.key'))
@@ -179,8 +180,8 @@ def test_warnings_reach_the_module(tmp_path, clock, warnings):
 
 
 def test_without_cryptography_the_module_says_what_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr(openvpn_pki._x509_ca, 'HAS_CRYPTOGRAPHY', False)
-    monkeypatch.setattr(openvpn_pki._x509_ca, 'CRYPTOGRAPHY_IMPORT_ERROR', 'Traceback: No module named cryptography')
+    monkeypatch.setattr(openvpn_pki._x509, 'HAS_CRYPTOGRAPHY', False)
+    monkeypatch.setattr(openvpn_pki._x509, 'CRYPTOGRAPHY_IMPORT_ERROR', 'Traceback: No module named cryptography')
     result = call_main(openvpn_pki.main, args(tmp_path / 'pki', CERTIFICATES), fail=True)
     assert 'Failed to import the required Python library (cryptography)' in result['msg']
     assert result['exception'] == 'Traceback: No module named cryptography'
@@ -193,7 +194,7 @@ def test_a_write_failure_is_reported_with_the_path(tmp_path, clock, monkeypatch)
 
     def refuse(path, text, mode=0o600):
         raise OSError(errno.EACCES, 'Permission denied', path)
-    monkeypatch.setattr(ca_lib, 'write_private_file', refuse)
+    monkeypatch.setattr(_staged_directory, 'write_private_file', refuse)
     result = call_main(openvpn_pki.main, args(root, CERTIFICATES + [dict(name='bob')]), fail=True)
     assert result['msg'] == 'cannot write the PKI in %s: Permission denied (%s)' % (root, root / 'private' / 'bob.key')
     assert_no_secret(result, root)

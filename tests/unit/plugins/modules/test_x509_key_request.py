@@ -21,9 +21,10 @@ from cryptography.x509.oid import NameOID
 
 from ansible.module_utils import basic
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509_key_request
 from ansible_collections.overlaynet.vpn.plugins.modules import x509_key_request
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_request_helpers import (
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_helpers import (
     NOT_AFTER_TEXT,
     assert_no_key_material,
     certificate_pem,
@@ -218,7 +219,7 @@ def test_invalid_file_with_never_fails_and_keeps_the_file(key_path, check_mode, 
 
 def test_encrypted_key_with_never_fails_without_showing_it(key_path):
     private_key = ec_key()
-    encrypted = pem_of(private_key, encryption=serialization.BestAvailableEncryption(b'passphrase'))
+    encrypted = pem_of(private_key, passphrase=b'passphrase')
     write(key_path, encrypted)
 
     result = run_fail({'path': str(key_path)})
@@ -613,8 +614,8 @@ def test_common_name_x509_cannot_carry_fails_before_a_key_is_made(key_path, comm
 
 
 def test_missing_cryptography_names_the_debian_package(key_path, monkeypatch):
-    monkeypatch.setattr(_x509_key_request, 'HAS_CRYPTOGRAPHY', False)
-    monkeypatch.setattr(_x509_key_request, 'CRYPTOGRAPHY_IMPORT_ERROR', 'Traceback: ImportError')
+    monkeypatch.setattr(_x509, 'HAS_CRYPTOGRAPHY', False)
+    monkeypatch.setattr(_x509, 'CRYPTOGRAPHY_IMPORT_ERROR', 'Traceback: ImportError')
 
     result = run_fail({'path': str(key_path)})
 

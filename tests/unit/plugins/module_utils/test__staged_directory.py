@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._staged_directory import StagedDirectory
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_helpers import mode_of, tree_stamps
+
+
+class LastFirst(StagedDirectory):
+    """Commits 'last' after everything else, whatever the order it was staged in."""
+
+    def commit_rank(self, relative):
+        return 1 if relative == 'last' else 0
+
+
+def test_nothing_is_written_before_commit_and_commit_writes_with_modes(tmp_path):
+    root = tmp_path / 'store'
+    directory = StagedDirectory(str(root))
+    assert directory.stage('a', b'one\n', 0o644) is True
+    assert directory.stage('sub/b', b'two\n', 0o600) is True
+    assert directory.changes() == [('a', 'write'), ('sub/b', 'write')]
+    assert not root.exists()
+    directory.commit()
+    assert (root / 'a').read_bytes() == b'one\n' and (root / 'sub' / 'b').read_bytes() == b'two\n'
+    assert (mode_of(root), mode_of(root / 'sub'), mode_of(root / 'a'), mode_of(root / 'sub' / 'b')) == (0o700, 0o700, 0o644, 0o600)
+    assert directory.changes() == []
+
+
+def test_a_file_that_already_holds_the_content_is_left_alone_and_a_mode_alone_is_a_chmod(tmp_path):
+    root = tmp_path / 'store'
+    first = StagedDirectory(str(root))
+    first.stage('a', b'one\n', 0o644)
+    first.stage('b', b'two\n', 0o644)
+    first.commit()
+    stamps = tree_stamps(root)
+    again = StagedDirectory(str(root))
+    assert again.stage('a', b'one\n', 0o644) is False
+    assert again.stage('b', b'two\n', 0o600) is True
+    assert again.changes() == [('b', 'mode')]
+    again.commit()
+    assert mode_of(root / 'b') == 0o600
+    # A chmod keeps the file (same inode, same content).
+    assert tree_stamps(root)['b'][0] == stamps['b'][0] and (root / 'b').read_bytes() == b'two\n'
+
+
+def test_staging_the_current_content_again_drops_what_was_staged(tmp_path):
+    root = tmp_path / 'store'
+    first = StagedDirectory(str(root))
+    first.stage('a', b'one\n', 0o644)
+    first.commit()
+    directory = StagedDirectory(str(root))
+    directory.stage('a', b'changed\n', 0o644)
+    assert directory.changes() == [('a', 'write')]
+    assert directory.stage('a', b'one\n', 0o644) is False
+    assert directory.changes() == []
+
+
+def test_removal_of_files_and_dangling_links_only_where_there_is_something(tmp_path):
+    root = tmp_path / 'store'
+    root.mkdir()
+    (root / 'a').write_text('one\n')
+    os.symlink(str(root / 'nowhere'), str(root / 'dangling'))
+    directory = StagedDirectory(str(root))
+    assert directory.stage_removal('missing') is False
+    assert directory.stage_removal('a') is True
+    assert directory.stage_removal('dangling') is True
+    assert directory.changes() == [('a', 'remove'), ('dangling', 'remove')]
+    directory.commit()
+    assert sorted(os.listdir(str(root))) == []
+
+
+def test_files_are_committed_by_rank_then_in_staging_order(tmp_path):
+    directory = LastFirst(str(tmp_path / 'store'))
+    for name in ('last', 'b', 'a'):
+        directory.stage(name, name.encode('ascii'), 0o600)
+    assert [relative for relative, change in directory.changes()] == ['b', 'a', 'last']
