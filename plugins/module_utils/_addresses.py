@@ -163,6 +163,17 @@ def parse_cidr_list(errors, where, value):
     return prefixes
 
 
+def overlapping_networks(networks):
+    """(i, j) for every pair of ip_networks of the list, i < j, that overlap (the same family; one inside the other or equal).
+
+    For checks that name both owners: the caller keeps who owns each network in a list of the same order.
+    """
+    return [(first, second)
+            for first in range(len(networks))
+            for second in range(first + 1, len(networks))
+            if networks[first].version == networks[second].version and networks[first].overlaps(networks[second])]
+
+
 # ---------------------------------------------------------------------------------------------
 # Endpoints
 # ---------------------------------------------------------------------------------------------
@@ -220,8 +231,11 @@ def ip_endpoint(text):
         return None
 
 
-def endpoint_problem(value):
-    """None when value is an acceptable endpoint host (name, IPv4, IPv6 with or without brackets), else why not."""
+def endpoint_problem(value, port_setting='listen_port'):
+    """None when value is an acceptable endpoint host (name, IPv4, IPv6 with or without brackets), else why not.
+
+    port_setting: the setting the port comes from, named when value holds a port.
+    """
     if not isinstance(value, str):
         return 'must be a string (a host name, an IPv4 or an IPv6 address), got %s' % type_name(value)
     if any(char.isspace() for char in value):
@@ -229,7 +243,7 @@ def endpoint_problem(value):
     if value.startswith('['):
         closing = value.find(']')
         if closing != -1 and value[closing + 1:].startswith(':'):
-            return '%r must not contain a port (the port comes from listen_port)' % value
+            return '%r must not contain a port (the port comes from %s)' % (value, port_setting)
         if closing != len(value) - 1:
             return '%r is not a valid endpoint' % value
         try:
@@ -245,16 +259,28 @@ def endpoint_problem(value):
         pass
     if value.count(':') == 1:
         if value.rsplit(':', 1)[1].isdigit():
-            return '%r must not contain a port (the port comes from listen_port)' % value
+            return '%r must not contain a port (the port comes from %s)' % (value, port_setting)
         return '%r is not a valid endpoint' % value
     if ':' in value:
         return '%r is not a valid IPv6 address (write IPv6 endpoints without a port, brackets optional)' % value
+    if all(label.isdigit() for label in (value[:-1] if value.endswith('.') else value).split('.')):
+        return '%r is not a valid IPv4 address' % value
+    return host_name_problem(value)
+
+
+def host_name_problem(value):
+    """None when value is a DNS host name (labels of letters, digits, "_" and "-", an optional final dot), else why not.
+
+    A name whose labels are all numbers (an IPv4 address, valid or not) is not a host name.
+    """
+    if not isinstance(value, str):
+        return 'must be a string (a host name), got %s' % type_name(value)
     name = value[:-1] if value.endswith('.') else value
     if not name or len(name) > 253:
         return '%r is not a valid host name' % value
     labels = name.split('.')
     if all(label.isdigit() for label in labels):
-        return '%r is not a valid IPv4 address' % value
+        return '%r is not a host name (its labels are all numbers)' % value
     for label in labels:
         if not label or len(label) > 63 or not set(label) <= _HOSTNAME_LABEL_CHARS or label[0] == '-' or label[-1] == '-':
             return '%r is not a valid host name' % value

@@ -5,8 +5,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# Type tests and integer checks for values read from an inventory or a configuration file,
-# shared by the validators and parsers of every system.
+# Type tests and checks (integers, booleans, choices, known keys) for values read from an
+# inventory or a configuration file, shared by the validators and parsers of every system.
 
 import re
 
@@ -58,6 +58,39 @@ def check_int(errors, where, value, low, high, allow_none=False):
         errors.append('%s: %d is out of range (%d-%d)' % (where, value, low, high))
         return False
     return True
+
+
+def list_value(errors, where, value, what):
+    """value as a list ([] for None); [] and a message '<where>: must be a list of <what>, got <type>' when it is not a list."""
+    if value is None:
+        return []
+    if not is_list(value):
+        errors.append('%s: must be a list of %s, got %s' % (where, what, type_name(value)))
+        return []
+    return list(value)
+
+
+def check_bool(errors, where, value):
+    """Append a message to errors unless value is true or false (None too: callers check defaults); True when it is."""
+    if isinstance(value, bool):
+        return True
+    errors.append('%s: must be true or false, got %r' % (where, value))
+    return False
+
+
+def check_choice(errors, where, value, choices):
+    """Append a message to errors unless value is one of choices (true is not 1); True when it is."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and value in choices:
+        return True
+    errors.append('%s: %r must be one of %s' % (where, value, ', '.join(str(choice) for choice in choices)))
+    return False
+
+
+def check_known_keys(errors, where, mapping, known):
+    """Append '<where>.<key>: unknown key (known keys: ...)' for every key of mapping that is not in known (typos)."""
+    for key in sorted(mapping, key=str):
+        if key not in known:
+            errors.append('%s.%s: unknown key (known keys: %s)' % (where, key, ', '.join(known)))
 
 
 def parse_int(text, what, low, high):

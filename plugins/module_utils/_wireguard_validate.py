@@ -25,7 +25,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import (
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._install_source import install_settings, install_source_problems
 from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import group_hosts, member_hosts, members_by_network
-from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_int, is_int, is_list, is_mapping, type_name
+from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_int, check_known_keys, is_int, is_list, is_mapping, type_name
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_inventory import (
     DEFAULT_LISTEN_PORT,
     HOOK_KEYS,
@@ -73,13 +73,6 @@ class _NetworkInfo(object):
         self.hubs = []
         self.road_warriors = []          # (index, settings) with a valid, unique name
         self.preshared_keys = False
-
-
-def _check_known_keys(error, mapping, known):
-    """error(key, message) for every key of mapping that is not in known."""
-    for key in sorted(mapping, key=str):
-        if key not in known:
-            error(key, 'unknown key (known keys: %s)' % ', '.join(known))
 
 
 def _parse_addresses(errors, where, value, info, owner_label):
@@ -146,7 +139,7 @@ def _validate_network_fields(index, network, groups, errors):
     def error(field, message):
         errors.append('%s: %s.%s: %s' % (info.label, path, field, message))
 
-    _check_known_keys(error, network, NETWORK_KEYS)
+    check_known_keys(errors, '%s: %s' % (info.label, path), network, NETWORK_KEYS)
 
     interface = network.get('interface')
     if interface is None:
@@ -284,7 +277,7 @@ def _validate_road_warriors(info, network, groups, all_hosts, errors):
         def error(field, message):
             errors.append('%s: %s.%s: %s' % (info.label, where, field, message))
 
-        _check_known_keys(error, road_warrior, ROAD_WARRIOR_KEYS)
+        check_known_keys(errors, '%s: %s' % (info.label, where), road_warrior, ROAD_WARRIOR_KEYS)
         public_key = road_warrior.get('public_key')
         if public_key not in (None, '') and not is_wireguard_key(public_key):
             # The value is not echoed: a private key pasted by mistake must not end up in a log.
@@ -327,7 +320,7 @@ def _validate_host_entries(network_infos, inventory, errors):
             if not is_mapping(settings):
                 errors.append('%s: must be a mapping, got %s' % (where, type_name(settings)))
                 continue
-            _check_known_keys(lambda key, message, where=where: errors.append('%s.%s: %s' % (where, key, message)), settings, HOST_NETWORK_KEYS)
+            check_known_keys(errors, where, settings, HOST_NETWORK_KEYS)
             check_int(errors, '%s.listen_port' % where, settings.get('listen_port'), 1, 65535, allow_none=True)
             endpoint = settings.get('endpoint')
             if endpoint is not None and endpoint != '':

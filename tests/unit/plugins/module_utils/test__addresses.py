@@ -14,6 +14,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import (
     check_ip_list,
     endpoint_problem,
     format_endpoint,
+    host_name_problem,
     host_routes,
     interface_name_problem,
     ip_endpoint,
@@ -22,6 +23,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import (
     normalise_addresses,
     normalise_network,
     normalise_networks,
+    overlapping_networks,
     parse_cidr_list,
     parse_host_address,
     split_endpoint,
@@ -186,6 +188,36 @@ def test_endpoint_problem_accepts(value):
 ])
 def test_endpoint_problem_rejects(value, word):
     assert word in endpoint_problem(value)
+
+
+def test_endpoint_problem_names_the_port_setting():
+    assert endpoint_problem('vpn.example.net:1194', 'port') == "'vpn.example.net:1194' must not contain a port (the port comes from port)"
+    assert endpoint_problem('[2001:db8::1]:1194') == "'[2001:db8::1]:1194' must not contain a port (the port comes from listen_port)"
+
+
+@pytest.mark.parametrize('value', ['example.org', 'corp', 'corp.example.org.', 'my_host-1.lan'])
+def test_host_name_accepted(value):
+    assert host_name_problem(value) is None
+
+
+@pytest.mark.parametrize('value, message', [
+    ('10.0.0.1', "'10.0.0.1' is not a host name (its labels are all numbers)"),
+    ('corp example', "'corp example' is not a valid host name"),
+    ('-corp.example', "'-corp.example' is not a valid host name"),
+    ('a..b', "'a..b' is not a valid host name"),
+    ('', "'' is not a valid host name"),
+    ('x' * 64, "'%s' is not a valid host name" % ('x' * 64)),
+    (['corp'], 'must be a string (a host name), got list'),
+])
+def test_host_name_problem(value, message):
+    assert host_name_problem(value) == message
+
+
+def test_overlapping_networks():
+    networks = [ipaddress.ip_network(text) for text in ('10.0.0.0/24', 'fd00::/64', '10.0.0.128/25', '10.1.0.0/24', '10.0.0.0/8', 'fd00::/64')]
+    assert overlapping_networks(networks) == [(0, 2), (0, 4), (1, 5), (2, 4), (3, 4)]
+    assert overlapping_networks([ipaddress.ip_network('0.0.0.0/0'), ipaddress.ip_network('::/0')]) == []
+    assert overlapping_networks([]) == []
 
 
 # ---------------------------------------------------------------------------------------------
