@@ -68,7 +68,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._values import (
     list_value,
     type_name,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import name_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import name_problem
 
 POOL_PREFIXES = {'ipv4_pool': (4, 0, 30), 'ipv6_pool': (6, 64, 124)}
 BOOLEAN_KEYS = ('redirect_gateway', 'client_to_client', 'masquerade', 'password_auth', 'revoke_unlisted')
