@@ -150,6 +150,37 @@ class SystemdService(object):
             write_private_file(path, text, mode=mode)
         return dict(before_header=path, after_header=path, before=current or '', after=text)
 
+    def restart_or_roll_back(self, path, text, ready, check=None, mode=0o600, timeout=WAIT_TIMEOUT_SECONDS):
+        """Put text in path (after check, as sync_file does), restart the unit and wait until ready().
+
+        A daemon whose checker cannot catch everything (OpenVPN has none) may still refuse a new
+        config when it starts. Then the previous text goes back (or the file goes, if there was
+        none), the unit is restarted on it, and the run fails, saying whether the old config
+        serves again: a config that fails never replaces a working one. Returns sync_file's diff
+        (None when the text was already in place, and then nothing is restarted). In check mode
+        nothing is written or restarted.
+        """
+        previous = read_text_or_none(path)
+        diff = self.sync_file(path, text, check=check, mode=mode)
+        if diff is None or self.module.check_mode:
+            return diff
+        if self.restarted_and_ready(ready, timeout):
+            return diff
+        if previous is None:
+            self.remove_file(path)
+            self.run([self.systemctl, 'stop', self.unit])
+            self.fail('%s did not start with the new %s; the file was removed and the unit stopped' % (self.unit, path))
+        write_private_file(path, previous, mode=mode)
+        if self.restarted_and_ready(ready, timeout):
+            self.fail('%s did not start with the new %s; the previous file is back and serves again' % (self.unit, path))
+        self.fail('%s did not start with the new %s, nor with the previous one, which is back in place' % (self.unit, path))
+        return diff
+
+    def restarted_and_ready(self, ready, timeout=WAIT_TIMEOUT_SECONDS):
+        """Restart the unit; whether it then became ready within timeout seconds."""
+        rc = self.run([self.systemctl, 'restart', self.unit])[0]
+        return rc == 0 and self.wait_until(lambda: self.is_active() and ready(), timeout)
+
     def check_text(self, file_name, text, check):
         temp_dir = tempfile.mkdtemp(prefix='overlaynet-check-')
         try:

@@ -135,3 +135,79 @@ def test_remove_file_tolerates_a_missing_file(tmp_path):
     path.write_text('x')
     service.remove_file(str(path))
     assert not path.exists()
+
+
+class RestartingModule(FakeModule):
+    """A unit that starts only when the config file holds a text the daemon accepts."""
+
+    def __init__(self, config_path, good_texts, check_mode=False):
+        super(RestartingModule, self).__init__(check_mode=check_mode)
+        self.config_path = config_path
+        self.good_texts = good_texts
+
+    def run_command(self, args, data=None, binary_data=False):
+        verb = args[1] if len(args) > 1 else ''
+        if verb == 'restart':
+            with open(self.config_path) as handle:
+                self.active = handle.read() in self.good_texts
+            self.commands.append(' '.join(args))
+            return (0 if self.active else 1), '', ''
+        if verb == 'stop':
+            self.active = False
+        return super(RestartingModule, self).run_command(args, data, binary_data)
+
+
+def test_restart_or_roll_back_keeps_a_config_the_daemon_accepts(tmp_path):
+    path = str(tmp_path / 'server.conf')
+    with open(path, 'w') as handle:
+        handle.write('old\n')
+    module = RestartingModule(path, good_texts=('old\n', 'new\n'))
+    diff = SystemdService(module, 'x.service').restart_or_roll_back(path, 'new\n', ready=lambda: True, timeout=1)
+    assert diff['before'] == 'old\n' and diff['after'] == 'new\n'
+    assert open(path).read() == 'new\n'
+    assert [command for command in module.commands if 'restart' in command] == ['/usr/bin/systemctl restart x.service']
+
+
+def test_restart_or_roll_back_puts_the_working_config_back(tmp_path):
+    path = str(tmp_path / 'server.conf')
+    with open(path, 'w') as handle:
+        handle.write('old\n')
+    module = RestartingModule(path, good_texts=('old\n',))
+    with pytest.raises(Failed) as failure:
+        SystemdService(module, 'x.service').restart_or_roll_back(path, 'refused at start\n', ready=lambda: True, timeout=0.5)
+    assert 'previous file is back and serves again' in str(failure.value)
+    assert open(path).read() == 'old\n' and module.active
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_restart_or_roll_back_waits_for_readiness_not_only_for_the_unit(tmp_path):
+    path = str(tmp_path / 'server.conf')
+    with open(path, 'w') as handle:
+        handle.write('old\n')
+    module = RestartingModule(path, good_texts=('old\n', 'new\n'))
+    readiness = {'new\n': False, 'old\n': True}
+    with pytest.raises(Failed):
+        SystemdService(module, 'x.service').restart_or_roll_back(
+            path, 'new\n', ready=lambda: readiness[open(path).read()], timeout=0.5)
+    assert open(path).read() == 'old\n'
+
+
+def test_restart_or_roll_back_removes_a_first_config_that_fails(tmp_path):
+    path = str(tmp_path / 'server.conf')
+    module = RestartingModule(path, good_texts=())
+    with pytest.raises(Failed) as failure:
+        SystemdService(module, 'x.service').restart_or_roll_back(path, 'bad\n', ready=lambda: True, timeout=0.5)
+    assert 'file was removed and the unit stopped' in str(failure.value)
+    assert not os.path.exists(path) and '/usr/bin/systemctl stop x.service' in module.commands
+
+
+def test_restart_or_roll_back_does_nothing_when_in_place_or_in_check_mode(tmp_path):
+    path = str(tmp_path / 'server.conf')
+    with open(path, 'w') as handle:
+        handle.write('same\n')
+    module = RestartingModule(path, good_texts=('same\n',))
+    assert SystemdService(module, 'x.service').restart_or_roll_back(path, 'same\n', ready=lambda: True) is None
+    module = RestartingModule(path, good_texts=('same\n',), check_mode=True)
+    diff = SystemdService(module, 'x.service').restart_or_roll_back(path, 'other\n', ready=lambda: True)
+    assert diff['after'] == 'other\n' and open(path).read() == 'same\n'
+    assert not any('restart' in command for command in module.commands)
