@@ -13,7 +13,12 @@ __metaclass__ = type
 import os
 import stat
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import (
+    ensure_parent_directory,
+    remove_if_present,
+    sync_directory,
+    write_temporary_file,
+)
 
 DIRECTORY_MODE = 0o700
 
@@ -93,28 +98,44 @@ class StagedDirectory(object):
         return [relative for dummy, dummy, relative in ranked]
 
     def commit(self):
-        """Write what is staged: the directory 0700, each file atomically with its mode from the first byte."""
+        """Write what is staged: the directory 0700, each file atomically with its mode from the first byte.
+
+        Many files are written at once (500 certificates and keys): every new content goes to a temporary
+        file first, all of them reach the disk with one sync, and only then do the renames happen, in commit
+        order, followed by one sync per directory. As durable as a sync per file, at a fraction of the cost.
+        """
         if not self._staged:
             return
         if not os.path.isdir(self.path):
             os.makedirs(self.path, DIRECTORY_MODE)
             os.chmod(self.path, DIRECTORY_MODE)
-        ready_directories = set()
-        for relative, change in self.changes():
-            absolute = self.absolute(relative)
-            data, mode = self._staged[relative]
-            if change == 'remove':
-                if os.path.lexists(absolute):
-                    os.unlink(absolute)
-                continue
-            if change == 'mode':
-                os.chmod(absolute, mode)
-                continue
-            directory = os.path.dirname(absolute)
-            if directory not in ready_directories:
-                ensure_parent_directory(absolute)
-                ready_directories.add(directory)
-            write_private_file(absolute, data.decode('utf-8'), mode)
+        changes = self.changes()
+        temporary = {}
+        try:
+            for relative, change in changes:
+                if change == 'write':
+                    absolute = self.absolute(relative)
+                    data, mode = self._staged[relative]
+                    ensure_parent_directory(absolute)
+                    temporary[relative] = write_temporary_file(absolute, data, mode, sync=False)
+            if temporary:
+                os.sync()
+            touched_directories = set()
+            for relative, change in changes:
+                absolute = self.absolute(relative)
+                if change == 'remove':
+                    remove_if_present(absolute)
+                elif change == 'mode':
+                    os.chmod(absolute, self._staged[relative][1])
+                else:
+                    os.replace(temporary[relative], absolute)
+                    del temporary[relative]
+                touched_directories.add(os.path.dirname(absolute))
+            for directory in sorted(touched_directories):
+                sync_directory(directory)
+        finally:
+            for temp_path in temporary.values():
+                remove_if_present(temp_path)
         for relative, (data, mode) in self._staged.items():
             self._files[relative] = (data, mode)
         self._staged = {}

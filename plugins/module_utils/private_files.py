@@ -28,22 +28,44 @@ def read_text_or_none(path):
 def write_private_file(path, text, mode=0o600):
     """Replace path atomically by a file holding text, with mode (0600 by default) from its
     first byte, so that a secret is never readable by others, not even for a moment."""
+    temp_path = write_temporary_file(path, text.encode('utf-8'), mode)
+    try:
+        os.replace(temp_path, path)
+    except BaseException:
+        remove_if_present(temp_path)
+        raise
+    # Persist the rename itself, so that a crash cannot leave the old name pointing at nothing.
+    sync_directory(os.path.dirname(path) or '.')
+
+
+def write_temporary_file(path, data, mode=0o600, sync=True):
+    """A new file next to path holding data (bytes), with mode from its first byte; its name.
+    sync=False leaves flushing to the caller, who writes many files and syncs them at once."""
     directory = os.path.dirname(path) or '.'
     temp_path = os.path.join(directory, '.%s.%s.tmp' % (os.path.basename(path), os.urandom(6).hex()))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0)
     fd = os.open(temp_path, flags, mode)
     try:
         with os.fdopen(fd, 'wb') as temp_file:
-            temp_file.write(text.encode('utf-8'))
+            temp_file.write(data)
             temp_file.flush()
-            os.fsync(temp_file.fileno())
+            if sync:
+                os.fsync(temp_file.fileno())
         os.chmod(temp_path, mode)
-        os.replace(temp_path, path)
     except BaseException:
-        if os.path.lexists(temp_path):
-            os.unlink(temp_path)
+        remove_if_present(temp_path)
         raise
-    # Persist the rename itself, so that a crash cannot leave the old name pointing at nothing.
+    return temp_path
+
+
+def remove_if_present(path):
+    if os.path.lexists(path):
+        os.unlink(path)
+
+
+def sync_directory(directory):
+    """fsync a directory, so that renames in it survive a crash; best effort (not every
+    filesystem lets a directory be opened or synced)."""
     try:
         directory_fd = os.open(directory, os.O_RDONLY)
     except OSError:

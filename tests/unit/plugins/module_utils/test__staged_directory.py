@@ -7,6 +7,8 @@ __metaclass__ = type
 
 import os
 
+import pytest
+
 from ansible_collections.overlaynet.vpn.plugins.module_utils._staged_directory import StagedDirectory
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_helpers import mode_of, tree_stamps
 
@@ -79,3 +81,35 @@ def test_files_are_committed_by_rank_then_in_staging_order(tmp_path):
     for name in ('last', 'b', 'a'):
         directory.stage(name, name.encode('ascii'), 0o600)
     assert [relative for relative, change in directory.changes()] == ['b', 'a', 'last']
+
+
+def test_commit_syncs_once_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    syncs = []
+    monkeypatch.setattr(os, 'sync', lambda: syncs.append(1))
+    directory = StagedDirectory(str(tmp_path / 'store'))
+    for index in range(20):
+        directory.stage('issued/c%02d.crt' % index, b'cert %d\n' % index, 0o644)
+    directory.stage('private/k.key', b'key\n', 0o600)
+    directory.commit()
+    assert syncs == [1]
+    names = sorted(os.listdir(str(tmp_path / 'store' / 'issued')))
+    assert names == ['c%02d.crt' % index for index in range(20)]
+    assert oct(os.stat(str(tmp_path / 'store' / 'private' / 'k.key')).st_mode & 0o777) == oct(0o600)
+    assert (tmp_path / 'store' / 'issued' / 'c07.crt').read_bytes() == b'cert 7\n'
+
+
+def test_a_failed_commit_leaves_the_old_files_and_no_temporary_file(tmp_path, monkeypatch):
+    directory = StagedDirectory(str(tmp_path / 'store'))
+    directory.stage('a.txt', b'old\n', 0o600)
+    directory.commit()
+    directory = StagedDirectory(str(tmp_path / 'store'))
+    directory.stage('a.txt', b'new\n', 0o600)
+    directory.stage('b.txt', b'b\n', 0o600)
+
+    def fail_replace(source, destination):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(os, 'replace', fail_replace)
+    with pytest.raises(OSError):
+        directory.commit()
+    assert sorted(os.listdir(str(tmp_path / 'store'))) == ['a.txt']
+    assert (tmp_path / 'store' / 'a.txt').read_bytes() == b'old\n'

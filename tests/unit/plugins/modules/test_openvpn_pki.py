@@ -192,9 +192,9 @@ def test_a_write_failure_is_reported_with_the_path(tmp_path, clock, monkeypatch)
     root = tmp_path / 'pki'
     call_main(openvpn_pki.main, args(root, CERTIFICATES))
 
-    def refuse(path, text, mode=0o600):
+    def refuse(path, data, mode=0o600, sync=True):
         raise OSError(errno.EACCES, 'Permission denied', path)
-    monkeypatch.setattr(_staged_directory, 'write_private_file', refuse)
+    monkeypatch.setattr(_staged_directory, 'write_temporary_file', refuse)
     result = call_main(openvpn_pki.main, args(root, CERTIFICATES + [dict(name='bob')]), fail=True)
     assert result['msg'] == 'cannot write the PKI in %s: Permission denied (%s)' % (root, root / 'private' / 'bob.key')
     assert_no_secret(result, root)
