@@ -5,7 +5,8 @@
 #   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
 #   make molecule   every molecule scenario; SCENARIO=name for one, ROLE=name for a role's
 #   make unit       the pytest unit tests only
-#   make bench      converge/rerun timings and tunnel throughput on lab hosts (not part of make test)
+#   make bench      converge/rerun timings and tunnel throughput on lab hosts, and the PKI bench (not part of make test)
+#   make bench-pki  issuing 100 and 500 OpenVPN client certificates: openvpn_pki vs easy-rsa 3 vs openssl per certificate
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
 SHELL := /bin/bash
@@ -43,7 +44,7 @@ FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
 .PHONY: help setup venv collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
-        build-collection collection-check bench bench-converge bench-throughput bench-baseline clean
+        build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
 help:
 	@grep '^#   make ' Makefile | sed 's/^# //'
@@ -142,7 +143,7 @@ $(BENCH_VENV)/.complete: bench/requirements.txt
 	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
 	touch $@
 
-bench: bench-converge bench-throughput
+bench: bench-converge bench-throughput bench-pki
 
 bench-converge: setup lab-image
 	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results
@@ -150,6 +151,10 @@ bench-converge: setup lab-image
 bench-throughput: setup lab-image wireguard-go $(BENCH_VENV)/.complete
 	python bench/wireguard_throughput.py --runs 3 --seconds 4 --output bench/results
 	$(BENCH_VENV)/bin/python bench/throughput_chart.py bench/results/wireguard-throughput.json bench/results/wireguard-throughput.png
+
+# No lab hosts: the PKI is made on the controller, by the module, by easy-rsa and by openssl.
+bench-pki: setup
+	python bench/openvpn_pki.py --clients 100 500 --runs 3 --output bench/results
 
 # The most-used public WireGuard role, run side by side with ours in one script run. It is
 # never committed here: it is cloned into build/ on first use.
