@@ -39,7 +39,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
     subject_name,
     wanted_key_description,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, key_file_diff, write_private_file
 
 # Why the module needs the package, for missing_required_lib (it reads "This is required <reason>.").
 CRYPTOGRAPHY_REASON = 'to keep an X.509 key and make its signing request on this host (Debian and Ubuntu package python3-cryptography)'
@@ -97,13 +97,6 @@ def decide_action(state, regenerate, exists, existing_spec, wanted_spec):
     if regenerate == 'type_changed' and existing_spec != wanted_spec:
         return 'replaced', None
     return 'none', None
-
-
-def _diff_side(key_text, attributes):
-    lines = ['key: %s' % key_text]
-    for name in sorted(attributes):
-        lines.append('%s: %s' % (name, attributes[name]))
-    return '\n'.join(lines) + '\n'
 
 
 def _describe_key_for_diff(spec, fingerprint):
@@ -231,11 +224,6 @@ class KeyRequest(object):
                 after_key = '%s %s' % (describe_key(wanted_spec), NEW_KEY_IN_CHECK_MODE)
             else:
                 after_key = _describe_key_for_diff(key_description(private_key), result['public_key_sha256'])
-            result['diff'] = dict(
-                before_header=path,
-                after_header=path,
-                before=_diff_side(before_key, attribute_diff.get('before', {})),
-                after=_diff_side(after_key, attribute_diff.get('after', {})),
-            )
+            result['diff'] = key_file_diff(path, 'key', before_key, after_key, attribute_diff)
 
         return result

@@ -25,6 +25,18 @@ def read_text_or_none(path):
         return None
 
 
+def key_file_diff(path, label, before_key, after_key, attribute_diff):
+    """The --diff of a key file module: a line naming the key before and after (never the key itself:
+    a public key or a description), then the owner, group and mode changes of attribute_diff."""
+    def side(key_text, attributes):
+        lines = ['%s: %s' % (label, key_text)]
+        lines.extend('%s: %s' % (name, attributes[name]) for name in sorted(attributes))
+        return '\n'.join(lines) + '\n'
+    return dict(before_header=path, after_header=path,
+                before=side(before_key, attribute_diff.get('before', {})),
+                after=side(after_key, attribute_diff.get('after', {})))
+
+
 def write_private_file(path, text, mode=0o600):
     """Replace path atomically by a file holding text, with mode (0600 by default) from its
     first byte, so that a secret is never readable by others, not even for a moment."""

@@ -185,7 +185,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import ensure_parent_directory, key_file_diff, write_private_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import (
     decode_key,
     generate_private_key,
@@ -210,13 +210,6 @@ def read_key_file(module, path):
         return content.decode('ascii')
     except UnicodeDecodeError:
         return None
-
-
-def _format_diff_side(public_key_line, attributes):
-    lines = ['public key: %s' % public_key_line]
-    for name in sorted(attributes):
-        lines.append('%s: %s' % (name, attributes[name]))
-    return '\n'.join(lines) + '\n'
 
 
 def decide_action(state, regenerate, imported_key, exists, existing_text, path):
@@ -307,12 +300,7 @@ def run_module(module):
             after_public_key = result['public_key']
         else:
             after_public_key = '(new key, generated when not in check mode)'
-        result['diff'] = dict(
-            before_header=path,
-            after_header=path,
-            before=_format_diff_side(before_public_key, attribute_diff.get('before', {})),
-            after=_format_diff_side(after_public_key, attribute_diff.get('after', {})),
-        )
+        result['diff'] = key_file_diff(path, 'public key', before_public_key, after_public_key, attribute_diff)
 
     return result
 
