@@ -131,8 +131,10 @@ def start_host(name, networks, tag, writable_sysctl=True, sysctls=()):
         podman("rm", "-f", "-t", "0", name)
     args = ["run", "-d", "--name", name, "--hostname", name, "--label", LABEL + "=1",
             "--label", "%s=%s" % (SYSCTL_LABEL, sysctl_label)]
-    for net in networks:
-        args += ["--network", network_name(net)]
+    # Named interfaces: podman attaches several networks in no fixed order, and inventories name
+    # a host's legs (eth1 is its second network's).
+    for index, net in enumerate(networks):
+        args += ["--network", "%s:interface_name=eth%d" % (network_name(net), index)]
     args += BASE_RUN_OPTIONS + (WRITABLE_SYSCTL_OPTIONS if writable_sysctl else [])
     for setting in sysctls:
         args += ["--sysctl", setting]

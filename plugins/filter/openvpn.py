@@ -16,7 +16,26 @@ from jinja2 import Undefined
 
 from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import client_plan, peers_record, pki_request, server_plan
+from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import (
+    client_config_text,
+    client_required_files,
+    client_pki_texts,
+    client_public_files,
+    client_secret_files,
+    profiles_to_write,
+    server_pki_texts,
+    server_public_files,
+    server_secret_files,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import (
+    client_passwords,
+    client_plan,
+    peers_record,
+    pki_options,
+    pki_request,
+    server_plan,
+    unmanaged_profiles,
+)
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_validate import validate
 
 # A host variable that templates to something undefined counts as unset, as with Jinja's default():
@@ -56,6 +75,49 @@ def openvpn_peers_record(plan, role):
     return _filter_error('openvpn_peers_record', peers_record, plan, role)
 
 
+def openvpn_pki_options(hostvars, groups, host):
+    """The openvpn_pki options of a server host's PKI, with this run's CSRs: `hostvars | openvpn_pki_options(groups, server)`."""
+    return _filter_error('openvpn_pki_options', pki_options, hostvars, groups, host, _UNDEFINED)
+
+
+def openvpn_server_files(plans, pki_path, host, secret=False, users=None, users_path=None):
+    """The files of a server host, public or secret ones, read from its PKI on the controller:
+    `openvpn_server__plan | openvpn_server_files(pki_path, inventory_hostname)`."""
+    pki = server_pki_texts(pki_path, host)
+    if not secret:
+        return server_public_files(plans, pki)
+    return _filter_error('openvpn_server_files', server_secret_files, host, plans, pki, users or {}, users_path)
+
+
+def openvpn_client_files(plans, pki_root, host, secret=False, hostvars=None, groups=None):
+    """The files of a client host, public or secret ones, read from its servers' PKIs on the controller:
+    `openvpn_client__plan | openvpn_client_files(pki_root, inventory_hostname)`; the secret ones need hostvars and groups
+    for the passwords."""
+    servers = sorted(set(plan['server'] for plan in plans if plan['state'] == 'present' and plan['server'] is not None))
+    texts = dict((server, client_pki_texts(pki_root, server, host)) for server in servers)
+    if not secret:
+        return client_public_files(plans, texts)
+    passwords = _filter_error('openvpn_client_files', client_passwords, hostvars, groups, host, _UNDEFINED)
+    return client_secret_files(plans, texts, passwords)
+
+
+def openvpn_profiles(hostvars, groups, host, pki_path, profile_dir):
+    """The inline profiles of a server host's unmanaged clients that differ from the files on the controller:
+    `hostvars | openvpn_profiles(groups, inventory_hostname, pki_path, profile_dir)`."""
+    profiles = _filter_error('openvpn_profiles', unmanaged_profiles, hostvars, groups, host, _UNDEFINED)
+    return profiles_to_write(profiles, pki_path, profile_dir)
+
+
+def openvpn_client_config(plan, profile=None):
+    """The config file of one client connection plan (profile: the text of its profile_file): `item | openvpn_client_config`."""
+    return client_config_text(plan, profile)
+
+
+def openvpn_client_required_files(plan):
+    """The files one client connection's config names: `item | openvpn_client_required_files`."""
+    return client_required_files(plan)
+
+
 class FilterModule(object):
     """OpenVPN filters of overlaynet.vpn."""
 
@@ -66,4 +128,10 @@ class FilterModule(object):
             'openvpn_client_plan': openvpn_client_plan,
             'openvpn_pki_request': openvpn_pki_request,
             'openvpn_peers_record': openvpn_peers_record,
+            'openvpn_pki_options': openvpn_pki_options,
+            'openvpn_server_files': openvpn_server_files,
+            'openvpn_client_files': openvpn_client_files,
+            'openvpn_profiles': openvpn_profiles,
+            'openvpn_client_config': openvpn_client_config,
+            'openvpn_client_required_files': openvpn_client_required_files,
         }

@@ -15,7 +15,9 @@ can refuse a revoked client before TLS starts).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
 import datetime
+import os
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_tls_crypt_v2 import (
     METADATA_TYPE_USER,
@@ -51,6 +53,11 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import CA_
 
 TLS_CRYPT_V2_SERVER_KEY = 'tls-crypt-v2/server.key'
 TLS_CRYPT_V2_CLIENT_KEY = 'tls-crypt-v2/clients/%s.key'
+# tls-crypt (v1): one static key shared by the server and every client, in OpenVPN's own format.
+TLS_CRYPT_KEY = 'tls-crypt.key'
+TLS_CRYPT_KEY_BYTES = 256
+TLS_CRYPT_KEY_HEADER = '-----BEGIN OpenVPN Static key V1-----'
+TLS_CRYPT_KEY_FOOTER = '-----END OpenVPN Static key V1-----'
 DEFAULT_CA_COMMON_NAME = 'overlaynet.vpn OpenVPN CA'
 # Read at most this much of a file named by an import option: a CA certificate or key is a few kB.
 MAX_IMPORT_FILE_SIZE = 1024 * 1024
@@ -73,7 +80,8 @@ KEY_DEFAULTS = dict(key_type=DEFAULT_KEY_TYPE, ec_curve=DEFAULT_EC_CURVE, rsa_ke
 CA_DEFAULTS = dict(KEY_DEFAULTS, common_name=DEFAULT_CA_COMMON_NAME, validity_days=3650, import_certificate_path=None,
                    import_private_key_path=None, import_private_key_passphrase=None)
 CERTIFICATE_DEFAULTS = dict(KEY_DEFAULTS, kind='client', csr=None, subject_alt_names=[], validity_days=825)
-DEFAULTS = dict(renew_before_days=30, revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90, tls_crypt_v2=True)
+DEFAULTS = dict(renew_before_days=30, keep=[], revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90, tls_crypt_v2=True,
+                tls_crypt=False)
 
 
 def with_defaults(params):
@@ -94,6 +102,25 @@ def _positive_problem(value, what):
     if value is None or value <= 0:
         return '%s must be greater than 0, got %s' % (what, value)
     return None
+
+
+def _name_list_problems(problems, names, option, first_index, kept, either):
+    """Adds the problems of a list of names (keep, revoke) to problems: bad or repeated names, names
+    also in certificates (first_index: name -> index) or in keep (kept). Returns the set of names."""
+    seen = set()
+    for index, name in enumerate(names or []):
+        where = '%s[%d]' % (option, index)
+        problem = name_problem(name, where)
+        if problem:
+            problems.append(problem)
+        elif name in seen:
+            problems.append('%s: %r is given twice' % (where, name))
+        elif name in first_index:
+            problems.append('%s: %r is also in certificates[%d]; a name is either %s' % (where, name, first_index[name], either))
+        elif name in kept:
+            problems.append('%s: %r is also in keep; a name is either kept or revoked' % (where, name))
+        seen.add(name)
+    return seen
 
 
 def parameter_problems(params):
@@ -142,17 +169,8 @@ def parameter_problems(params):
         if entry.get('csr') is not None and not entry.get('csr').strip():
             problems.append('%s.csr of %r is empty' % (where, name))
 
-    seen_revoked = set()
-    for index, name in enumerate(params.get('revoke') or []):
-        where = 'revoke[%d]' % index
-        problem = name_problem(name, where)
-        if problem:
-            problems.append(problem)
-        elif name in seen_revoked:
-            problems.append('%s: %r is given twice' % (where, name))
-        elif name in first_index:
-            problems.append('%s: %r is also in certificates[%d]; a name is either issued or revoked' % (where, name, first_index[name]))
-        seen_revoked.add(name)
+    kept = _name_list_problems(problems, params.get('keep'), 'keep', first_index, (), 'checked or kept as it is')
+    _name_list_problems(problems, params.get('revoke'), 'revoke', first_index, kept, 'issued or revoked')
     return problems
 
 
@@ -267,6 +285,36 @@ def _ensure_tls_crypt_v2(store, specs, enabled):
     return client_key_paths
 
 
+def tls_crypt_key_text(data):
+    """OpenVPN's static key file (--genkey secret) of 256 bytes: 16 lines of 32 hex digits between its markers."""
+    hex_text = binascii.hexlify(data).decode('ascii')
+    lines = [hex_text[start:start + 32] for start in range(0, len(hex_text), 32)]
+    return '\n'.join([TLS_CRYPT_KEY_HEADER] + lines + [TLS_CRYPT_KEY_FOOTER]) + '\n'
+
+
+def is_tls_crypt_key_text(text):
+    lines = text.strip().split('\n')
+    if len(lines) != 18 or lines[0] != TLS_CRYPT_KEY_HEADER or lines[-1] != TLS_CRYPT_KEY_FOOTER:
+        return False
+    return all(len(line) == 32 and all(char in '0123456789abcdef' for char in line) for line in lines[1:-1])
+
+
+def _ensure_tls_crypt(store, enabled):
+    """The tls-crypt (v1) static key, when asked for: kept while valid, made when missing. Returns its path or None."""
+    if not enabled:
+        return None
+    data = store.current(TLS_CRYPT_KEY)[0]
+    try:
+        valid = data is not None and is_tls_crypt_key_text(data.decode('ascii'))
+    except UnicodeDecodeError:
+        valid = False
+    if valid:
+        store.ensure_mode(TLS_CRYPT_KEY, PRIVATE_MODE)
+    else:
+        store.stage(TLS_CRYPT_KEY, tls_crypt_key_text(os.urandom(TLS_CRYPT_KEY_BYTES)).encode('ascii'), PRIVATE_MODE)
+    return store.absolute(TLS_CRYPT_KEY)
+
+
 def _summary(state, tls_crypt_v2_names, new_names=(), new_ca=False):
     """Diff side: CA fingerprint, CRL number, and per name its kind, serial and status; no key material. In check mode
     new_names and new_ca show what is only made in a real run as new."""
@@ -308,7 +356,8 @@ def run(params, check_mode=False, diff=False, now=None):
     ca = params['ca']
     renew_before_days = params['renew_before_days']
     specs = certificate_specs(params)
-    listed = set(spec.name for spec in specs)
+    # Kept names (hosts outside this run, whose CSR is not at hand) count as listed: never revoked as unlisted.
+    listed = set(spec.name for spec in specs) | set(params.get('keep') or [])
     to_revoke = list(params.get('revoke') or [])
 
     imported_certificate, imported_key = (None, None)
@@ -343,6 +392,7 @@ def run(params, check_mode=False, diff=False, now=None):
                 store.revoke(name, 'cessation_of_operation')
     crl, dummy = store.ensure_crl(params['crl_validity_days'], params['crl_renew_before_days'])
     client_key_paths = _ensure_tls_crypt_v2(store, specs, params['tls_crypt_v2'])
+    tls_crypt_key_path = _ensure_tls_crypt(store, params['tls_crypt'])
     warnings.extend(store.warnings)
     store.stage_state()
 
@@ -385,6 +435,7 @@ def run(params, check_mode=False, diff=False, now=None):
         certificates=certificates,
         revoked=revoked,
         tls_crypt_v2_server_key_path=store.absolute(TLS_CRYPT_V2_SERVER_KEY) if params['tls_crypt_v2'] else None,
+        tls_crypt_key_path=tls_crypt_key_path,
         warnings=warnings,
     )
     if diff:

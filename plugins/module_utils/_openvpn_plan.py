@@ -23,9 +23,11 @@ import ipaddress
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import normalise_networks, usable_range
 from ansible_collections.overlaynet.vpn.plugins.module_utils._allocation import allocate
+from ansible_collections.overlaynet.vpn.plugins.module_utils._hostvars import read_host_variables
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_inventory import (
     CLIENT_CONFIG_DIR,
     CLIENT_UNIT,
+    CLIENTS_GROUP,
     SERVER_CONFIG_DIR,
     SERVER_UNIT,
     SERVERS_GROUP,
@@ -34,9 +36,22 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_inventory 
     read_clients,
     read_servers,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_validate import raise_if_invalid
+from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_validate import raise_if_invalid, secret_text
+from ansible_collections.overlaynet.vpn.plugins.module_utils._values import as_list
 
 SYSTEM = 'openvpn'
+# One PKI per server host (all its instances): the CA, the server's key and certificate, the CRL
+# and the tls-crypt keys. The CRL is read again by the unprivileged daemon at every connection.
+SERVER_PKI_DIR = SERVER_CONFIG_DIR + '/pki'
+# The server's private key and the tls-crypt keys, read once at start before privileges drop: 0700.
+SERVER_KEY_DIR = SERVER_CONFIG_DIR + '/keys'
+SERVER_USERS_FILE = SERVER_CONFIG_DIR + '/users'
+# A client host keeps one key per server (a server's PKI knows one certificate per client name).
+CLIENT_KEY_DIR = CLIENT_CONFIG_DIR + '/pki'
+# The hooks the server runs (roles/openvpn_server/files): absolute paths, as OpenVPN runs them without PATH.
+HELPER_DIR = '/usr/local/lib/overlaynet/openvpn'
+TLS_CRYPT_V2_VERIFY = HELPER_DIR + '/tls-crypt-v2-verify'
+PASSWORD_VERIFY = HELPER_DIR + '/password-verify'
 # Holds the server's own addresses in the allocation; '@' is not allowed in a client name.
 SERVER_SLOT = '@server'
 PEER_ROLES = ('server', 'client')
@@ -162,6 +177,11 @@ def _server_instance_plan(servers, clients, server_host, instance):
         'unit': unit,
         'config_path': config_path,
         'ccd_dir': '%s/%s/ccd' % (SERVER_CONFIG_DIR, name),
+        'clients_allowed_path': '%s/%s/clients.allowed' % (SERVER_CONFIG_DIR, name),
+        'pki_dir': SERVER_PKI_DIR,
+        'key_dir': SERVER_KEY_DIR,
+        'tls_crypt_v2_verify_command': '%s %s/%s/clients.allowed' % (TLS_CRYPT_V2_VERIFY, SERVER_CONFIG_DIR, name),
+        'password_verify_command': '/usr/bin/python3 %s %s' % (PASSWORD_VERIFY, SERVER_USERS_FILE),
         'proto': instance['proto'],
         'port': instance['port'],
         # udp6/tcp6 on '::' take IPv4 clients too (OpenVPN binds dual-stack unless told `bind ipv6only`).
@@ -237,6 +257,56 @@ def pki_request(hostvars, groups, host, undefined=()):
         'revoke': sorted(set(name for instance in instances for name in instance['revoked_clients'])),
         'revoke_unlisted': any(instance['revoke_unlisted'] for instance in instances),
         'tls_crypt_v2': any(instance['tls_crypt'] == 'v2' for instance in instances),
+        'tls_crypt': any(instance['tls_crypt'] == 'v1' for instance in instances),
+    }
+
+
+# The facts the roles set with the signing requests made in this run (public, like the certificates):
+# a server's own, and each client host's, by server host.
+SERVER_CSR_FACT = 'openvpn_server__csr'
+CLIENT_CSRS_FACT = 'openvpn_client__csrs'
+
+
+def pki_options(hostvars, groups, host, undefined=()):
+    """The overlaynet.vpn.openvpn_pki options (all but path) of a server host's PKI in this run.
+
+    pki_request() with the signing requests made in this run, read from the hosts' facts: the
+    server's (openvpn_server__csr) and each managed client's for this server
+    (openvpn_client__csrs[server]). A host whose request is not at hand (outside the play, or not
+    run yet) is kept as it is: its certificate is neither checked nor revoked, and none is issued,
+    so that a run never issues a key on the controller for a host that keeps its own.
+    """
+    request = pki_request(hostvars, groups, host, undefined)
+    csrs = {}
+    server_csr = read_host_variables(hostvars, host, {SERVER_CSR_FACT: None}, undefined)[SERVER_CSR_FACT]
+    if server_csr:
+        csrs[host] = server_csr
+    for client in request['managed_clients']:
+        by_server = read_host_variables(hostvars, client, {CLIENT_CSRS_FACT: {}}, undefined)[CLIENT_CSRS_FACT]
+        if isinstance(by_server, dict) and by_server.get(host):
+            csrs[client] = by_server[host]
+    certificates = []
+    keep = []
+    for entry in request['certificates']:
+        if entry['kind'] == 'server':
+            if host in csrs:
+                certificates.append(dict(entry, csr=csrs[host]))
+            else:
+                keep.append(host)
+        else:
+            certificates.append(dict(entry))
+    for client in request['managed_clients']:
+        if client in csrs:
+            certificates.append({'name': client, 'kind': 'client', 'csr': csrs[client]})
+        else:
+            keep.append(client)
+    return {
+        'certificates': certificates,
+        'keep': sorted(keep),
+        'revoke': request['revoke'],
+        'revoke_unlisted': request['revoke_unlisted'],
+        'tls_crypt_v2': request['tls_crypt_v2'],
+        'tls_crypt': request['tls_crypt'],
     }
 
 
@@ -258,6 +328,20 @@ def subject_alt_name(public_address):
 # Clients
 # ---------------------------------------------------------------------------------------------
 
+def _what_clients_dial(servers, server_host, instance):
+    """What every client of an instance needs to reach it, managed or not."""
+    return {
+        'server': server_host,
+        'instance': instance['name'],
+        'remote_address': _bare_host(servers[server_host]['public_address']),
+        'remote_port': instance['port'],
+        'proto': instance['proto'],
+        'tls_crypt': instance['tls_crypt'],
+        'data_ciphers': list(instance['data_ciphers']),
+        'password_auth': instance['password_auth'],
+    }
+
+
 def _client_connection_plan(servers, clients, host, connection):
     name = connection['name']
     unit = CLIENT_UNIT % name
@@ -273,6 +357,9 @@ def _client_connection_plan(servers, clients, host, connection):
         'unit': unit,
         'config_path': config_path,
         'profile_file': profile,
+        'pki_dir': '%s/%s' % (CLIENT_CONFIG_DIR, name),
+        'key_path': None,
+        'credentials_path': '%s/%s/credentials' % (CLIENT_CONFIG_DIR, name),
         'username': connection['username'],
         'network': None,
         'server': None,
@@ -295,16 +382,10 @@ def _client_connection_plan(servers, clients, host, connection):
     server_host = connection['server']
     connections = _managed_connections(servers, clients, server_host, instance['name'])
     addresses = _instance_addresses(server_host, instance, connections)[0][host]
+    plan.update(_what_clients_dial(servers, server_host, instance))
     plan.update({
         'network': network_name(server_host, instance['name']),
-        'server': server_host,
-        'instance': instance['name'],
-        'remote_address': _bare_host(servers[server_host]['public_address']),
-        'remote_port': instance['port'],
-        'proto': instance['proto'],
-        'tls_crypt': instance['tls_crypt'],
-        'data_ciphers': list(instance['data_ciphers']),
-        'password_auth': instance['password_auth'],
+        'key_path': '%s/%s.key' % (CLIENT_KEY_DIR, server_host),
         'ipv4': addresses['ipv4'],
         'ipv6': addresses['ipv6'],
         'server_ipv4': str(_first_usable(instance['ipv4_pool'])),
@@ -367,3 +448,33 @@ def peers_record(plans, role):
         elif plan['server'] is not None:
             peers.append(_peer(plan['network'], plan['device'], plan['server'], True, (plan['server_ipv4'], plan['server_ipv6'])))
     return {'system': SYSTEM, 'peers': peers}
+
+
+def client_passwords(hostvars, groups, host, undefined=()):
+    """Connection name -> password of a client host's connections that have one (secrets: for the credentials files only)."""
+    servers, clients = _settings(hostvars, groups, undefined)
+    if host not in clients:
+        return {}
+    variables = read_clients(hostvars, {CLIENTS_GROUP: [host]}, undefined)[host]
+    passwords = {}
+    for raw, settings in zip(as_list(variables['openvpn_client_connections']), clients[host]['connections']):
+        if raw.get('password') is not None:
+            passwords[settings['name']] = secret_text(raw['password'])
+    return passwords
+
+
+def unmanaged_profiles(hostvars, groups, host, undefined=()):
+    """What the profile of each unmanaged client of a server host's present instances says, sorted by instance and name:
+    {name, instance, server, remote_address, remote_port, proto, tls_crypt, data_ciphers, password_auth}."""
+    servers, dummy = _settings(hostvars, groups, undefined)
+    if host not in servers:
+        return []
+    profiles = []
+    for instance in sorted(servers[host]['instances'], key=lambda entry: entry['name']):
+        if instance['state'] != 'present':
+            continue
+        for name in sorted(set(instance['unmanaged_clients'])):
+            profile = {'name': name}
+            profile.update(_what_clients_dial(servers, host, instance))
+            profiles.append(profile)
+    return profiles

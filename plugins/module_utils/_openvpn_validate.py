@@ -140,7 +140,7 @@ def _report_duplicates(errors, entries, what):
             first[key] = reference
 
 
-def _secret_text(value):
+def secret_text(value):
     """The text of a password (a vault value reads as its plain text), or None when it is not a non-empty string."""
     if value is None or isinstance(value, (bool, int, float, list, tuple, dict)):
         return None
@@ -316,7 +316,7 @@ def _check_users(errors, host, users):
         if problem:
             errors.append('%s: %s' % (where, problem))
             continue
-        password = _secret_text(users[name])
+        password = secret_text(users[name])
         if password is None:
             errors.append('%s.%s: the password must be a non-empty string' % (where, name))
             continue
@@ -446,7 +446,7 @@ def _check_connection(errors, client, index, value, servers, client_present):
         else:
             connection.username = username
     if value.get('password') is not None:
-        connection.password = _secret_text(value['password'])
+        connection.password = secret_text(value['password'])
         if connection.password is None:
             errors.append('%s.password: must be a non-empty string' % where)
     address = value.get('address')

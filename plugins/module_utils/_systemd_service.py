@@ -150,28 +150,36 @@ class SystemdService(object):
             write_private_file(path, text, mode=mode)
         return dict(before_header=path, after_header=path, before=current or '', after=text)
 
-    def restart_or_roll_back(self, path, text, ready, check=None, mode=0o600, timeout=WAIT_TIMEOUT_SECONDS):
+    def restart_or_roll_back(self, path, text, ready, check=None, mode=0o600, timeout=WAIT_TIMEOUT_SECONDS, restart=None):
         """Put text in path (after check, as sync_file does), restart the unit and wait until ready().
 
-        A daemon whose checker cannot catch everything (OpenVPN has none) may still refuse a new
-        config when it starts. Then the previous text goes back (or the file goes, if there was
-        none), the unit is restarted on it, and the run fails, saying whether the old config
-        serves again: a config that fails never replaces a working one. Returns sync_file's diff
-        (None when the text was already in place, and then nothing is restarted). In check mode
-        nothing is written or restarted.
+        A daemon whose checker cannot catch everything (OpenVPN's parser misses what it checks
+        only at start) may still refuse a new config when it starts. Then the previous text goes
+        back (or the file goes, if there was none), the unit is restarted on it, and the run fails,
+        saying whether the old config serves again: a config that fails never replaces a working
+        one. Returns sync_file's diff (None when the text was already in place, and then nothing
+        is restarted). In check mode nothing is written or restarted.
+
+        restart(ready, timeout) restarts the unit and says how that went: True (ready), False (the
+        daemon refused to start: roll back) or None (not refused, not ready within timeout, as a
+        VPN client still reaching its server: the new text stays). restarted_and_ready by default.
         """
+        restart = restart or self.restarted_and_ready
         previous = read_text_or_none(path)
         diff = self.sync_file(path, text, check=check, mode=mode)
         if diff is None or self.module.check_mode:
             return diff
-        if self.restarted_and_ready(ready, timeout):
+        if restart(ready, timeout) is not False:
             return diff
         if previous is None:
             self.remove_file(path)
             self.run([self.systemctl, 'stop', self.unit])
             self.fail('%s did not start with the new %s; the file was removed and the unit stopped' % (self.unit, path))
         write_private_file(path, previous, mode=mode)
-        if self.restarted_and_ready(ready, timeout):
+        outcome = restart(ready, timeout)
+        if outcome is None:
+            self.fail('%s did not start with the new %s; the previous file is back and the unit runs on it, not ready yet' % (self.unit, path))
+        if outcome:
             self.fail('%s did not start with the new %s; the previous file is back and serves again' % (self.unit, path))
         self.fail('%s did not start with the new %s, nor with the previous one, which is back in place' % (self.unit, path))
         return diff

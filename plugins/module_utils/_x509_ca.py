@@ -385,7 +385,10 @@ class X509Store(StagedDirectory):
             if spec.csr is None:
                 self.ensure_mode(self._private_key_path(name), PRIVATE_MODE)
             if recorded:
-                new_record = dict(record, kind=spec.kind, private_key_sha256=private_key_sha256, csr_sha256=csr_sha256)
+                # A kept certificate keeps its record: a new CSR for the same key (ECDSA signs each one differently)
+                # changes nothing, so a converged run writes nothing.
+                new_record = dict(record, kind=spec.kind, private_key_sha256=private_key_sha256,
+                                  csr_sha256=record.get('csr_sha256') if spec.csr is not None else None)
             else:
                 new_record = self._record_for(certificate, certificate_data, spec.kind, private_key_sha256, csr_sha256)
             self.state['certificates'][name] = new_record

@@ -141,6 +141,15 @@ options:
         description: Days a new certificate is valid. Must be greater than O(renew_before_days).
         type: int
         default: 825
+  keep:
+    description:
+      - Names whose certificate, if the PKI has one, stays as it is, neither checked nor issued again, and is not revoked by
+        O(revoke_unlisted). For hosts that keep their key but whose signing request is not at hand in this run (outside
+        C(--limit), or unreachable); a name the PKI never issued is not issued either.
+      - A name must not be in O(certificates) or O(revoke).
+    type: list
+    elements: str
+    default: []
   renew_before_days:
     description: A certificate that expires within this many days is issued again.
     type: int
@@ -176,6 +185,12 @@ options:
       - The client key of a revoked client, or of a name that became a server, is removed even when this is V(false).
     type: bool
     default: true
+  tls_crypt:
+    description:
+      - Keep a tls-crypt (version 1) static key, C(tls-crypt.key) (C(0600)), shared by the server and every client, for
+        servers that use C(tls-crypt) instead of C(tls-crypt-v2). It is made once and kept while it is valid.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - overlaynet.vpn.attributes
 attributes:
@@ -381,6 +396,11 @@ tls_crypt_v2_server_key_path:
   returned: always
   type: str
   sample: /home/me/pki/openvpn/tls-crypt-v2/server.key
+tls_crypt_key_path:
+  description: Path of the tls-crypt (version 1) static key file (C(0600)); V(null) when O(tls_crypt=false).
+  returned: always
+  type: str
+  sample: /home/me/pki/openvpn/tls-crypt.key
 changed_paths:
   description: The files that were (or in check mode would be) written, removed or given another mode, in the order of writing.
   returned: always
@@ -449,11 +469,13 @@ def main():
                     required_together=[['import_certificate_path', 'import_private_key_path']]),
             certificates=dict(type='list', elements='dict', default=[], options=certificate_options),
             renew_before_days=dict(type='int', default=30),
+            keep=dict(type='list', elements='str', default=[]),
             revoke=dict(type='list', elements='str', default=[]),
             revoke_unlisted=dict(type='bool', default=False),
             crl_validity_days=dict(type='int', default=180),
             crl_renew_before_days=dict(type='int', default=90),
             tls_crypt_v2=dict(type='bool', default=True, no_log=False),
+            tls_crypt=dict(type='bool', default=False, no_log=False),
         ),
         supports_check_mode=True,
     )

@@ -23,7 +23,9 @@ def filters():
 
 
 def test_filter_names(filters):
-    assert sorted(filters) == ['openvpn_client_plan', 'openvpn_peers_record', 'openvpn_pki_request', 'openvpn_server_plan', 'openvpn_validate']
+    assert sorted(filters) == ['openvpn_client_config', 'openvpn_client_files', 'openvpn_client_plan', 'openvpn_client_required_files',
+                               'openvpn_peers_record', 'openvpn_pki_options', 'openvpn_pki_request', 'openvpn_profiles',
+                               'openvpn_server_files', 'openvpn_server_plan', 'openvpn_validate']
 
 
 def test_openvpn_validate_is_wired(filters):

@@ -8,6 +8,7 @@ __metaclass__ = type
 import datetime
 import json
 import os
+import stat
 import select
 import socket
 import subprocess
@@ -228,6 +229,37 @@ def test_revoke_unlisted_revokes_clients_only(tmp_path):
     assert run(params(root, ['alice', dict(name='vpn1', kind='server')], revoke_unlisted=True), now=NOW)['changed'] is False
 
 
+def test_tls_crypt_static_key_is_made_once_in_openvpns_format(tmp_path):
+    root = tmp_path / 'pki'
+    first = run(params(root, ['alice'], tls_crypt=True), now=NOW)
+    key_file = root / 'tls-crypt.key'
+    text = read_text(key_file)
+    assert first['tls_crypt_key_path'] == str(key_file) and stat.S_IMODE(os.stat(str(key_file)).st_mode) == 0o600
+    lines = text.strip().split('\n')
+    assert lines[0] == '-----BEGIN OpenVPN Static key V1-----' and lines[-1] == '-----END OpenVPN Static key V1-----'
+    assert len(bytes.fromhex(''.join(lines[1:-1]))) == 256
+    assert run(params(root, ['alice'], tls_crypt=True), now=NOW)['changed'] is False and read_text(key_file) == text
+    key_file.write_text('not a key\n')
+    assert run(params(root, ['alice'], tls_crypt=True), now=NOW)['changed'] is True and read_text(key_file) != text
+    assert run(params(root, ['alice']), now=NOW)['tls_crypt_key_path'] is None
+
+
+def test_kept_names_are_not_revoked_as_unlisted_nor_issued(tmp_path):
+    root = tmp_path / 'pki'
+    first = run(params(root, ['alice', 'bob']), now=NOW)
+    result = run(params(root, ['alice'], keep=['bob', 'dave'], revoke_unlisted=True), now=NOW + DAY)
+    assert result['changed'] is False and result['revoked'] == [] and sorted(result['certificates']) == ['alice']
+    assert load_state(root)['certificates']['bob']['serial'] == first['certificates']['bob']['serial']
+    assert (root / 'tls-crypt-v2' / 'clients' / 'bob.key').exists() and not (root / 'issued' / 'dave.crt').exists()
+
+
+def test_a_kept_name_is_neither_listed_nor_revoked(tmp_path):
+    refused = problems_of(dict(certificates=['alice'], keep=['alice', 'bob', 'bob'], revoke=['bob']), tmp_path / 'pki')
+    assert any("keep[0]: 'alice' is also in certificates[0]" in problem for problem in refused)
+    assert any("keep[2]: 'bob' is given twice" in problem for problem in refused)
+    assert any("revoke[0]: 'bob' is also in keep" in problem for problem in refused)
+
+
 def test_without_revoke_unlisted_unlisted_names_stay(tmp_path):
     root = tmp_path / 'pki'
     run(params(root, ['alice', 'bob']), now=NOW)
@@ -246,6 +278,17 @@ def test_the_csr_path_keeps_the_key_off_the_controller(tmp_path):
     assert not (root / 'private' / 'alice.key').exists()
     # The tls-crypt-v2 client key does not depend on the certificate key.
     assert result['certificates']['alice']['tls_crypt_v2_key_path'] not in result['changed_paths']
+
+
+def test_a_new_csr_for_the_same_key_changes_nothing(tmp_path):
+    """Hosts send a fresh CSR on every run (ECDSA signatures differ each time): a converged PKI stays unwritten."""
+    root = tmp_path / 'pki'
+    key = ec_key()
+    run(params(root, [dict(name='alice', csr=make_csr(key))]), now=NOW)
+    stamps = tree_stamps(root)
+    again = run(params(root, [dict(name='alice', csr=make_csr(key))]), now=NOW + DAY)
+    assert again['changed'] is False and again['certificates']['alice']['action'] == 'kept'
+    assert tree_stamps(root) == stamps
 
 
 def test_a_client_that_becomes_a_server_loses_its_tls_crypt_v2_key(tmp_path):

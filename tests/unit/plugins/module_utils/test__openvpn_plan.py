@@ -14,6 +14,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._allocation import 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import (
     client_plan,
     peers_record,
+    pki_options,
     pki_request,
     server_plan,
     subject_alt_name,
@@ -50,7 +51,11 @@ def test_server_plan_of_an_instance():
     clients = main.pop('clients')
     assert main == {
         'name': 'main', 'state': 'present', 'network': 'vpn1/main', 'device': 'ovpn-main', 'unit': 'openvpn-server@main',
-        'config_path': '/etc/openvpn/server/main.conf', 'ccd_dir': '/etc/openvpn/server/main/ccd', 'proto': 'udp', 'port': 1194,
+        'config_path': '/etc/openvpn/server/main.conf', 'ccd_dir': '/etc/openvpn/server/main/ccd',
+        'clients_allowed_path': '/etc/openvpn/server/main/clients.allowed', 'pki_dir': '/etc/openvpn/server/pki',
+        'key_dir': '/etc/openvpn/server/keys',
+        'tls_crypt_v2_verify_command': '/usr/local/lib/overlaynet/openvpn/tls-crypt-v2-verify /etc/openvpn/server/main/clients.allowed',
+        'password_verify_command': '/usr/bin/python3 /usr/local/lib/overlaynet/openvpn/password-verify /etc/openvpn/server/users', 'proto': 'udp', 'port': 1194,
         'listen': {'address': '::', 'proto': 'udp6', 'dual_stack': True},
         'ipv4_pool': '10.8.0.0/24', 'server_ipv4': '10.8.0.1', 'ipv4_netmask': '255.255.255.0', 'ipv4_prefix': 24,
         'ipv6_pool': 'fd08::/64', 'server_ipv6': 'fd08::1', 'ipv6_prefix': 64,
@@ -197,7 +202,9 @@ def test_client_plan_of_a_managed_connection():
     server_clients = by_name(by_name(server_plan(hostvars, groups, 'vpn1'))['main']['clients'])
     assert plans == [{
         'name': 'main', 'state': 'present', 'device': 'ovpnc-main', 'unit': 'openvpn-client@main', 'config_path': '/etc/openvpn/client/main.conf',
-        'profile_file': None, 'username': 'site1', 'network': 'vpn1/main', 'server': 'vpn1', 'instance': 'main',
+        'profile_file': None, 'pki_dir': '/etc/openvpn/client/main', 'key_path': '/etc/openvpn/client/pki/vpn1.key',
+        'credentials_path': '/etc/openvpn/client/main/credentials',
+        'username': 'site1', 'network': 'vpn1/main', 'server': 'vpn1', 'instance': 'main',
         'remote_address': 'vpn1.example.org', 'remote_port': 1194, 'proto': 'udp', 'tls_crypt': 'v2',
         'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'password_auth': True,
         'ipv4': '10.8.0.10', 'ipv6': server_clients['site1']['ipv6'], 'server_ipv4': '10.8.0.1', 'server_ipv6': 'fd08::1',
@@ -283,7 +290,23 @@ def test_pki_request_of_a_server():
         'revoke': ['old-laptop', 'old-phone'],
         'revoke_unlisted': True,
         'tls_crypt_v2': True,
+        'tls_crypt': True,
     }
+
+
+def test_pki_options_sign_the_requests_at_hand_and_keep_the_others():
+    hostvars, groups = base_inventory()
+    hostvars['vpn1']['openvpn_server__csr'] = 'CSR-vpn1'
+    hostvars['site1']['openvpn_client__csrs'] = {'vpn1': 'CSR-site1', 'other': 'CSR-other'}
+    hostvars['site2']['openvpn_client__csrs'] = {'other': 'CSR-other'}
+    options = pki_options(hostvars, groups, 'vpn1')
+    unmanaged = [{'name': name, 'kind': 'client'} for name in pki_request(hostvars, groups, 'vpn1')['unmanaged_clients']]
+    assert options['certificates'] == (
+        [{'name': 'vpn1', 'kind': 'server', 'subject_alt_names': ['DNS:vpn1.example.org'], 'csr': 'CSR-vpn1'}]
+        + unmanaged + [{'name': 'site1', 'kind': 'client', 'csr': 'CSR-site1'}])
+    assert options['keep'] == ['site2', 'site3']
+    del hostvars['vpn1']['openvpn_server__csr']
+    assert 'vpn1' in pki_options(hostvars, groups, 'vpn1')['keep']
 
 
 def test_pki_request_counts_present_instances_only():

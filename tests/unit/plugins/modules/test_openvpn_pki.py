@@ -167,7 +167,7 @@ def test_only_the_passphrase_is_no_log(tmp_path, clock, monkeypatch):
         return found
     assert no_log_options(specs[0]) == {
         'ca.import_private_key_passphrase': True, 'ca.import_private_key_path': False, 'ca.key_type': False, 'ca.rsa_key_size': False,
-        'certificates.key_type': False, 'certificates.rsa_key_size': False, 'tls_crypt_v2': False}
+        'certificates.key_type': False, 'certificates.rsa_key_size': False, 'tls_crypt_v2': False, 'tls_crypt': False}
 
 
 def test_warnings_reach_the_module(tmp_path, clock, warnings):

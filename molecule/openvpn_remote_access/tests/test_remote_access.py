@@ -1,0 +1,356 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An OpenVPN server with managed clients, an unmanaged laptop from its profile, and refusals:
+a wrong password, a certificate from another CA, a revoked client, a config the daemon refuses."""
+from __future__ import absolute_import, division, print_function
+
+import datetime
+import glob
+import json
+import os
+import stat
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from labkit import traffic
+
+SERVER = "vpn1"
+INSTANCE = "office"
+SERVER_DEVICE = "ovpn-office"
+CLIENT_DEVICE = "ovpnc-office"
+CLIENTS = ["site1", "site2", "site3"]
+SERVER_UNIT = "openvpn-server@office"
+LAN_HOST = "lanhost1"
+CLIENT_CONFIG = "/etc/openvpn/client/office.conf"
+READY_LINE = "Initialization Sequence Completed"
+
+
+@pytest.fixture(scope="module")
+def pki_dir():
+    return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-pki", SERVER)
+
+
+@pytest.fixture(scope="module")
+def server_addresses(lab):
+    return lab.tunnel_addresses(SERVER, SERVER_DEVICE)
+
+
+@pytest.fixture(scope="module")
+def lan_address(lab):
+    return lab.tunnel_addresses(LAN_HOST, "eth0")["inet"][0]
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def server_log_since(lab, cursor):
+    """The server instance's journal after the cursor (a `journalctl --show-cursor` position)."""
+    return lab.host(SERVER).check_output("journalctl -u %s --no-pager -o cat --after-cursor=%s", SERVER_UNIT, cursor)
+
+
+def journal_cursor(lab):
+    output = lab.host(SERVER).check_output("journalctl -u %s -n 0 --show-cursor --no-pager", SERVER_UNIT)
+    return output.rsplit("-- cursor: ", 1)[1].strip()
+
+
+def wait_for_server_log(lab, cursor, text, timeout=40.0):
+    traffic.wait_until("'%s' in the log of %s" % (text, SERVER_UNIT), lambda: text in server_log_since(lab, cursor), timeout)
+    return server_log_since(lab, cursor)
+
+
+def start_openvpn(lab, host, unit, config_path):
+    """openvpn by hand on a host (a laptop, an intruder), as the transient unit `unit`."""
+    traffic.start_unit(host, unit, ["openvpn", "--config", config_path])
+
+
+def unit_log(lab, host, unit):
+    return lab.host(host).run("journalctl -u %s --no-pager -o cat" % unit).stdout
+
+
+def put_file(lab, host, path, text, mode="0600"):
+    lab.host(host).check_output("install -d -m 0700 %s && cat > %s <<'OVERLAYNET_EOF'\n%s\nOVERLAYNET_EOF\nchmod %s %s"
+                                % (os.path.dirname(path), path, text.rstrip("\n"), mode, path))
+
+
+def other_ca_client(common_name):
+    """(certificate PEM, key PEM) of a client certificate for common_name from a CA the server does not know."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone else's CA")])
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+                   .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+                   .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                   .sign(ca_key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+
+
+def client_config_with(lab, host, replacements, extra=()):
+    """The config of a managed client with some of its lines replaced (option name -> new line)."""
+    lines = []
+    for line in lab.host(host).check_output("cat %s", CLIENT_CONFIG).splitlines():
+        option = line.split(" ", 1)[0]
+        lines.append(replacements.get(option, line))
+    return "\n".join(lines + list(extra)) + "\n"
+
+
+# --- traffic ---------------------------------------------------------------------------------
+
+def test_every_managed_client_reaches_the_server_and_its_lan_through_the_tunnel(lab, server_addresses, lan_address):
+    for index, client in enumerate(CLIENTS):
+        for address in (server_addresses["inet"][0], server_addresses["inet6"][0], lan_address):
+            assert lab.route_device(client, address) == CLIENT_DEVICE, (client, address)
+            assert lab.ping(client, address) is not None, "%s -> %s" % (client, address)
+        assert lab.tcp_exchange(client, SERVER, server_addresses["inet"][0], 17201 + index) == "ack:%s-to-%s" % (client, SERVER)
+        assert lab.tcp_exchange(client, LAN_HOST, lan_address, 17211 + index) == "ack:%s-to-%s" % (client, LAN_HOST)
+
+
+def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
+    for client in CLIENTS:
+        ccd = lab.host(SERVER).check_output("cat /etc/openvpn/server/office/ccd/%s", client)
+        pushed = ccd.split("ifconfig-push ", 1)[1].split()[0]
+        assert lab.tunnel_addresses(client, CLIENT_DEVICE)["inet"] == [pushed]
+
+
+def test_keys_and_secrets_are_private(lab, pki_dir):
+    server = lab.host(SERVER)
+    for path in ("/etc/openvpn/server/keys/server.key", "/etc/openvpn/server/keys/tls-crypt-v2-server.key"):
+        assert (server.file(path).mode, server.file(path).user) == (0o600, "root"), path
+    users = server.file("/etc/openvpn/server/users")
+    assert (users.mode, users.user, users.group) == (0o640, "root", "nogroup")
+    for client in CLIENTS:
+        for path in ("/etc/openvpn/client/pki/vpn1.key", "/etc/openvpn/client/office/tls-crypt-v2.key",
+                     "/etc/openvpn/client/office/credentials"):
+            assert lab.host(client).file(path).mode == 0o600, (client, path)
+    # Managed clients' keys never left their hosts: the controller's PKI has none of them.
+    assert sorted(os.listdir(os.path.join(pki_dir, "private"))) == ["alice-laptop.key"]
+    assert stat.S_IMODE(os.stat(pki_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(os.path.join(pki_dir, "ca.key")).st_mode) == 0o600
+    # The unprivileged daemon reads the CRL again at each connection: it must be able to reach it.
+    assert server.file("/etc/openvpn/server/pki").mode == 0o755 and server.file("/etc/openvpn/server/keys").mode == 0o700
+    assert "Failed to stat CRL" not in server.check_output("journalctl -u %s --no-pager -o cat", SERVER_UNIT)
+
+
+def test_unmanaged_laptop_connects_with_its_exported_profile(lab, server_addresses, lan_address):
+    profile_path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-profiles", SERVER, INSTANCE, "alice-laptop.ovpn")
+    assert stat.S_IMODE(os.stat(profile_path).st_mode) == 0o600
+    profile = read(profile_path)
+    for block in ("<ca>", "<cert>", "<key>", "<tls-crypt-v2>", "auth-user-pass"):
+        assert block in profile
+    laptop = "roaming1"
+    put_file(lab, laptop, "/root/alice/alice-laptop.ovpn", profile
+             + "auth-user-pass /root/alice/credentials\n")
+    put_file(lab, laptop, "/root/alice/credentials", "alice-laptop\npw-alice-not-a-secret-0001\n")
+    start_openvpn(lab, laptop, "alice-vpn", "/root/alice/alice-laptop.ovpn")
+    try:
+        traffic.wait_until("alice-laptop connected", lambda: READY_LINE in unit_log(lab, laptop, "alice-vpn"), 40)
+        for address in (server_addresses["inet"][0], lan_address):
+            traffic.wait_for_reply(laptop, address)
+        assert lab.tcp_exchange(laptop, SERVER, server_addresses["inet"][0], 17221) == "ack:roaming1-to-vpn1"
+        assert lab.tcp_exchange(laptop, LAN_HOST, lan_address, 17222) == "ack:roaming1-to-lanhost1"
+    finally:
+        traffic.stop_unit(laptop, "alice-vpn")
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+def test_a_wrong_password_is_refused(lab):
+    client = lab.host("site1")
+    put_file(lab, "site1", "/root/wrong/credentials", "site1\nnot-the-password\n")
+    config = client_config_with(lab, "site1", {"dev": "dev ovpn-wrongpw", "auth-user-pass": "auth-user-pass /root/wrong/credentials"},
+                                extra=["auth-retry none"])
+    put_file(lab, "site1", "/root/wrong/client.conf", config)
+    cursor = journal_cursor(lab)
+    # With auth-retry none the client exits on AUTH_FAILED; timeout only bounds a hang.
+    result = client.run("timeout 60 openvpn --config /root/wrong/client.conf")
+    assert "AUTH_FAILED" in result.stdout and READY_LINE not in result.stdout, result.stdout[-2000:]
+    log = wait_for_server_log(lab, cursor, "refused user 'site1'")
+    assert "not-the-password" not in log
+    assert lab.ping("site1", lab.tunnel_addresses(SERVER, SERVER_DEVICE)["inet"][0]) is not None, "the real tunnel of site1 stays up"
+
+
+def test_a_certificate_from_another_ca_is_refused(lab, pki_dir):
+    """The intruder holds a valid tls-crypt-v2 key of an allowed client and the right password,
+    so only its certificate, issued by another CA for the same name, stands in its way."""
+    certificate, key = other_ca_client("site1")
+    intruder = "intruder1"
+    put_file(lab, intruder, "/root/intruder/ca.crt", read(os.path.join(pki_dir, "ca.crt")), "0644")
+    put_file(lab, intruder, "/root/intruder/client.crt", certificate, "0644")
+    put_file(lab, intruder, "/root/intruder/client.key", key)
+    put_file(lab, intruder, "/root/intruder/tls-crypt-v2.key", read(os.path.join(pki_dir, "tls-crypt-v2", "clients", "site1.key")))
+    put_file(lab, intruder, "/root/intruder/credentials", "site1\npw-site1-not-a-secret-0001\n")
+    config = client_config_with(lab, "site1", {
+        "ca": "ca /root/intruder/ca.crt", "cert": "cert /root/intruder/client.crt", "key": "key /root/intruder/client.key",
+        "tls-crypt-v2": "tls-crypt-v2 /root/intruder/tls-crypt-v2.key", "auth-user-pass": "auth-user-pass /root/intruder/credentials"})
+    put_file(lab, intruder, "/root/intruder/client.conf", config)
+    cursor = journal_cursor(lab)
+    start_openvpn(lab, intruder, "intruder-vpn", "/root/intruder/client.conf")
+    try:
+        log = wait_for_server_log(lab, cursor, "VERIFY ERROR")
+        assert "CN=site1" in log
+        assert READY_LINE not in unit_log(lab, intruder, "intruder-vpn")
+    finally:
+        traffic.stop_unit(intruder, "intruder-vpn")
+
+
+def test_a_config_the_daemon_refuses_is_not_applied_and_the_old_tunnel_keeps_working(lab):
+    """Port 1195 is taken on the server, so OpenVPN cannot bind it when it starts: the
+    previous config goes back and serves the clients again."""
+    server = lab.host(SERVER)
+    before = server.check_output("sha256sum /etc/openvpn/server/office.conf")
+    traffic.start_unit(SERVER, "port-taker", ["python3", "-c",
+                                              "import socket, signal; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); "
+                                              "s.bind(('::', 1195)); signal.pause()"])
+    try:
+        traffic.wait_until("UDP port 1195 taken", lambda: server.run("ss -Hlun 'sport = :1195'").stdout.strip() != "", 10)
+        instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], port=1195)
+        returncode, recap, output = lab.run_playbook("--limit", SERVER, "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    finally:
+        traffic.stop_unit(SERVER, "port-taker")
+    assert returncode != 0 and recap[SERVER]["failed"] == 1, output
+    assert "the previous file is back and serves again" in output, output
+    assert server.check_output("sha256sum /etc/openvpn/server/office.conf") == before
+    server_address = lab.tunnel_addresses(SERVER, SERVER_DEVICE)["inet"][0]
+    for client in CLIENTS:
+        traffic.wait_for_reply(client, server_address, timeout=60)
+
+
+def test_a_revoked_client_is_refused_by_the_verify_hook_and_by_the_crl(lab, pki_dir, tmp_path):
+    site3 = lab.host("site3")
+    site3.check_output("rm -rf /root/saved && mkdir -p /root/saved && cp -a /etc/openvpn/client/office /etc/openvpn/client/pki/vpn1.key "
+                       "%s /root/saved/", CLIENT_CONFIG)
+    overlay = tmp_path / "revoke.yml"
+    overlay.write_text(json.dumps({"all": {"hosts": {"site3": {"openvpn_client_state": "absent"}}}}))
+    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], revoked_clients=["site3"])
+    returncode, recap, output = lab.run_playbook("-i", str(overlay), "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    assert returncode == 0, output
+    assert not site3.file(CLIENT_CONFIG).exists and not site3.file("/etc/openvpn/client/pki").exists
+    state = json.loads(read(os.path.join(pki_dir, "state.json")))
+    assert state["certificates"]["site3"]["status"] == "revoked"
+    assert "site3" not in lab.host(SERVER).check_output("cat /etc/openvpn/server/office/clients.allowed").split()
+
+    def attempt(tls_crypt_v2_key, expected_log):
+        config = client_config_with(lab, "site1", {
+            "ca": "ca /root/saved/office/ca.crt", "cert": "cert /root/saved/office/client.crt", "key": "key /root/saved/vpn1.key",
+            "tls-crypt-v2": "tls-crypt-v2 %s" % tls_crypt_v2_key, "auth-user-pass": "auth-user-pass /root/saved/office/credentials"})
+        put_file(lab, "site3", "/root/saved/revoked.conf", config)
+        cursor = journal_cursor(lab)
+        start_openvpn(lab, "site3", "revoked-vpn", "/root/saved/revoked.conf")
+        try:
+            wait_for_server_log(lab, cursor, expected_log)
+            assert READY_LINE not in unit_log(lab, "site3", "revoked-vpn")
+        finally:
+            traffic.stop_unit("site3", "revoked-vpn")
+
+    # Its own tls-crypt-v2 key names it: the hook refuses it before any TLS.
+    attempt("/root/saved/office/tls-crypt-v2.key", "tls-crypt-v2-verify")
+    # With the key of a current client it gets to TLS, where the CRL refuses its certificate.
+    put_file(lab, "site3", "/root/saved/borrowed.key", read(os.path.join(pki_dir, "tls-crypt-v2", "clients", "site1.key")))
+    attempt("/root/saved/borrowed.key", "certificate revoked")
+
+    # Back in the inventory, site3 gets a new certificate (and key pair) and connects again.
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
+    traffic.wait_for_reply("site3", lab.tunnel_addresses(SERVER, SERVER_DEVICE)["inet"][0], timeout=60)
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+def test_bad_inputs_are_refused_before_any_change(lab):
+    """Every semantic problem at once, from the inventory checks; a value outside a variable's
+    choices from the role's argument specification. Either way no host changes."""
+    base = lab.hostvars(SERVER)["openvpn_server_instances"][0]
+    instances = [
+        dict(base, port=70000, push_routes=["10.79.0.0/16"]),
+        dict(base, name="second", ipv4_pool="10.79.0.128/25", ipv6_pool=None, unmanaged_clients=[]),
+    ]
+    for settings, expected in (
+            ({"openvpn_server_instances": instances},
+             ["host vpn1: openvpn_server_instances[0].port", "host vpn1: openvpn_server_instances[0].push_routes",
+              "host vpn1: openvpn_server_instances[1].ipv4_pool"]),
+            ({"openvpn_server_instances": [dict(base, data_ciphers=["BF-CBC"])]}, ["[vpn1]", "data_ciphers", "BF-CBC"])):
+        returncode, recap, output = lab.run_playbook("-e", json.dumps(settings))
+        assert returncode != 0
+        for text in expected:
+            assert text in output, (text, output)
+        assert all(counts["changed"] == 0 for counts in recap.values()), output
+        assert "pw-site1" not in output
+
+
+def test_an_unknown_name_to_revoke_is_refused_before_any_host_changes(lab):
+    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], revoked_clients=["nobody-we-know"])
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"openvpn_server_instances": [instance]}))
+    assert returncode != 0 and "nobody-we-know" in output, output
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+
+
+def test_check_mode_on_the_converged_fleet_changes_nothing(lab):
+    returncode, recap, output = lab.run_playbook("--check")
+    assert returncode == 0, output
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+
+
+def test_check_diff_previews_a_change_without_making_it(lab):
+    before = lab.host(SERVER).check_output("cat /etc/openvpn/server/office.conf")
+    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], push_routes=["10.213.1.0/24", "10.213.2.0/24"])
+    returncode, recap, output = lab.run_playbook("--check", "--diff", "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    assert returncode == 0, output
+    assert recap[SERVER]["changed"] >= 1
+    assert '+push "route 10.213.2.0 255.255.255.0"' in output, output
+    assert lab.host(SERVER).check_output("cat /etc/openvpn/server/office.conf") == before
+
+
+def test_limit_to_a_client_changes_nothing_on_the_server(lab):
+    before = lab.host(SERVER).check_output("sha256sum /etc/openvpn/server/office.conf /etc/openvpn/server/pki/crl.pem")
+    returncode, recap, output = lab.run_playbook("--limit", "site2")
+    assert returncode == 0, output
+    assert list(recap) == ["site2"] and recap["site2"]["changed"] == 0, output
+    assert lab.host(SERVER).check_output("sha256sum /etc/openvpn/server/office.conf /etc/openvpn/server/pki/crl.pem") == before
+
+
+def pem_bodies(text):
+    """Every base64 line of the PEM blocks in text: a secret counts as printed if any of its lines is."""
+    return [line for line in text.splitlines() if line and not line.startswith("-----") and not line.startswith("#") and len(line) >= 40]
+
+
+def test_no_secret_appears_in_a_verbose_diff_run(lab, pki_dir):
+    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], unmanaged_clients=["alice-laptop", "bob-phone"])
+    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    assert returncode == 0, output
+    assert recap[SERVER]["changed"] >= 1, output
+    secrets = []
+    server = lab.host(SERVER)
+    for path in ("/etc/openvpn/server/keys/server.key", "/etc/openvpn/server/keys/tls-crypt-v2-server.key", "/etc/openvpn/server/users"):
+        text = server.check_output("cat %s", path)
+        secrets.extend(pem_bodies(text) if "-----" in text else [line.split()[-1] for line in text.splitlines()])
+    for client in CLIENTS:
+        for path in ("/etc/openvpn/client/pki/vpn1.key", "/etc/openvpn/client/office/tls-crypt-v2.key"):
+            secrets.extend(pem_bodies(lab.host(client).check_output("cat %s", path)))
+        secrets.append("pw-%s-not-a-secret-0001" % client)
+    secrets.append("pw-alice-not-a-secret-0001")
+    for path in [os.path.join(pki_dir, "ca.key")] + glob.glob(os.path.join(pki_dir, "private", "*.key")) + \
+            glob.glob(os.path.join(pki_dir, "tls-crypt-v2", "clients", "*.key")):
+        secrets.extend(pem_bodies(read(path)))
+    lab.assert_no_secret_printed(output, secrets, minimum=30)
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output
+
+
+def test_connectivity_report_lists_the_openvpn_peers(lab, tmp_path):
+    report = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "report.yml")
+    page = tmp_path / "report.html"
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"overlaynet_report_html": str(page)}), playbooks=(report,))
+    assert returncode == 0, output
+    for client in CLIENTS:
+        assert "| %s | openvpn | %s | %s |" % (client, CLIENT_DEVICE, SERVER) in output
+        assert "| %s | openvpn | %s | %s |" % (SERVER, SERVER_DEVICE, client) in output
+        assert client in page.read_text()
