@@ -17,7 +17,9 @@ from jinja2 import Undefined
 from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import (
+    certificate_current,
     client_config_text,
+    client_key_checks,
     client_required_files,
     client_pki_texts,
     client_public_files,
@@ -118,6 +120,17 @@ def openvpn_client_required_files(plan):
     return client_required_files(plan)
 
 
+def openvpn_certificate_current(key_facts, probed_key_file, controller_certificate_path):
+    """Whether a host's key and certificate need no signing request in this run:
+    `probe.x509_keys.server | openvpn_certificate_current(probe.files[key_path], pki_path ~ '/issued/' ~ host ~ '.crt')`."""
+    return certificate_current(key_facts, probed_key_file, controller_certificate_path)
+
+
+def openvpn_client_key_checks(plans):
+    """The x509_keys option of a client host's probe: `openvpn_client__plan | openvpn_client_key_checks`."""
+    return client_key_checks(plans)
+
+
 class FilterModule(object):
     """OpenVPN filters of overlaynet.vpn."""
 
@@ -134,4 +147,6 @@ class FilterModule(object):
             'openvpn_profiles': openvpn_profiles,
             'openvpn_client_config': openvpn_client_config,
             'openvpn_client_required_files': openvpn_client_required_files,
+            'openvpn_certificate_current': openvpn_certificate_current,
+            'openvpn_client_key_checks': openvpn_client_key_checks,
         }

@@ -22,6 +22,8 @@ import pwd
 import shlex
 import stat
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import HAS_CRYPTOGRAPHY
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_key_request import key_and_certificate_facts
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import is_valid_key, public_key_from_private
 
 ROOT = '/'
@@ -354,6 +356,15 @@ def can_create_link(module, link_type, name, root=ROOT):
 # The whole read
 # ---------------------------------------------------------------------------------------------
 
+def active_units(units, run):
+    """The units of `units` that systemd reports active, in the order given (one `systemctl is-active` run)."""
+    if not units:
+        return []
+    dummy, stdout, dummy = run(['systemctl', 'is-active'] + list(units))
+    states = stdout.split()
+    return [unit for unit, state in zip(units, states) if state == 'active']
+
+
 def probe_host(options, path_variable, root=ROOT):
     """The result of host_probe for its options, without the checks that need the AnsibleModule.
 
@@ -381,4 +392,10 @@ def probe_host(options, path_variable, root=ROOT):
         result['sysctls_writable'] = dict((key, sysctl_writable(key, root)) for key in options['sysctls'])
     if options.get('wireguard_key_dir') is not None:
         result['wireguard_keys'] = wireguard_keys(options['wireguard_key_dir'], root)
+    if options.get('x509_keys') is not None:
+        # Without cryptography (not installed yet) nothing can be read: every entry is None.
+        result['python_cryptography'] = HAS_CRYPTOGRAPHY
+        result['x509_keys'] = dict(
+            (name, key_and_certificate_facts(on_root(root, pair['key']), on_root(root, pair['certificate'])) if HAS_CRYPTOGRAPHY else None)
+            for name, pair in sorted(options['x509_keys'].items()))
     return result

@@ -14,6 +14,7 @@ __metaclass__ = type
 # secret ones (tls-crypt keys, the password hashes, a client's credentials) are built by separate
 # functions: the roles write the secret ones in no_log tasks, the public ones with --diff.
 
+import datetime
 import hashlib
 
 PUBLIC_MODE = '0644'
@@ -23,6 +24,9 @@ USERS_FILE_MODE = '0640'
 UNPRIVILEGED_GROUP = 'nogroup'
 # PBKDF2-SHA256 work per password check; the check runs once per connecting client.
 PASSWORD_ITERATIONS = 200000
+# openvpn_pki's renew_before_days, which the roles leave at its default: a certificate that ends
+# sooner is issued again, so its host must send a signing request.
+CERTIFICATE_RENEW_BEFORE_DAYS = 30
 
 
 def ccd_text(instance, client):
@@ -263,3 +267,44 @@ def client_pki_texts(pki_root, server, client):
         'v2': _read_or_none('%s/tls-crypt-v2/clients/%s.key' % (pki_path, client)),
         'v1': _read_or_none('%s/tls-crypt.key' % pki_path),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Whether a host must ask the CA again
+# ---------------------------------------------------------------------------------------------
+
+def _sha256_of_file(path):
+    try:
+        with open(path, 'rb') as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (IOError, OSError):
+        return None
+
+
+def _parse_iso(text):
+    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ')
+
+
+def certificate_current(key_facts, probed_key_file, controller_certificate_path, now=None):
+    """Whether the key and certificate on a host need no signing request in this run: the probe
+    read a valid key (root's, mode 0600) and a certificate of that key that is byte for byte the
+    one the PKI on the controller issued last, and that does not end within the PKI's renewal
+    window. key_facts: the probe's x509_keys entry (None without cryptography on the host)."""
+    if not key_facts or not key_facts.get('key_valid') or not key_facts.get('certificate_matches_key'):
+        return False
+    if (probed_key_file or {}).get('mode') != '0600' or (probed_key_file or {}).get('owner') != 'root':
+        return False
+    if key_facts.get('certificate_sha256') != _sha256_of_file(controller_certificate_path):
+        return False
+    now = now or datetime.datetime.utcnow()
+    return _parse_iso(key_facts['certificate_not_after']) - now > datetime.timedelta(days=CERTIFICATE_RENEW_BEFORE_DAYS)
+
+
+def client_key_checks(plans):
+    """What the probe of a client host checks (its x509_keys option): per server of its present managed connections,
+    the key and the certificate of the first connection to that server."""
+    checks = {}
+    for plan in plans:
+        if plan['state'] == 'present' and plan['server'] is not None and plan['server'] not in checks:
+            checks[plan['server']] = {'key': plan['key_path'], 'certificate': '%s/client.crt' % plan['pki_dir']}
+    return checks

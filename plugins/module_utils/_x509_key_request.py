@@ -77,6 +77,33 @@ def certificate_facts(data, private_key):
     return facts
 
 
+def _read_small_file(path, limit):
+    """The bytes of a file, or None when it is missing, unreadable or larger than limit."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(limit + 1)
+    except (IOError, OSError):
+        return None
+    return data if len(data) <= limit else None
+
+
+def key_and_certificate_facts(key_path, certificate_path):
+    """For overlaynet.vpn.host_probe: whether the key file holds a usable key (key_valid) and
+    certificate_facts() of the certificate against it, read the same way the module reads them, so
+    that a role can skip the module when the certificate on the host is current. No key material
+    is returned. Needs cryptography (HAS_CRYPTOGRAPHY)."""
+    key_data = _read_small_file(key_path, MAX_KEY_FILE_SIZE)
+    private_key = None
+    if key_data is not None:
+        try:
+            private_key = load_private_key(key_data, none_if_unusable=True)
+        except X509Error:
+            private_key = None
+    facts = certificate_facts(_read_small_file(certificate_path, MAX_CERTIFICATE_FILE_SIZE), private_key)
+    facts['key_valid'] = private_key is not None
+    return facts
+
+
 def decide_action(state, regenerate, exists, existing_spec, wanted_spec):
     """What to do with the key file: (action, refusal). action is none, created, replaced or removed;
     refusal is a message (with %s for the path) when the module must fail instead.

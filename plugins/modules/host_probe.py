@@ -98,6 +98,20 @@ options:
       - The private keys are never returned, logged or put into a message.
       - Returns RV(wireguard_keys).
     type: path
+  x509_keys:
+    description:
+      - X.509 private keys and their certificates to check, by a name of the caller's choice, each a dict with the absolute
+        paths C(key) and C(certificate) (as M(overlaynet.vpn.x509_key_request) keeps them).
+      - Needs the Python C(cryptography) package on the host; without it RV(python_cryptography) is V(false) and every entry
+        is V(null).
+      - No key material is returned. Returns RV(x509_keys) and RV(python_cryptography).
+    type: dict
+  active_units:
+    description:
+      - Names of systemd units, such as C(openvpn-server@office.service), to ask systemd about with one C(systemctl is-active).
+      - Returns RV(active_units).
+    type: list
+    elements: str
 extends_documentation_fragment:
   - overlaynet.vpn.attributes
 attributes:
@@ -262,13 +276,35 @@ wireguard_keys:
   returned: when O(wireguard_key_dir) is set
   type: dict
   sample: {wg0: {permissions: '600:root:root', public_key: hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=}}
+x509_keys:
+  description:
+    - For each name of O(x509_keys), what the files hold, or V(null) without the C(cryptography) package.
+    - C(key_valid) - whether the key file holds an unencrypted EC or RSA private key in PEM.
+    - C(certificate_matches_key) - whether the certificate file holds a PEM certificate of that key.
+    - C(certificate_not_after) - the end of the certificate's validity (ISO 8601, UTC), or V(null).
+    - C(certificate_sha256) - the SHA-256 of the certificate file, or V(null) when it holds no certificate.
+  returned: when O(x509_keys) is set
+  type: dict
+  sample: {server: {key_valid: true, certificate_matches_key: true, certificate_not_after: '2028-03-05T10:00:00Z',
+                    certificate_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}}
+python_cryptography:
+  description: Whether the Python C(cryptography) package can be imported on the host.
+  returned: when O(x509_keys) is set
+  type: bool
+  sample: true
+active_units:
+  description: The units of O(active_units) that are active, in the order given.
+  returned: when O(active_units) is set
+  type: list
+  elements: str
+  sample: [openvpn-server@office.service]
 '''
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, can_create_link, probe_host
+from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, active_units, can_create_link, probe_host
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_apply import LiveInterface
 
 # The tree the module reads; tests point it at a fake one.
@@ -289,6 +325,8 @@ def run_module(module):
         module.fail_json(msg=str(exc))
     if params['wireguard_kernel']:
         result['wireguard_kernel'] = can_create_link(module, 'wireguard', WIREGUARD_PROBE_LINK, ROOT)
+    if params['active_units'] is not None:
+        result['active_units'] = active_units(params['active_units'], module.run_command)
     if params['wireguard_live_state'] is not None:
         result['wireguard_live_state'] = dict(
             (name, LiveInterface(module, name, unit, module.run_command).digest())
@@ -309,6 +347,8 @@ def main():
             wireguard_kernel=dict(type='bool', default=False),
             wireguard_key_dir=dict(type='path', no_log=False),
             wireguard_live_state=dict(type='dict'),
+            x509_keys=dict(type='dict', no_log=False),
+            active_units=dict(type='list', elements='str'),
         ),
         supports_check_mode=True,
     )

@@ -23,7 +23,8 @@ def filters():
 
 
 def test_filter_names(filters):
-    assert sorted(filters) == ['openvpn_client_config', 'openvpn_client_files', 'openvpn_client_plan', 'openvpn_client_required_files',
+    assert sorted(filters) == ['openvpn_certificate_current', 'openvpn_client_config', 'openvpn_client_files', 'openvpn_client_key_checks',
+                               'openvpn_client_plan', 'openvpn_client_required_files',
                                'openvpn_peers_record', 'openvpn_pki_options', 'openvpn_pki_request', 'openvpn_profiles',
                                'openvpn_server_files', 'openvpn_server_plan', 'openvpn_validate']
 

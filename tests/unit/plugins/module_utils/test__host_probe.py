@@ -472,3 +472,49 @@ def test_a_json_file_larger_than_the_limit_is_not_read(tmp_path, monkeypatch):
     monkeypatch.setattr(hp, 'MAX_JSON_FILE_SIZE', 16)
     (tmp_path / 'big.json').write_text('{"peers": ["%s"]}' % ('x' * 32))
     assert hp.read_json_file('/big.json', str(tmp_path)) is None
+
+
+# --- X.509 keys and active units ---------------------------------------------------------------
+
+def test_x509_keys_say_whether_the_certificate_on_the_host_holds_its_key(tmp_path):
+    from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.x509_helpers import certificate_pem, ec_key, pem_of
+    key = ec_key()
+    (tmp_path / 'etc').mkdir()
+    (tmp_path / 'etc' / 'server.key').write_text(pem_of(key))
+    (tmp_path / 'etc' / 'server.crt').write_text(certificate_pem(key.public_key()))
+    (tmp_path / 'etc' / 'other.crt').write_text(certificate_pem(ec_key().public_key()))
+    (tmp_path / 'etc' / 'garbage.key').write_text('not a key\n')
+    options = {'x509_keys': {
+        'server': {'key': '/etc/server.key', 'certificate': '/etc/server.crt'},
+        'mismatch': {'key': '/etc/server.key', 'certificate': '/etc/other.crt'},
+        'broken': {'key': '/etc/garbage.key', 'certificate': '/etc/server.crt'},
+        'missing': {'key': '/etc/none.key', 'certificate': '/etc/none.crt'},
+    }}
+    result = hp.probe_host(options, '', str(tmp_path))
+    keys = result['x509_keys']
+    assert result['python_cryptography'] is True
+    assert keys['server']['key_valid'] and keys['server']['certificate_matches_key']
+    assert keys['server']['certificate_not_after'] == '2031-07-14T09:30:05Z'
+    assert not keys['mismatch']['certificate_matches_key'] and keys['mismatch']['key_valid']
+    assert (keys['broken']['key_valid'], keys['broken']['certificate_matches_key']) == (False, False)
+    assert keys['missing'] == {'key_valid': False, 'certificate_matches_key': False, 'certificate_not_after': None,
+                               'certificate_sha256': None}
+    assert 'PRIVATE' not in repr(result)
+
+
+def test_x509_keys_without_cryptography_are_unknown(tmp_path, monkeypatch):
+    monkeypatch.setattr(hp, 'HAS_CRYPTOGRAPHY', False)
+    result = hp.probe_host({'x509_keys': {'server': {'key': '/k', 'certificate': '/c'}}}, '', str(tmp_path))
+    assert (result['python_cryptography'], result['x509_keys']) == (False, {'server': None})
+
+
+def test_active_units_from_one_systemctl_run():
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        return 3, 'active\nfailed\nactive\n', ''
+    units = ['a.service', 'b.service', 'c.service']
+    assert hp.active_units(units, run) == ['a.service', 'c.service']
+    assert calls == [['systemctl', 'is-active'] + units]
+    assert hp.active_units([], run) == [] and len(calls) == 1

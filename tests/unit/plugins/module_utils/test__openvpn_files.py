@@ -126,3 +126,32 @@ def test_openvpn_parses_the_client_config_and_the_profile(tmp_path):
     config.write_text(files.client_config_text(site1[0]) + 'topology bogus\n')
     assert subprocess.run(['openvpn', '--config', str(config), '--show-curves'], capture_output=True, check=False).returncode != 0
     assert os.path.exists(str(config))
+
+
+def _facts(sha256, not_after='2031-07-14T09:30:05Z', **changes):
+    facts = {'key_valid': True, 'certificate_matches_key': True, 'certificate_not_after': not_after, 'certificate_sha256': sha256}
+    facts.update(changes)
+    return facts
+
+
+def test_a_certificate_is_current_only_when_it_is_the_pkis_latest_and_far_from_its_end(tmp_path):
+    import datetime
+    issued = tmp_path / 'issued.crt'
+    issued.write_text('CERT\n')
+    sha256 = hashlib.sha256(b'CERT\n').hexdigest()
+    key_file = {'mode': '0600', 'owner': 'root'}
+    now = datetime.datetime(2031, 1, 1)
+    assert files.certificate_current(_facts(sha256), key_file, str(issued), now)
+    assert not files.certificate_current(_facts(sha256, not_after='2031-01-20T00:00:00Z'), key_file, str(issued), now)
+    assert not files.certificate_current(_facts('0' * 64), key_file, str(issued), now)
+    assert not files.certificate_current(_facts(sha256, certificate_matches_key=False), key_file, str(issued), now)
+    assert not files.certificate_current(_facts(sha256, key_valid=False), key_file, str(issued), now)
+    assert not files.certificate_current(_facts(sha256), {'mode': '0644', 'owner': 'root'}, str(issued), now)
+    assert not files.certificate_current(None, key_file, str(issued), now)
+    assert not files.certificate_current(_facts(sha256), key_file, str(tmp_path / 'missing.crt'), now)
+
+
+def test_client_key_checks_one_per_server():
+    dummy, dummy, dummy, site1 = plans()
+    assert files.client_key_checks(site1) == {'vpn1': {'key': '/etc/openvpn/client/pki/vpn1.key',
+                                                       'certificate': '/etc/openvpn/client/main/client.crt'}}
