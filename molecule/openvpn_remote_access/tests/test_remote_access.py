@@ -10,6 +10,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -28,6 +29,7 @@ SERVER_UNIT = "openvpn-server@office"
 LAN_HOST = "lanhost1"
 CLIENT_CONFIG = "/etc/openvpn/client/office.conf"
 READY_LINE = "Initialization Sequence Completed"
+CRL_CHECK_UNIT = "overlaynet-openvpn-crl-check"
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +140,25 @@ def test_keys_and_secrets_are_private(lab, pki_dir):
     # The unprivileged daemon reads the CRL again at each connection: it must be able to reach it.
     assert server.file("/etc/openvpn/server/pki").mode == 0o755 and server.file("/etc/openvpn/server/keys").mode == 0o700
     assert "Failed to stat CRL" not in server.check_output("journalctl -u %s --no-pager -o cat", SERVER_UNIT)
+
+
+def test_a_daily_timer_on_the_server_checks_the_crl_next_update(lab):
+    """The CA is on the controller: if runs of the play stop, the server's own check fails well
+    before the CRL goes stale (after which OpenVPN would refuse every client)."""
+    server = lab.host(SERVER)
+    assert server.check_output("systemctl is-enabled %s.timer", CRL_CHECK_UNIT) == "enabled"
+    assert server.check_output("systemctl is-active %s.timer", CRL_CHECK_UNIT) == "active"
+    # A oneshot unit: `start` returns once it has run, and fails when the check failed.
+    server.check_output("systemctl start %s.service", CRL_CHECK_UNIT)
+    log = server.check_output("journalctl -u %s.service --no-pager -o cat", CRL_CHECK_UNIT)
+    assert re.search(r"/etc/openvpn/server/pki/crl\.pem: next update \S+ \S+ UTC, in 1[78]\d days", log), log
+    # The same check, run as the unit runs it, with more warning days than the CRL has left.
+    command = server.check_output("systemctl show -p ExecStart --value %s.service", CRL_CHECK_UNIT)
+    argv = command.split("argv[]=", 1)[1].split(" ;", 1)[0].split()
+    assert argv[2:4] == ["--warn-days", "45"], argv
+    result = server.run(" ".join(argv[:3] + ["400"] + argv[4:]))
+    assert result.rc == 1, result.stdout
+    assert "run the play of overlaynet.vpn.openvpn_server" in result.stderr and "refuses every client" in result.stderr
 
 
 def test_unmanaged_laptop_connects_with_its_exported_profile(lab, server_addresses, lan_address):
