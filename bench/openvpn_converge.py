@@ -83,7 +83,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
-from labkit import traffic  # noqa: E402  (after the path is set)
+from labkit import guard, traffic  # noqa: E402  (after the path is set)
 from labkit.podman import LabError, run  # noqa: E402
 from labkit.provenance import commit_description  # noqa: E402
 
@@ -105,6 +105,7 @@ SERVER_TUNNEL_ADDRESS = "10.80.0.1"
 OURS_CLIENT_DEVICE = "ovpnc-" + INSTANCE
 BASELINE_CLIENT_DEVICE = "tun0"
 TUNNEL_TIMEOUT_S = 120
+UP_BATCH = 8
 
 TARGET_CONVERGE_RATIO = 0.5
 TARGET_RERUN_RATIO = 0.3
@@ -312,6 +313,25 @@ class Contender(object):
     def down(self, count):
         run(LAB + ["down", self.server()] + self.clients(count))
 
+    def up(self, hosts, lab_inventory):
+        """Start the hosts a batch at a time (the server with each batch): lab.py gives a batch
+        60 s to boot, which 33 hosts booting at once on 2 cores do not make. Then one inventory
+        of them all. Returns how many egress-guard probes the lab's self-checks sent."""
+        server, clients = hosts[0], hosts[1:]
+        variant = ["--variant", self.variant] if self.variant else []
+        batches = [clients[start:start + UP_BATCH] for start in range(0, len(clients), UP_BATCH)]
+        for batch in batches:
+            try:
+                run(LAB + ["up", server] + batch + variant)
+            except LabError as exc:
+                # Hosts already running are left as they are: a second `up` gives the slow
+                # ones another 60 s; a real lab fault fails again.
+                print("bench: %s; once more" % str(exc).splitlines()[-1], file=sys.stderr)
+                run(LAB + ["up", server] + batch + variant)
+        with open(lab_inventory, "w") as handle:
+            handle.write(run(LAB + ["inventory"] + hosts).stdout)
+        return len(batches)
+
     def run_once(self, count, run_index, workdir, wrapper):
         server, clients = self.server(), self.clients(count)
         hosts = [server] + clients
@@ -325,8 +345,10 @@ class Contender(object):
         # would turn the converge into a partial rerun.
         shutil.rmtree(state_dir, ignore_errors=True)
         os.makedirs(state_dir)
-        run(LAB + ["up"] + hosts + ["--inventory", lab_inventory] + (["--variant", self.variant] if self.variant else []))
+        dropped_before = guard.dropped_packets() or 0
+        probes = 0
         try:
+            probes = self.up(hosts, lab_inventory)
             write_json(group_inventory, self.inventory(server, clients, state_dir))
             inventories = [lab_inventory, group_inventory]
             converge_s, converge_recap, converge_calls = timed_playbook(
@@ -341,6 +363,9 @@ class Contender(object):
             "changed_on_rerun": sum(counts.get("changed", 0) for counts in rerun_recap.values()),
             "converge_counts": per_host(converge_recap, converge_calls, server, clients),
             "rerun_counts": per_host(rerun_recap, rerun_calls, server, clients),
+            # Packets the lab's egress guard dropped during this run, less the self-checks' own
+            # probes: anything left came from some lab host (other users of the lab included).
+            "guard_drops_besides_probes": (guard.dropped_packets() or 0) - dropped_before - probes,
         }
         print("bench: %s N=%d run %d: converge %.1f s, rerun %.1f s, rerun changed=%d; server tasks %d/%d, module "
               "runs %d/%d; client tasks %d/%d, module runs %d/%d (converge/rerun)" % (
@@ -373,6 +398,7 @@ def summarise(label, count, samples):
         "converge": spread([sample["converge"] for sample in samples]),
         "rerun": spread([sample["rerun"] for sample in samples]),
         "changed_on_rerun": max(sample["changed_on_rerun"] for sample in samples),
+        "guard_drops_besides_probes": sum(sample["guard_drops_besides_probes"] for sample in samples),
         "counts": counts,
         "samples": samples,
     }
@@ -503,6 +529,9 @@ def markdown(report):
         lines += ["", "Seconds one more client adds (between the smallest and the largest N, medians): " + "; ".join(
             "%s converge %.2f, rerun %.2f" % (label, values["converge"], values["rerun"])
             for label, values in report["seconds_per_client"].items()) + "."]
+    drops = sum(row["guard_drops_besides_probes"] for row in rows)
+    lines += ["", "The lab's egress guard dropped %d packet(s) during these runs besides its self-checks' own probes "
+              "(counted lab-wide, other users of the lab included)." % drops]
     lines += [
         "",
         "Per host, the largest over the runs (clients: the largest over the clients), converge / rerun:",
@@ -584,6 +613,7 @@ def main():
     run(LAB + ["image"])
 
     rows = []
+    partial = os.path.join(workdir, "openvpn-converge-samples.json")
     for count in args.clients:
         samples = dict((contender.label, []) for contender in contenders)
         for run_index in range(args.runs):
@@ -592,6 +622,8 @@ def main():
             for contender in order:
                 try:
                     samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper))
+                    # Every sample so far, for a look at a run that stops half-way.
+                    write_json(partial, {"clients": count, "samples": samples, "done": rows})
                 except LabError as exc:
                     raise SystemExit("bench: %s, %d clients, run %d: %s" % (contender.label, count, run_index + 1, exc))
         rows.extend(summarise(contender.label, count, samples[contender.label]) for contender in contenders)
