@@ -8,7 +8,9 @@
 #   make bench      converge/rerun timings and tunnel throughput on lab hosts, and the PKI bench (not part of make test)
 #   make bench-pki  issuing 100 and 500 OpenVPN client certificates: openvpn_pki vs easy-rsa 3 vs openssl per certificate
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
+#   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
+#   make headscale tailscale   build the pinned headscale, tailscale and tailscaled the same way
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -33,6 +35,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 # local-file install path; the demo inventory and the scenarios read its path from here.
 WIREGUARD_GO_VERSION := v0.0.0-20260522210424-ecfc5a8d5446
 export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_VERSION)
+# headscale and the Tailscale client, neither packaged in Debian: built the same way, pinned to
+# the newest versions the module proxy here serves (and the installed Go builds).
+HEADSCALE_VERSION := v0.29.3
+TAILSCALE_VERSION := v1.102.5
+export OVERLAYNET_HEADSCALE := $(CACHE_DIR)/bin/headscale-$(HEADSCALE_VERSION)
+export OVERLAYNET_TAILSCALE := $(CACHE_DIR)/bin/tailscale-$(TAILSCALE_VERSION)
+export OVERLAYNET_TAILSCALED := $(CACHE_DIR)/bin/tailscaled-$(TAILSCALE_VERSION)
+TAILSCALE_LDFLAGS := -X tailscale.com/version.longStamp=$(TAILSCALE_VERSION:v%=%) -X tailscale.com/version.shortStamp=$(TAILSCALE_VERSION:v%=%)
 
 DEMO_HOSTS := demo1 demo2 demo3 demo4
 DEMO_INVENTORY := $(BUILD)/demo/lab.json
@@ -43,7 +53,8 @@ MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
 FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
-.PHONY: help setup venv collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
+.PHONY: help setup venv collection-link lab-image wireguard-go headscale tailscale demo demo-down test lint sanity unit molecule \
+	bench-openvpn bench-openvpn-converge bench-openvpn-throughput \
         build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
 help:
@@ -67,7 +78,21 @@ lab-image: setup
 wireguard-go: $(OVERLAYNET_WIREGUARD_GO)
 
 $(OVERLAYNET_WIREGUARD_GO):
-	lab/build-wireguard-go.sh $(WIREGUARD_GO_VERSION) $@ $(CACHE_DIR)
+	lab/build-go-binary.sh golang.zx2c4.com/wireguard $(WIREGUARD_GO_VERSION) . $@ $(CACHE_DIR)
+
+headscale: $(OVERLAYNET_HEADSCALE)
+
+$(OVERLAYNET_HEADSCALE):
+	lab/build-go-binary.sh github.com/juanfont/headscale $(HEADSCALE_VERSION) ./cmd/headscale $@ $(CACHE_DIR) \
+	  "-X github.com/juanfont/headscale/hscontrol/types.Version=$(HEADSCALE_VERSION)"
+
+tailscale: $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
+
+$(OVERLAYNET_TAILSCALE):
+	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscale $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
+
+$(OVERLAYNET_TAILSCALED):
+	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscaled $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
 
 demo: setup wireguard-go
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
@@ -143,7 +168,7 @@ $(BENCH_VENV)/.complete: bench/requirements.txt
 	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
 	touch $@
 
-bench: bench-converge bench-throughput bench-pki
+bench: bench-converge bench-throughput bench-pki bench-openvpn
 
 bench-converge: setup lab-image
 	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results
@@ -170,6 +195,25 @@ bench-baseline: setup lab-image
 	$(LAB) image --variant baseline
 	python bench/wireguard_converge.py --hosts $(BENCH_BASELINE_HOSTS) --runs $(BENCH_BASELINE_RUNS) \
 	  --baseline-role-dir $(BASELINE_ROLE_DIR) --output $(BENCH_OUTPUT) --host-prefix '$(BENCH_HOST_PREFIX)'
+
+# The OpenVPN benches. The public role (MIT) is never committed here: it is cloned into build/
+# on first use, pinned to the commit the results name. OPENVPN_BASELINE_ROLE_REPO may be a URL
+# or a local git directory (e.g. a bare mirror).
+OPENVPN_BASELINE_ROLE_REPO ?= https://github.com/kyl191/ansible-role-openvpn
+OPENVPN_BASELINE_ROLE_DIR ?= $(BUILD)/openvpn-baseline-role
+OPENVPN_BASELINE_ROLE_COMMIT ?= c8db1c34be524dd529d30060d0080d4a6f64d949
+BENCH_OPENVPN_CLIENTS ?= 8 32
+BENCH_OPENVPN_RUNS ?= 3
+bench-openvpn: bench-openvpn-converge bench-openvpn-throughput
+
+bench-openvpn-converge: setup lab-image
+	test -f $(OPENVPN_BASELINE_ROLE_DIR)/tasks/main.yml || git clone -q $(OPENVPN_BASELINE_ROLE_REPO) $(OPENVPN_BASELINE_ROLE_DIR)
+	git -C $(OPENVPN_BASELINE_ROLE_DIR) checkout -q $(OPENVPN_BASELINE_ROLE_COMMIT)
+	python bench/openvpn_converge.py --clients $(BENCH_OPENVPN_CLIENTS) --runs $(BENCH_OPENVPN_RUNS) \
+	  --baseline-role-dir $(OPENVPN_BASELINE_ROLE_DIR) --output $(BENCH_OUTPUT)
+
+bench-openvpn-throughput: setup lab-image
+	python bench/openvpn_throughput.py --runs 3 --seconds 5 --grid-runs 2 --grid-seconds 3 --output $(BENCH_OUTPUT)
 
 clean:
 	rm -rf $(BUILD)

@@ -17,11 +17,9 @@ and the N clients in group `openvpn_clients`, each with one connection to it.
 Side by side with a baseline (--baseline-role-dir): the public role kyl191/ansible-role-openvpn
 runs in the same script run on the same kind of lab hosts, each of its runs right after (or
 before, alternating) one of ours, and the report gains the ratios ours / baseline. That role
-is MIT-licensed and not part of this repository: get a checkout first, e.g.
-
-    git clone --depth 1 https://github.com/kyl191/ansible-role-openvpn build/openvpn-baseline-role
-    # or from a local mirror (a bare git directory):
-    git clone MIRROR build/openvpn-baseline-role
+is MIT-licensed and not part of this repository: `make bench-openvpn-converge` clones it into
+build/openvpn-baseline-role at the commit the results name (OPENVPN_BASELINE_ROLE_REPO may be a
+local mirror), then runs
 
     python bench/openvpn_converge.py --clients 8 32 --runs 3 --baseline-role-dir build/openvpn-baseline-role
 
@@ -68,7 +66,6 @@ measured, every sample.
 from __future__ import absolute_import, division, print_function
 
 import argparse
-import collections
 import datetime
 import hashlib
 import json
@@ -76,7 +73,6 @@ import os
 import platform
 import re
 import shutil
-import statistics
 import sys
 import time
 
@@ -84,10 +80,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import guard, traffic  # noqa: E402  (after the path is set)
+from labkit.bench import LAB, parse_podman_calls, podman_call_log_env, write_podman_wrapper  # noqa: E402
+from labkit.bench import timed_playbook as run_playbook  # noqa: E402
 from labkit.podman import LabError, run  # noqa: E402
-from labkit.provenance import commit_description  # noqa: E402
+from labkit.provenance import commit_description, cpu_model, role_version  # noqa: E402
+from labkit.summary import spread, spread_text, write_report  # noqa: E402
 
-LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 COLLECTION_LINK = os.path.join(ROOT, "build", "collections", "ansible_collections", "overlaynet", "vpn")
 OURS_LABEL = "overlaynet.vpn.openvpn_server + openvpn_client"
 BASELINE_LABEL = "kyl191/ansible-role-openvpn"
@@ -110,14 +108,6 @@ UP_BATCH = 8
 TARGET_CONVERGE_RATIO = 0.5
 TARGET_RERUN_RATIO = 0.3
 DEFAULT_FORKS = 32
-
-# The podman connection runs this instead of podman (ANSIBLE_PODMAN_EXECUTABLE): one line per
-# call, its arguments, then podman itself.
-PODMAN_WRAPPER = """#!/bin/sh
-printf '%%s\\n' "$*" >> "$OVERLAYNET_BENCH_PODMAN_LOG"
-exec %s "$@"
-"""
-MODULE_RUN = re.compile(r"python\S*\s+\S*/AnsiballZ_(\w+)\.py")
 
 
 def write_json(path, data):
@@ -195,74 +185,14 @@ def baseline_playbook(role_dir):
     ]
 
 
-def role_version(role_dir):
-    """Commit of a git checkout of the role itself, else the newest version in its changelog."""
-    toplevel = run(["git", "-C", role_dir, "rev-parse", "--show-toplevel"], check=False).stdout.strip()
-    if toplevel and os.path.realpath(toplevel) == os.path.realpath(role_dir):
-        return "commit " + run(["git", "-C", role_dir, "log", "-1", "--format=%h, %cs"]).stdout.strip()
-    try:
-        with open(os.path.join(role_dir, "CHANGELOG.md")) as handle:
-            for line in handle:
-                match = re.match(r"^#+\s*(?:Version\s+)?v?(\d+\.\d+\.\d+)", line)
-                if match:
-                    return "version " + match.group(1)
-    except OSError:
-        pass
-    return "unknown version"
-
-
 # --- one playbook run ------------------------------------------------------------------------
 
-def write_podman_wrapper(workdir):
-    podman = shutil.which("podman")
-    if not podman:
-        raise SystemExit("bench: podman is not installed; run `make setup`")
-    path = os.path.join(workdir, "podman-call-log")
-    with open(path, "w") as handle:
-        handle.write(PODMAN_WRAPPER % podman)
-    os.chmod(path, 0o755)
-    return path
-
-
-def parse_podman_calls(text, hosts):
-    """{host: {'podman_calls': n, 'module_runs': n, 'modules': {name: n}}} from the wrapper's log."""
-    counts = dict((host, {"podman_calls": 0, "module_runs": 0, "modules": collections.Counter()}) for host in hosts)
-    for line in text.splitlines():
-        words = line.split()
-        if not words:
-            continue
-        host = next((word for word in words[1:4] if word in counts), None)
-        if host is None:
-            continue
-        counts[host]["podman_calls"] += 1
-        match = MODULE_RUN.search(line) if words[0] == "exec" else None
-        if match:
-            counts[host]["module_runs"] += 1
-            counts[host]["modules"][match.group(1)] += 1
-    for host in counts:
-        counts[host]["modules"] = dict(sorted(counts[host]["modules"].items()))
-    return counts
-
-
 def timed_playbook(playbook, inventories, log_path, wrapper, hosts, forks):
+    """(seconds, recap, podman calls per host) of one ansible-playbook run, its podman calls logged by the wrapper."""
     call_log = log_path[:-len(".log")] + "-podman.txt"
-    open(call_log, "w").close()
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS=str(forks), ANSIBLE_PODMAN_EXECUTABLE=wrapper,
-               OVERLAYNET_BENCH_PODMAN_LOG=call_log)
-    command = ["ansible-playbook", playbook]
-    for inventory in inventories:
-        command += ["-i", inventory]
-    started = time.monotonic()
-    result = run(command, check=False, env=env, cwd=ROOT)
-    elapsed = time.monotonic() - started
-    with open(log_path, "w") as handle:
-        handle.write(result.stdout + result.stderr)
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-6000:] + result.stderr[-2000:])
-        raise SystemExit("bench: %s failed (log: %s)" % (playbook, log_path))
+    elapsed, recap = run_playbook(playbook, inventories, log_path, ROOT, podman_call_log_env(wrapper, call_log, forks))
     with open(call_log) as handle:
-        calls = parse_podman_calls(handle.read(), hosts)
-    return elapsed, traffic.parse_recap(result.stdout), calls
+        return elapsed, recap, parse_podman_calls(handle.read(), hosts)
 
 
 def wait_for_tunnels(clients, device, timeout=TUNNEL_TIMEOUT_S):
@@ -380,10 +310,6 @@ class Contender(object):
 
 # --- summary and report ----------------------------------------------------------------------
 
-def spread(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def summarise(label, count, samples):
     def largest(phase, who, key):
         return max(sample[phase + "_counts"][who][key] for sample in samples)
@@ -444,26 +370,13 @@ def tree_description(repo_dir):
 
 
 def machine_description():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     ansible_core = run(["ansible-playbook", "--version"], check=False).stdout.splitlines()
     podman = run(["podman", "--version"], check=False).stdout.strip()
-    return {"host": platform.node(), "cores": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+    return {"host": platform.node(), "cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
             "python": platform.python_version(),
             "ansible_core": (re.findall(r"core ([\d.]+)", ansible_core[0]) or ["unknown"])[0] if ansible_core else "unknown",
             "podman": podman.replace("podman version ", "") or "unknown",
             "load_average_at_start": os.getloadavg()}
-
-
-def seconds_text(values):
-    return "%.1f (%.1f–%.1f)" % (values["median"], values["min"], values["max"])
 
 
 def markdown(report):
@@ -479,8 +392,9 @@ def markdown(report):
         "",
         "Fresh lab hosts (podman, systemd, packages pre-installed) and an empty controller side (PKI, profiles) for",
         "every run; forks >= hosts; times are wall-clock seconds of the whole `ansible-playbook` run, median (min–max)",
-        "of %d runs. After the rerun every client routed the server's tunnel address (%s) through its tun device" % (
-            report["runs"], SERVER_TUNNEL_ADDRESS),
+        "of %s. After the rerun every client routed the server's tunnel address (%s) through its tun device" % (
+            "; ".join("%d run%s of each role with %s clients" % (runs, "" if runs == 1 else "s", count)
+                      for count, runs in sorted(report["runs"].items())), SERVER_TUNNEL_ADDRESS),
         "and got a ping answer from it.",
         "",
         "Ours: `site.yml`, one server in `openvpn_servers` with one instance (%s %d, pools %s and %s, defaults" % (
@@ -512,8 +426,8 @@ def markdown(report):
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append("| %s | %d | %s | %s | %d |" % (row["label"], row["clients"], seconds_text(row["converge"]),
-                                                     seconds_text(row["rerun"]), row["changed_on_rerun"]))
+        lines.append("| %s | %d | %s | %s | %d |" % (row["label"], row["clients"], spread_text(row["converge"], 1),
+                                                     spread_text(row["rerun"], 1), row["changed_on_rerun"]))
     if report["ratios"]:
         lines += [
             "",
@@ -575,7 +489,8 @@ def modules_text(modules):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32], help="numbers of clients (N), one server each")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, nargs="+", default=[3],
+                        help="runs of each role per N: one number for every N, or one per N (e.g. 3 1 for --clients 8 32)")
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "results"),
                         help="directory for openvpn-converge.md/.json (with a baseline: openvpn-converge-baseline.*)")
     parser.add_argument("--baseline-role-dir",
@@ -586,8 +501,10 @@ def main():
     parser.add_argument("--host-prefix", default="bovc-",
                         help="prefix of the lab host names: PREFIXos, PREFIXocNN (ours), PREFIXks, PREFIXkcNN (baseline)")
     args = parser.parse_args()
-    if any(count < 1 for count in args.clients) or args.runs < 1:
-        parser.error("--clients needs 1 or more clients, --runs at least 1")
+    if len(args.runs) == 1:
+        args.runs = args.runs * len(args.clients)
+    if any(count < 1 for count in args.clients) or any(runs < 1 for runs in args.runs) or len(args.runs) != len(args.clients):
+        parser.error("--clients needs 1 or more clients, --runs at least 1 run, once or once per N")
     if os.path.realpath(COLLECTION_LINK) != ROOT:
         parser.error("%s does not point at this checkout; run `make setup` (or `make collection-link`)" % COLLECTION_LINK)
     workdir = os.path.join(ROOT, "build", "bench")
@@ -614,9 +531,9 @@ def main():
 
     rows = []
     partial = os.path.join(workdir, "openvpn-converge-samples.json")
-    for count in args.clients:
+    for count, runs in zip(args.clients, args.runs):
         samples = dict((contender.label, []) for contender in contenders)
-        for run_index in range(args.runs):
+        for run_index in range(runs):
             # Alternate which role goes first, so that neither always meets a warmer machine.
             order = contenders if run_index % 2 == 0 else list(reversed(contenders))
             for contender in order:
@@ -636,16 +553,12 @@ def main():
             per_client[contender.label] = {"converge": converge, "rerun": rerun}
     report = {
         "date": datetime.date.today().isoformat(), "machine": machine, "commit": tree_description(ROOT),
-        "baseline_version": baseline_version, "runs": args.runs, "clients": args.clients,
+        "baseline_version": baseline_version, "runs": dict(zip(args.clients, args.runs)), "clients": args.clients,
         "targets": {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO},
         "rows": rows, "ratios": ratios(rows), "seconds_per_client": per_client,
     }
     name = "openvpn-converge-baseline" if baseline_version else "openvpn-converge"
-    text = markdown(report)
-    with open(os.path.join(args.output, name + ".md"), "w") as handle:
-        handle.write(text)
-    write_json(os.path.join(args.output, name + ".json"), report)
-    print(text)
+    write_report(args.output, name, report, markdown(report))
     changed = [row for row in rows if row["label"] == OURS_LABEL and row["changed_on_rerun"]]
     if changed:
         raise SystemExit("bench: the rerun of ours reported changes (%s); logs in %s" % (

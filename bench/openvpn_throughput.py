@@ -50,8 +50,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import statistics
 import sys
 import time
 
@@ -59,11 +57,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import openvpn, traffic  # noqa: E402  (after the path is set)
+from labkit.bench import LAB, fresh_hosts  # noqa: E402
 from labkit.podman import on, run, shell_quote  # noqa: E402
-from labkit.provenance import commit_description  # noqa: E402
+from labkit.provenance import commit_description, machine_text  # noqa: E402
+from labkit.summary import median, write_report  # noqa: E402
 
 STARTED = time.monotonic()
-LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 IPERF_PORT = 5201
 IPERF_UNIT = "bench-openvpn-iperf"
 DIRECTIONS = ("up", "down")  # up: client -> server (iperf3's default); down: server -> client (-R)
@@ -396,15 +395,11 @@ class SetUps(object):
             address, devices = server_tunnel_address(lab), {lab.server: SERVER_DEVICE, lab.client: CLIENT_DEVICE}
         else:
             address, devices = HAND_SERVER_ADDRESS, {lab.server: HAND_SERVER_DEVICE, lab.client: HAND_CLIENT_DEVICE}
-        pids = {host: openvpn.unit_pid(host, unit) for host, unit in self.units().items()}
+        pids = {host: traffic.unit_pid(host, unit) for host, unit in self.units().items()}
         missing = [host for host, pid in pids.items() if pid is None]
         if missing:
             raise SystemExit("bench: no openvpn daemon runs in %s" % ", ".join(missing))
         return address, devices, pids
-
-
-def cpu_seconds(pids):
-    return sum(openvpn.cpu_seconds(host, [pid]) for host, pid in pids.items())
 
 
 def one_run(lab, target, direction, seconds):
@@ -412,7 +407,7 @@ def one_run(lab, target, direction, seconds):
     {'mbps', 'retransmits', 'cpu_s_per_gbit'}."""
     address, devices, pids = target
     receiver = lab.receiver(direction)
-    cpu_before = cpu_seconds(pids) if pids else None
+    cpu_before = traffic.total_cpu_seconds(pids) if pids else None
     rx_before = traffic.rx_bytes(receiver, devices[receiver])
     options = ["--time", seconds, "--omit", 1] + (["--reverse"] if direction == "down" else [])
     report = traffic.iperf_client(lab.client, address, IPERF_PORT, options, timeout=seconds + 60)
@@ -421,7 +416,7 @@ def one_run(lab, target, direction, seconds):
               "retransmits": report["end"]["sum_sent"].get("retransmits"), "cpu_s_per_gbit": None}
     if pids and rx_gigabits:
         # CPU and bytes over the same interval, the 1 s warm-up included in both.
-        sample["cpu_s_per_gbit"] = (cpu_seconds(pids) - cpu_before) / rx_gigabits
+        sample["cpu_s_per_gbit"] = (traffic.total_cpu_seconds(pids) - cpu_before) / rx_gigabits
     return sample
 
 
@@ -494,16 +489,11 @@ def measure_rounds(setups, samples, args):
                 log_sample(case, direction, index + 1, sample)
 
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 # --- report ------------------------------------------------------------------------------------------
 
 def summarise(samples, descriptions, effective, trials, version, args):
     summary = {"date": datetime.date.today().isoformat(), "seconds": args.seconds, "runs": args.runs,
-               "grid_seconds": args.grid_seconds, "grid_runs": args.grid_runs, "machine": machine_description(),
+               "grid_seconds": args.grid_seconds, "grid_runs": args.grid_runs, "machine": machine_text(),
                "commit": commit_description(ROOT), "openvpn": version,
                "kyl191_commit": KYL191_COMMIT, "cases": [], "search": trials}
     for case in CASES:
@@ -534,19 +524,6 @@ def summarise(samples, descriptions, effective, trials, version, args):
             verdict["meets_%s_target" % case] = ratio >= TARGET_OF_HAND_TUNED
         summary["verdict"][direction] = verdict
     return summary
-
-
-def machine_description():
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%s, %s, %d cores, kernel %s" % (platform.node(), cpu, os.cpu_count(), platform.release())
 
 
 def openvpn_version(lab):
@@ -647,11 +624,7 @@ def main():
     group_inventory = os.path.join(workdir, "groups.json")
     # Fresh hosts get a fresh PKI (the old one holds certificates for keys that are gone).
     run(["rm", "-rf", os.path.join(workdir, "pki"), os.path.join(workdir, "profiles")])
-    run(LAB + ["down"] + list(lab.hosts))
-    run(LAB + ["up"] + list(lab.hosts) + ["--inventory", lab_inventory])
-    with open(lab_inventory) as handle:
-        lab_hosts = json.load(handle)["all"]["children"]["lab"]["hosts"]
-    lab.addresses = {host: lab_hosts[host]["lab_ipv4"] for host in lab.hosts}
+    lab.addresses = fresh_hosts(lab.hosts, lab_inventory)
 
     samples = {case: {direction: [] for direction in DIRECTIONS} for case in CASES}
     descriptions = {
@@ -692,13 +665,7 @@ def main():
             run(LAB + ["down"] + list(lab.hosts), check=False)
 
     summary = summarise(samples, descriptions, setups.effective, trials, version, args)
-    with open(os.path.join(args.output, "openvpn-throughput.json"), "w") as handle:
-        json.dump(summary, handle, indent=2)
-        handle.write("\n")
-    report = markdown(summary)
-    with open(os.path.join(args.output, "openvpn-throughput.md"), "w") as handle:
-        handle.write(report)
-    print(report)
+    write_report(args.output, "openvpn-throughput", summary, markdown(summary))
 
 
 if __name__ == "__main__":

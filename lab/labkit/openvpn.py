@@ -2,9 +2,8 @@
 # Copyright (c) 2026 overlaynet.vpn contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""OpenVPN readers for lab hosts: the daemon behind a systemd unit, its CPU time, and the
-data-channel settings it logged (cipher, socket buffers, tun MTU), plus writing a file into a
-host. No key is read or kept: configs name key files, they never hold them.
+"""OpenVPN readers for lab hosts: the data-channel settings a daemon logged (cipher, socket
+buffers, tun MTU), plus writing a file into a host. No key is read or kept: configs name key files, they never hold them.
 
 The parse_* functions are pure and unit-testable; the rest run commands in a host with
 `podman exec` (labkit.podman).
@@ -28,14 +27,6 @@ READY_LINE = "Initialization Sequence Completed"
 
 # --- parsers (pure) --------------------------------------------------------------------------
 
-def parse_proc_stat_cpu_ticks(stat):
-    """utime + stime (clock ticks) from the text of /proc/PID/stat. The command name, field 2,
-    may hold spaces and parentheses, so fields are counted after its last ')'."""
-    fields = stat.rsplit(")", 1)[1].split()
-    # After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-    return int(fields[11]) + int(fields[12])
-
-
 def parse_data_channel(log):
     """What a daemon's log says about its data channel: {'cipher', 'rcvbuf', 'sndbuf',
     'tun_mtu', 'link'}; the last value logged wins (a reconnection logs them again); None
@@ -56,23 +47,6 @@ def parse_data_channel(log):
 
 
 # --- hosts -----------------------------------------------------------------------------------
-
-def unit_pid(host, unit):
-    """The main pid (text) of a running systemd unit in the host, or None."""
-    pid = on(host, "systemctl show --property MainPID --value %s" % shell_quote(unit), check=False).stdout.strip()
-    return pid if pid and pid != "0" else None
-
-
-def cpu_seconds(host, pids):
-    """User+system CPU seconds of the host's processes pids (texts), summed; one command."""
-    if not pids:
-        return 0.0
-    output = on(host, "getconf CLK_TCK; for pid in %s; do cat /proc/$pid/stat; echo; done"
-                % " ".join(shell_quote(pid) for pid in pids)).stdout
-    lines = [line for line in output.splitlines() if line.strip()]
-    ticks_per_second = int(lines[0])
-    return sum(parse_proc_stat_cpu_ticks(line) for line in lines[1:]) / ticks_per_second
-
 
 def unit_log(host, unit):
     """The journal of the unit's current run only (its invocation id), so that a transient
