@@ -396,6 +396,12 @@ def markdown(report):
             "; ".join("%d run%s of each role with %s clients" % (runs, "" if runs == 1 else "s", count)
                       for count, runs in sorted(report["runs"].items())), SERVER_TUNNEL_ADDRESS),
         "and got a ping answer from it.",
+    ] + ([
+        "",
+        "The %d-client rows come from an earlier run of this script on the same machine (%s, overlaynet.vpn %s), whose"
+        % (report["earlier"]["clients"], report["earlier"]["date"], report["earlier"]["commit"]),
+        "samples are reported here as they were; the roles are the same in both commits.",
+    ] if report.get("earlier") else []) + [
         "",
         "Ours: `site.yml`, one server in `openvpn_servers` with one instance (%s %d, pools %s and %s, defaults" % (
             PROTO, PORT, IPV4_POOL, IPV6_POOL),
@@ -498,6 +504,9 @@ def main():
     parser.add_argument("--baseline-version",
                         help="how to name the baseline's version in the report (default: its git commit, else its "
                              "changelog's newest version)")
+    parser.add_argument("--earlier-samples", metavar="FILE",
+                        help="also report the samples of an earlier run of this script for another N (its "
+                             "build/bench/openvpn-converge-samples.json, copied away), e.g. after a run stopped half-way")
     parser.add_argument("--host-prefix", default="bovc-",
                         help="prefix of the lab host names: PREFIXos, PREFIXocNN (ours), PREFIXks, PREFIXkcNN (baseline)")
     args = parser.parse_args()
@@ -529,7 +538,14 @@ def main():
                                     args.host_prefix + "k", BASELINE_CLIENT_DEVICE))
     run(LAB + ["image"])
 
-    rows = []
+    rows, earlier = [], None
+    commit = tree_description(ROOT)
+    if args.earlier_samples:
+        with open(args.earlier_samples) as handle:
+            earlier = json.load(handle)
+        if earlier["clients"] in args.clients or sorted(earlier["samples"]) != sorted(c.label for c in contenders):
+            parser.error("--earlier-samples: its N (%d) must not be in --clients, and its roles must be these" % earlier["clients"])
+        rows.extend(summarise(label, earlier["clients"], samples) for label, samples in earlier["samples"].items())
     partial = os.path.join(workdir, "openvpn-converge-samples.json")
     for count, runs in zip(args.clients, args.runs):
         samples = dict((contender.label, []) for contender in contenders)
@@ -540,7 +556,8 @@ def main():
                 try:
                     samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper))
                     # Every sample so far, for a look at a run that stops half-way.
-                    write_json(partial, {"clients": count, "samples": samples, "done": rows})
+                    write_json(partial, {"clients": count, "commit": commit, "date": datetime.date.today().isoformat(),
+                                         "samples": samples})
                 except LabError as exc:
                     raise SystemExit("bench: %s, %d clients, run %d: %s" % (contender.label, count, run_index + 1, exc))
         rows.extend(summarise(contender.label, count, samples[contender.label]) for contender in contenders)
@@ -551,9 +568,13 @@ def main():
         converge, rerun = (seconds_per_client(rows, contender.label, phase) for phase in ("converge", "rerun"))
         if converge is not None:
             per_client[contender.label] = {"converge": converge, "rerun": rerun}
+    runs_by_count = dict(zip(args.clients, args.runs))
+    if earlier:
+        runs_by_count[earlier["clients"]] = min(len(samples) for samples in earlier["samples"].values())
     report = {
-        "date": datetime.date.today().isoformat(), "machine": machine, "commit": tree_description(ROOT),
-        "baseline_version": baseline_version, "runs": dict(zip(args.clients, args.runs)), "clients": args.clients,
+        "date": datetime.date.today().isoformat(), "machine": machine, "commit": commit,
+        "earlier": earlier and {"clients": earlier["clients"], "commit": earlier["commit"], "date": earlier["date"]},
+        "baseline_version": baseline_version, "runs": runs_by_count, "clients": sorted(runs_by_count),
         "targets": {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO},
         "rows": rows, "ratios": ratios(rows), "seconds_per_client": per_client,
     }
