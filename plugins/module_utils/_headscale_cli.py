@@ -1,0 +1,643 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# The local `headscale` CLI as overlaynet.vpn.headscale_user and overlaynet.vpn.headscale_preauthkey
+# drive it on the headscale server host, for headscale 0.26 to 0.29: the command lines, the JSON
+# they print, their error texts, the checks of names, tags and durations before any command, and
+# the two module runs. The CLI talks to the running server over its unix socket (`unix_socket` of
+# the config it reads: /etc/headscale/config.yaml, $HEADSCALE_CONFIG or --config).
+#
+# Upstream read (github.com/juanfont/headscale at v0.26.0, v0.27.0, v0.28.0 and v0.29.2; the
+# snapshot has no v0.29.3 tag): cmd/headscale/cli/{root,utils,users,preauthkeys,nodes}.go,
+# gen/go/headscale/v1/{user,preauthkey,node}.pb.go, hscontrol/grpcv1.go,
+# hscontrol/db/{users,preauth_keys}.go, hscontrol/types/{users,preauth_key,node}.go,
+# hscontrol/util/dns.go.
+#
+# The same in 0.26 to 0.29:
+# - `--output json` prints the gRPC response with Go's encoding/json, tab-indented: the keys are
+#   the snake_case json tags of the generated structs, zero values are left out (omitempty: an
+#   unset display name or a false `reusable` is simply missing), an empty list is `null`, ids are
+#   numbers and timestamps are {"seconds": N, "nanos": N}. Errors go to stderr, as
+#   {"error": "..."} under `--output json`.
+# - The CLI turns its logging off only when one argument is exactly "json" (hasMachineOutputFlag):
+#   `--output json` must be two arguments; `--output=json` would let log lines (and with
+#   log.format json, onto stdout) through.
+# - `users list`, `users create NAME [--display-name D] [--email E]`, `users destroy --identifier
+#   ID` (asks on the terminal unless the global `--force` is given), `nodes list` and
+#   `preauthkeys create --user ID --expiration D [--reusable] [--ephemeral] [--tags T,...]`.
+#   `--user` takes the numeric id; it is a flag of `preauthkeys` in 0.26/0.27 and of `create`
+#   from 0.28 on, and after `create` both read it. Display name and e-mail can only be given at
+#   creation: no command changes them later.
+# - A user that still owns nodes is not deleted ("user not empty: node(s) found"); deleting a user
+#   deletes its pre-auth keys. Tags on a key must start with "tag:", be lower case and hold no
+#   space (grpcv1.go validateTag). --expiration is a Prometheus duration (1y2w3d4h5m6s7ms, units in
+#   that order, no fractions), added to the current time.
+#
+# What differs:
+# - 0.26, 0.27: every pre-auth key belongs to a user (--user is required). Keys are 48 hex digits,
+#   stored in clear and shown whole by `preauthkeys list` and in the `pre_auth_key` of every node
+#   of `nodes list`. 0.28+: a key with tags needs no user (its nodes are owned by the tags; the
+#   user only records who made it); keys are hskey-auth-<12>-<64> (URL-safe base64), stored as a
+#   bcrypt hash, and lists show `hskey-auth-<prefix>-***`.
+# - User names: 0.26 refuses a first character that is a digit, 0.27+ anything but a letter.
+# - 0.26 to 0.28 print nothing under `--output json` when they cannot load their config or reach
+#   the server (log.Fatal with logging off, then exit status 255); 0.29 prints {"error": ...}.
+# - 0.28.0 deletes every pre-auth key of the server, of all users, with any user (DestroyUser
+#   listed all keys); 0.29.0 deletes only the user's own.
+# - 0.28+ list a tagged node under a pseudo-user "tagged-devices" (id 2147455555), so a user's
+#   tagged nodes are not seen as theirs; 0.28 may still refuse to delete that user for them.
+# - `preauthkeys list`/`expire`: per user and by the whole key on the command line in 0.26/0.27,
+#   all keys and by --id from 0.28 on (not used here).
+#
+# Secrets: only a minted pre-auth key, which goes into the `key` return value and nowhere else.
+# No message quotes the CLI's stdout (a key, or old keys inside `nodes list`); its stderr is
+# quoted with anything that looks like a key replaced.
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import (
+    DEFAULT_VERSION,
+    UNIX_SOCKET,
+    model_duration_seconds,
+    parse_version,
+    version_problem,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import KEY_PLACEHOLDER
+from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_choice, check_known_keys, dedupe, is_int, is_mapping, type_name
+
+EXECUTABLE = 'headscale'
+OUTPUT_ARGS = ('--output', 'json')
+STATES = ('present', 'absent')
+USER_KEYS = ('name', 'state', 'display_name', 'email')
+DEFAULT_EXPIRATION = '1h'
+# A pre-auth key without a user (tags only) is accepted from 0.28 on.
+TAGS_ONLY_KEYS_SINCE = (0, 28)
+# The minor series whose user deletion takes every pre-auth key of the server with it.
+DELETES_ALL_KEYS_WITH_A_USER = ((0, 28),)
+NODES_FOUND_ERROR = 'node(s) found'
+ERROR_LINES = 10
+
+TAG_PATTERN = re.compile(r'^tag:[a-z][a-z0-9-]*$')
+# A key as 0.28+ mint it (also its masked form in lists), or as 0.26/0.27 do (48 hex digits).
+KEY_TEXT = re.compile(r'hskey-auth-[A-Za-z0-9_*-]+|(?<![0-9A-Za-z])[0-9A-Fa-f]{48}(?![0-9A-Za-z])')
+
+
+class HeadscaleCLIError(Exception):
+    """A failed or unreadable headscale command; the message quotes no stdout and no key."""
+
+    def __init__(self, message, rc=None):
+        super(HeadscaleCLIError, self).__init__(message)
+        self.message = message
+        self.rc = rc
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions and inputs
+# ---------------------------------------------------------------------------------------------
+
+def cli_version(text):
+    """'0.29.3' -> (0, 29, 3) for a supported minor series; ValueError (naming the supported ones) otherwise."""
+    problem = version_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return parse_version(text)
+
+
+def user_name_problem(name):
+    """Why headscale would refuse name as a user name, None when every supported version takes it.
+
+    At least two characters, a letter first (0.27+; 0.26 only refuses a digit), then letters, digits,
+    "-", "." and "_", and at most one "@".
+    """
+    if not isinstance(name, str) or not name:
+        return 'a user name must be a non-empty string, got %r' % (name,)
+    if len(name) < 2:
+        return '%r: a headscale user name has at least 2 characters' % name
+    if not name[0].isalpha():
+        return '%r: a headscale user name starts with a letter' % name
+    invalid = dedupe(char for char in name if not (char.isalpha() or char.isdecimal() or char in '-._@'))
+    if invalid:
+        return '%r: headscale refuses the character%s %s in a user name (allowed: letters, digits, "-", ".", "_" and one "@")' % (
+            name, '' if len(invalid) == 1 else 's', ', '.join(repr(char) for char in invalid))
+    if name.count('@') > 1:
+        return '%r: a headscale user name has at most one "@"' % name
+    return None
+
+
+def tag_problem(tag):
+    """Why headscale (or a Tailscale client) would refuse tag on a pre-auth key, None when it is fine."""
+    if not isinstance(tag, str) or not TAG_PATTERN.match(tag):
+        return '%r is not a tag such as tag:server ("tag:", then a lower-case letter, lower-case letters, digits and "-")' % (tag,)
+    return None
+
+
+def expiration_problem(text):
+    """Why text is no expiration headscale's CLI takes (a positive Prometheus duration such as 1h, 30m, 7d, 1w2d), None when it is."""
+    try:
+        seconds = model_duration_seconds(text)
+    except ValueError:
+        seconds = None
+    if seconds is None or text != text.strip():
+        return '%r is not a duration such as 30m, 1h, 7d or 1w2d (units y, w, d, h, m, s, ms, largest first)' % (text,)
+    if seconds <= 0:
+        return '%r: a pre-auth key that expires at once cannot be used' % (text,)
+    return None
+
+
+def normalize_users(items):
+    """The `users` option as entries {name, state, display_name, email}, and every problem at once.
+
+    An item is a user name (short for {name: NAME}) or a mapping with name, state (present, the
+    default, or absent), display_name and email.
+    """
+    entries, problems, seen = [], [], {}
+    for index, item in enumerate(items or []):
+        where = 'users[%d]' % index
+        if isinstance(item, str):
+            item = {'name': item}
+        if not is_mapping(item):
+            problems.append('%s: must be a user name or a mapping with name, state, display_name and email, got %s' % (where, type_name(item)))
+            continue
+        check_known_keys(problems, where, item, USER_KEYS)
+        state = item.get('state')
+        entry = dict(name=item.get('name'), state='present' if state is None else state, display_name=item.get('display_name'),
+                     email=item.get('email'))
+        problem = user_name_problem(entry['name'])
+        if problem:
+            problems.append('%s.name: %s' % (where, problem))
+        check_choice(problems, '%s.state' % where, entry['state'], STATES)
+        for key in ('display_name', 'email'):
+            if entry[key] is not None and not isinstance(entry[key], str):
+                problems.append('%s.%s: must be a string, got %s' % (where, key, type_name(entry[key])))
+            elif entry[key] is not None and entry['state'] == 'absent':
+                problems.append('%s.%s: only with state present' % (where, key))
+        if isinstance(entry['name'], str):
+            if entry['name'] in seen:
+                problems.append('%s: %s is listed already as users[%d]' % (where, entry['name'], seen[entry['name']]))
+            seen.setdefault(entry['name'], index)
+        entries.append(entry)
+    return entries, problems
+
+
+def preauthkey_problems(version, user, tags, expiration):
+    """Every problem of the options of a pre-auth key at once."""
+    problems = []
+    version_text_problem = version_problem(version)
+    if version_text_problem:
+        problems.append('version: %s' % version_text_problem)
+    if user is not None:
+        problem = user_name_problem(user)
+        if problem:
+            problems.append('user: %s' % problem)
+    for index, tag in enumerate(tags):
+        problem = tag_problem(tag)
+        if problem:
+            problems.append('tags[%d]: %s' % (index, problem))
+    problem = expiration_problem(expiration)
+    if problem:
+        problems.append('expiration: %s' % problem)
+    if user is None and not version_text_problem and parse_version(version)[:2] < TAGS_ONLY_KEYS_SINCE:
+        problems.append('user: required with headscale %s (a key without a user, tags only, needs 0.28 or later)' % version)
+    elif user is None and not tags:
+        problems.append('user: required unless tags are given (a key belongs to a user or to its tags)')
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Command lines
+# ---------------------------------------------------------------------------------------------
+
+def command(executable, words, config_path=None):
+    """argv of a headscale command printing JSON: executable, words, --output json, --config=PATH.
+
+    Values are joined to their flag (--email=VALUE) so that one starting with "-" stays a value;
+    --output and json stay two arguments (see the header).
+    """
+    argv = [executable] + list(words) + list(OUTPUT_ARGS)
+    if config_path:
+        argv.append('--config=%s' % config_path)
+    return argv
+
+
+def list_users_argv(executable=EXECUTABLE, config_path=None):
+    return command(executable, ['users', 'list'], config_path)
+
+
+def create_user_argv(name, display_name=None, email=None, executable=EXECUTABLE, config_path=None):
+    words = ['users', 'create', name]
+    # The CLI leaves an empty value out of its request: '' is the same as not given.
+    if display_name:
+        words.append('--display-name=%s' % display_name)
+    if email:
+        words.append('--email=%s' % email)
+    return command(executable, words, config_path)
+
+
+def destroy_user_argv(user_id, executable=EXECUTABLE, config_path=None):
+    # --force: without it the CLI asks on the terminal; 0.26 then gives up with exit status 0
+    # without deleting anything.
+    return command(executable, ['users', 'destroy', '--identifier=%d' % user_id, '--force'], config_path)
+
+
+def list_nodes_argv(executable=EXECUTABLE, config_path=None):
+    return command(executable, ['nodes', 'list'], config_path)
+
+
+def create_preauthkey_argv(version, user_id, reusable=False, ephemeral=False, expiration=DEFAULT_EXPIRATION, tags=(),
+                           executable=EXECUTABLE, config_path=None):
+    """argv minting a pre-auth key of user user_id (None: tags only, 0.28+; ValueError before)."""
+    if user_id is None and tuple(version[:2]) < TAGS_ONLY_KEYS_SINCE:
+        raise ValueError('headscale %d.%d needs a user for every pre-auth key' % tuple(version[:2]))
+    words = ['preauthkeys', 'create']
+    if user_id is not None:
+        words.append('--user=%d' % user_id)
+    words.append('--expiration=%s' % expiration)
+    if reusable:
+        words.append('--reusable')
+    if ephemeral:
+        words.append('--ephemeral')
+    tags = sorted(dedupe(tags))
+    if tags:
+        # A string-slice flag: comma-separated (tags hold no comma, see tag_problem).
+        words.append('--tags=%s' % ','.join(tags))
+    return command(executable, words, config_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+
+def load_json(stdout):
+    """The JSON document of a command's stdout. ValueError otherwise, quoting nothing of it (it may hold a key).
+
+    Lines before the document (a log line that got through) are skipped.
+    """
+    text = (stdout or '').strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        start = line.strip()
+        if index and (start[:1] in ('[', '{') or start == 'null'):
+            try:
+                return json.loads('\n'.join(lines[index:]))
+            except ValueError:
+                continue
+    raise ValueError('the output is not JSON')
+
+
+def _list(document, what):
+    if document is None:
+        return []  # Go's encoding/json prints an empty (nil) list as null
+    if not isinstance(document, list):
+        raise ValueError('expected a list of %s, got %s' % (what, type_name(document)))
+    return document
+
+
+def _text(item, key):
+    value = item.get(key)
+    return value if isinstance(value, str) else ''
+
+
+def parse_user(item):
+    """{id, name, display_name, email, provider} of one user of the JSON (a missing text is '')."""
+    if not is_mapping(item) or not is_int(item.get('id')):
+        raise ValueError('a user without a numeric id')
+    return dict(id=item['id'], name=_text(item, 'name'), display_name=_text(item, 'display_name'), email=_text(item, 'email'),
+                provider=_text(item, 'provider'))
+
+
+def parse_users(stdout):
+    """The users of `users list --output json`, in the order printed (by id)."""
+    return [parse_user(item) for item in _list(load_json(stdout), 'users')]
+
+
+def parse_created_user(stdout):
+    """The user `users create --output json` printed."""
+    return parse_user(load_json(stdout))
+
+
+def parse_nodes(stdout):
+    """{id, name, user_id} of every node of `nodes list --output json` (its given name, else its host name;
+    user_id None when no user is shown). Nothing else is kept: the JSON holds keys."""
+    nodes = []
+    for item in _list(load_json(stdout), 'nodes'):
+        if not is_mapping(item) or not is_int(item.get('id')):
+            raise ValueError('a node without a numeric id')
+        user = item.get('user')
+        user_id = user.get('id') if is_mapping(user) and is_int(user.get('id')) else None
+        nodes.append(dict(id=item['id'], name=_text(item, 'given_name') or _text(item, 'name'), user_id=user_id))
+    return nodes
+
+
+def timestamp_text(value):
+    """A timestamp of the JSON ({"seconds": N, "nanos": N}) as UTC ISO 8601 text, None when missing."""
+    if not is_mapping(value):
+        return None
+    seconds = value.get('seconds', 0)
+    if not is_int(seconds):
+        return None
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds)
+    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def parse_preauthkey(stdout):
+    """{id, key, user_id, reusable, ephemeral, tags, expiration} of `preauthkeys create --output json`.
+
+    ValueError, naming no value, when there is no usable key in it (for example a masked one).
+    """
+    item = load_json(stdout)
+    if not is_mapping(item):
+        raise ValueError('expected a pre-auth key, got %s' % type_name(item))
+    key = item.get('key')
+    if not isinstance(key, str) or not key or key.endswith('*'):
+        raise ValueError('no key in the output')
+    if not is_int(item.get('id')):
+        raise ValueError('a pre-auth key without a numeric id')
+    user = item.get('user')
+    tags = item.get('acl_tags')
+    return dict(id=item['id'], key=key, user_id=user.get('id') if is_mapping(user) and is_int(user.get('id')) else None,
+                reusable=item.get('reusable') is True, ephemeral=item.get('ephemeral') is True,
+                tags=[tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
+                expiration=timestamp_text(item.get('expiration')))
+
+
+def scrub_keys(text):
+    """text with everything that looks like a pre-auth key replaced by '(key)'."""
+    return KEY_TEXT.sub(KEY_PLACEHOLDER, text or '')
+
+
+def cli_error(stderr):
+    """What headscale said on stderr: the "error" of its JSON, else its last lines; keys replaced, '' when silent."""
+    text = (stderr or '').strip()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if is_mapping(document) and isinstance(document.get('error'), str):
+        return scrub_keys(document['error'].strip())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return scrub_keys('; '.join(lines[-ERROR_LINES:]))
+
+
+def failure_message(what, rc, stderr, version, config_path=None):
+    """The message of a failed command: its error, or for a silent one what 0.26-0.28 leave unsaid."""
+    error = cli_error(stderr)
+    if not error:
+        if tuple(version[:2]) < (0, 29):
+            error = ('no error output: headscale %d.%d prints nothing when it cannot load %s or reach the server over its unix socket '
+                     '(%s by default): is headscale running?' % (version[0], version[1], config_path or 'its config', UNIX_SOCKET))
+        else:
+            error = '(no error output)'
+    return '%s failed (rc %d): %s' % (what, rc, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------------
+
+def users_named(users, name):
+    """The users called name (more than one only with OIDC users, whose names need not be unique)."""
+    return [user for user in users if user['name'] == name]
+
+
+def ambiguity_problem(matches, name):
+    if len(matches) < 2:
+        return None
+    ids = ', '.join('%d%s' % (user['id'], ' (%s)' % user['provider'] if user['provider'] else '') for user in matches)
+    return ('%d headscale users are called %s (ids %s): OIDC users need not have unique names, and this module cannot tell them apart'
+            % (len(matches), name, ids))
+
+
+def plan_users(entries, existing):
+    """What the users module does: {create: [entry], remove: [user], present: {name: user or None},
+    problems: [...], warnings: [...]}. present maps every name of state present to its user (None: to be created)."""
+    plan = dict(create=[], remove=[], present={}, problems=[], warnings=[])
+    for entry in entries:
+        matches = users_named(existing, entry['name'])
+        problem = ambiguity_problem(matches, entry['name'])
+        if problem:
+            plan['problems'].append(problem)
+            continue
+        user = matches[0] if matches else None
+        if entry['state'] == 'absent':
+            if user is not None:
+                plan['remove'].append(user)
+            continue
+        plan['present'][entry['name']] = user
+        if user is None:
+            plan['create'].append(entry)
+            continue
+        for key in ('display_name', 'email'):
+            if entry[key] is not None and entry[key] != user[key]:
+                plan['warnings'].append('headscale user %s has %s %r, not %r: headscale sets it only when it creates a user '
+                                        '(remove and re-create the user to change it)' % (user['name'], key, user[key], entry[key]))
+    return plan
+
+
+def nodes_of(nodes, users):
+    """{user name: ['NODE (id N)', ...]} of the users (of the JSON) that own nodes."""
+    names = dict((user['id'], user['name']) for user in users)
+    owned = {}
+    for node in nodes:
+        if node['user_id'] in names:
+            owned.setdefault(names[node['user_id']], []).append('%s (id %d)' % (node['name'] or 'unnamed', node['id']))
+    return owned
+
+
+def names_text(users):
+    return ''.join('%s\n' % name for name in sorted(users))
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI
+# ---------------------------------------------------------------------------------------------
+
+class HeadscaleCLI(object):
+    """The headscale CLI of one server host.
+
+    run_command: a callable argv -> (rc, stdout, stderr), such as AnsibleModule.run_command.
+    version: the headscale version the commands are written for (a text, validated).
+    """
+
+    def __init__(self, run_command, version=DEFAULT_VERSION, executable=EXECUTABLE, config_path=None):
+        self.run_command = run_command
+        self.version = cli_version(version)
+        self.executable = executable
+        self.config_path = config_path
+
+    def run(self, argv, what):
+        rc, stdout, stderr = self.run_command(argv)
+        if rc != 0:
+            raise HeadscaleCLIError(failure_message(what, rc, stderr, self.version, self.config_path), rc=rc)
+        return stdout
+
+    def read(self, argv, what, parse):
+        stdout = self.run(argv, what)
+        try:
+            return parse(stdout)
+        except ValueError as error:
+            raise HeadscaleCLIError('%s printed nothing this module can read (%s)' % (what, error))
+
+    def list_users(self):
+        return self.read(list_users_argv(self.executable, self.config_path), 'headscale users list', parse_users)
+
+    def create_user(self, name, display_name=None, email=None):
+        return self.read(create_user_argv(name, display_name, email, self.executable, self.config_path),
+                         'headscale users create %s' % name, parse_created_user)
+
+    def destroy_user(self, user):
+        what = 'headscale users destroy for %s (id %d)' % (user['name'], user['id'])
+        try:
+            self.run(destroy_user_argv(user['id'], self.executable, self.config_path), what)
+        except HeadscaleCLIError as error:
+            if NODES_FOUND_ERROR in error.message:
+                # 0.28 counts tagged nodes the user registered, which `nodes list` shows under "tagged-devices".
+                raise HeadscaleCLIError('%s; headscale deletes no user that still owns nodes (tagged ones included): '
+                                        'delete them first (headscale nodes delete --identifier ID --force)' % error.message, rc=error.rc)
+            raise
+
+    def list_nodes(self):
+        return self.read(list_nodes_argv(self.executable, self.config_path), 'headscale nodes list', parse_nodes)
+
+    def create_preauthkey(self, user_id, reusable=False, ephemeral=False, expiration=DEFAULT_EXPIRATION, tags=()):
+        argv = create_preauthkey_argv(self.version, user_id, reusable, ephemeral, expiration, tags, self.executable, self.config_path)
+        what = 'headscale preauthkeys create'
+        stdout = self.run(argv, what)
+        try:
+            return parse_preauthkey(stdout)
+        except ValueError as error:
+            raise HeadscaleCLIError('%s succeeded, but its output (not shown: it may hold the key) cannot be read (%s); '
+                                    'a key may have been minted: list them with headscale preauthkeys list' % (what, error))
+
+
+# ---------------------------------------------------------------------------------------------
+# The module runs
+# ---------------------------------------------------------------------------------------------
+
+def cli_for(module):
+    """The HeadscaleCLI of the module's options; None in check mode when headscale is not installed (yet)."""
+    executable = module.get_bin_path(EXECUTABLE, required=not module.check_mode)
+    if executable is None:
+        module.warn('headscale is not installed; check mode assumes it has no users yet')
+        return None
+    return HeadscaleCLI(module.run_command, module.params['version'], executable, module.params['config_path'])
+
+
+def read_state(module, cli, read, what):
+    """read() of the CLI; in check mode, a failure (the server is not set up yet) is a warning and [] is assumed."""
+    if cli is None:
+        return []
+    try:
+        return read()
+    except HeadscaleCLIError as error:
+        if not module.check_mode:
+            module.fail_json(msg=error.message, rc=error.rc)
+        module.warn('%s; check mode assumes no %s (a run outside check mode fails unless an earlier task sets the server up)'
+                    % (error.message, what))
+        return []
+
+
+def _done(created, removed):
+    done = ['created %s' % ', '.join(created)] if created else []
+    done += ['removed %s' % ', '.join(removed)] if removed else []
+    return '; done before: %s' % '; '.join(done) if done else '; nothing was changed'
+
+
+def run_users(module):
+    """overlaynet.vpn.headscale_user: one `users list`, `nodes list` only when a user is to go, then the changes."""
+    params = module.params
+    entries, problems = normalize_users(params['users'])
+    problem = version_problem(params['version'])
+    if problem:
+        problems.insert(0, 'version: %s' % problem)
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    cli = cli_for(module)
+    existing = read_state(module, cli, cli.list_users if cli else None, 'users')
+    plan = plan_users(entries, existing)
+    if plan['problems']:
+        module.fail_json(msg='%s; nothing was changed' % '; '.join(plan['problems']))
+    for warning in plan['warnings']:
+        module.warn(warning)
+
+    if plan['remove'] and cli is not None:
+        owned = nodes_of(read_state(module, cli, cli.list_nodes, 'nodes'), plan['remove'])
+        if owned:
+            module.fail_json(msg='headscale deletes no user that still owns nodes: %s; delete those nodes first '
+                                 '(headscale nodes delete --identifier ID --force) or keep the user%s'
+                                 % ('; '.join('%s owns %s' % (name, ', '.join(owned[name])) for name in sorted(owned)), _done([], [])))
+        if tuple(cli.version[:2]) in DELETES_ALL_KEYS_WITH_A_USER:
+            module.warn('headscale %d.%d deletes every pre-auth key of the server, of all users, when it deletes a user '
+                        '(registered nodes stay); mint new keys for nodes yet to join' % tuple(cli.version[:2]))
+
+    present = dict(plan['present'])
+    created = [entry['name'] for entry in plan['create']]
+    removed = [user['name'] for user in plan['remove']]
+    if not module.check_mode:
+        created, removed = [], []
+        try:
+            for entry in plan['create']:
+                present[entry['name']] = cli.create_user(entry['name'], entry['display_name'], entry['email'])
+                created.append(entry['name'])
+            for user in plan['remove']:
+                cli.destroy_user(user)
+                removed.append(user['name'])
+        except HeadscaleCLIError as error:
+            module.fail_json(msg=error.message + _done(created, removed), rc=error.rc, created=created, removed=removed)
+
+    users = {}
+    entries_by_name = dict((entry['name'], entry) for entry in entries)
+    for name, user in present.items():
+        if user is None:  # check mode: what it would be created with
+            user = dict(id=None, display_name=entries_by_name[name]['display_name'] or '', email=entries_by_name[name]['email'] or '')
+        users[name] = dict(id=user['id'], name=name, display_name=user['display_name'], email=user['email'])
+    result = dict(changed=bool(created or removed), users=users, created=created, removed=removed)
+    if module._diff and result['changed']:
+        before = [user['name'] for user in existing]
+        after = [name for name in before if name not in removed] + created
+        result['diff'] = dict(before_header='headscale users', after_header='headscale users', before=names_text(before), after=names_text(after))
+    return result
+
+
+def run_preauthkey(module):
+    """overlaynet.vpn.headscale_preauthkey: `users list` to find the user's id (with a user), then the key."""
+    params = module.params
+    tags = sorted(dedupe(params['tags']))
+    problems = preauthkey_problems(params['version'], params['user'], params['tags'], params['expiration'])
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    cli = cli_for(module)
+    user_id = None
+    if params['user'] is not None:
+        users = read_state(module, cli, cli.list_users if cli else None, 'users')
+        matches = users_named(users, params['user'])
+        problem = ambiguity_problem(matches, params['user'])
+        if problem:
+            module.fail_json(msg=problem)
+        if matches:
+            user_id = matches[0]['id']
+        elif not module.check_mode:
+            module.fail_json(msg='headscale has no user %s (users: %s)' % (params['user'], ', '.join(user['name'] for user in users) or 'none'))
+        elif cli is not None:
+            module.warn('headscale has no user %s yet; a run outside check mode fails unless an earlier task creates it' % params['user'])
+    result = dict(changed=True, user=params['user'], user_id=user_id, reusable=params['reusable'], ephemeral=params['ephemeral'],
+                  tags=tags, expiration=None, id=None)
+    if module.check_mode:
+        return result
+    try:
+        minted = cli.create_preauthkey(user_id, params['reusable'], params['ephemeral'], params['expiration'], tags)
+    except HeadscaleCLIError as error:
+        module.fail_json(msg=error.message, rc=error.rc)
+    result.update(key=minted['key'], id=minted['id'], expiration=minted['expiration'], reusable=minted['reusable'],
+                  ephemeral=minted['ephemeral'], tags=sorted(minted['tags']))
+    return result
+

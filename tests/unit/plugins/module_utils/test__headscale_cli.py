@@ -1,0 +1,570 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# No headscale can run here: the fake CLI below answers as the upstream sources read say it would
+# (github.com/juanfont/headscale). Every output is built the way the CLI builds it: Go's
+# json.MarshalIndent(value, "", "\t") of the generated protobuf structs, so keys are their json
+# tags, zero values are left out (omitempty), an empty list is null and timestamps are
+# {"seconds", "nanos"}. Where each shape comes from is said at each sample.
+
+import json
+
+import pytest
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import (
+    HeadscaleCLI,
+    HeadscaleCLIError,
+    cli_error,
+    cli_version,
+    create_preauthkey_argv,
+    create_user_argv,
+    destroy_user_argv,
+    expiration_problem,
+    failure_message,
+    list_nodes_argv,
+    list_users_argv,
+    load_json,
+    nodes_of,
+    normalize_users,
+    parse_created_user,
+    parse_nodes,
+    parse_preauthkey,
+    parse_users,
+    plan_users,
+    preauthkey_problems,
+    scrub_keys,
+    tag_problem,
+    timestamp_text,
+    user_name_problem,
+)
+
+CREATED = {'seconds': 1764500000, 'nanos': 125000000}   # 2025-11-30T10:53:20Z
+EXPIRES = {'seconds': 1764503600, 'nanos': 125000000}   # one hour later
+# Key shapes: 0.28+ hscontrol/db/preauth_keys.go (hskey-auth- + 12 + "-" + 64 URL-safe base64
+# characters); 0.26/0.27 the same file's generateKey (24 random bytes as hex).
+NEW_KEY = 'hskey-auth-Xy3_kQ9-bZ0a-' + 'Qm9ndXNLZXlGb3JUZXN0aW5nT25seS0xMjM0NTY3ODkwYWJjZGVmZ2hpamtsbW4_'[:64]
+LEGACY_KEY = '5f2b9c0e7a1d4e3f8b6a0c9d2e1f7a3b5c4d6e8f0a1b2c3d'
+MASKED_KEY = 'hskey-auth-Xy3_kQ9-bZ0a-***'
+TAGGED_DEVICES = {'id': 2147455555, 'name': 'tagged-devices', 'created_at': {'seconds': -62135596800}, 'display_name': 'Tagged Devices'}
+
+
+def go_json(value):
+    """What json.MarshalIndent(value, "", "\\t") prints (Go also writes ": " after a key)."""
+    return json.dumps(value, indent='\t')
+
+
+def user_json(user_id, name, display_name='', email='', provider='', provider_id=''):
+    """One v1.User (gen/go/headscale/v1/user.pb.go, the same at v0.26.0, v0.27.0, v0.28.0, v0.29.2)."""
+    item = {'id': user_id, 'name': name, 'created_at': CREATED}
+    for key, value in (('display_name', display_name), ('email', email), ('provider_id', provider_id), ('provider', provider)):
+        if value:
+            item[key] = value
+    return item
+
+
+def node_json(node_id, name, user, version=(0, 29, 2), key=None, tags=()):
+    """One v1.Node (gen/go/headscale/v1/node.pb.go): 0.26/0.27 have forced_tags/valid_tags/invalid_tags,
+    0.28+ tags; pre_auth_key is the v1.PreAuthKey the node joined with (a whole legacy key in 0.26/0.27,
+    hscontrol/types/preauth_key.go Proto; the masked form in 0.28+)."""
+    item = {
+        'id': node_id,
+        'machine_key': 'mkey:' + '1' * 64,
+        'node_key': 'nodekey:' + '2' * 64,
+        'disco_key': 'discokey:' + '3' * 64,
+        'ip_addresses': ['100.64.0.%d' % node_id, 'fd7a:115c:a1e0::%d' % node_id],
+        'name': name,
+        'user': user,
+        'last_seen': CREATED,
+        'created_at': CREATED,
+        'register_method': 1,
+        'given_name': name,
+        'online': True,
+    }
+    if key is not None:
+        item['pre_auth_key'] = {'user': user, 'id': 1, 'key': key, 'used': True, 'expiration': EXPIRES, 'created_at': CREATED}
+    if tags and version[:2] >= (0, 28):
+        item['tags'] = list(tags)
+    elif tags:
+        item['forced_tags'] = list(tags)
+        item['valid_tags'] = list(tags)
+    return item
+
+
+class FakeHeadscale(object):
+    """The headscale CLI of a server host at a version, with its users, nodes and minted keys.
+
+    Answers: cmd/headscale/cli/{users,nodes,preauthkeys}.go at the version's tag. Errors: 0.29
+    prints {"error": err.Error()} on stderr (root.go Execute -> utils.go printError); 0.26-0.28
+    print {"error": err.Error()} of the raw gRPC error (utils.go ErrorOutput), and nothing at all,
+    exit status 255, when they cannot reach the server (log.Fatal with logging off, os.Exit(-1)).
+    """
+
+    def __init__(self, version=(0, 29, 2), users=(), nodes=()):
+        self.version = version
+        self.users = [dict(user) for user in users]
+        self.nodes = [dict(node) for node in nodes]
+        self.keys = []
+        self.commands = []
+        self.down = False
+        self.next_id = max([user['id'] for user in self.users] + [0]) + 1
+        self.override = {}   # command words (e.g. ('preauthkeys', 'create')) -> (rc, stdout, stderr)
+
+    # -- answers -----------------------------------------------------------------------------
+
+    def error(self, message):
+        return 1, '', go_json({'error': message}) + '\n'
+
+    def grpc_error(self, wrap, code, desc):
+        # 0.29 wraps the gRPC error with what the command did; 0.26-0.28 print it as it is.
+        text = 'rpc error: code = %s desc = %s' % (code, desc)
+        if self.version[:2] >= (0, 29):
+            text = '%s: %s' % (wrap, text)
+        return self.error(text)
+
+    def run(self, argv, **_kwargs):
+        self.commands.append(list(argv))
+        assert argv[0].endswith('headscale')
+        words = [word for word in argv[1:] if not word.startswith('--config=')]
+        assert words[-2:] == ['--output', 'json'], 'every command asks for JSON, as two arguments'
+        words = words[:-2]
+        if self.down:
+            if self.version[:2] >= (0, 29):
+                return self.error('connecting to headscale: connecting to /var/run/headscale/headscale.sock: context deadline exceeded')
+            return 255, '', ''
+        if tuple(words[:2]) in self.override:
+            return self.override[tuple(words[:2])]
+        handler = {('users', 'list'): self.users_list, ('users', 'create'): self.users_create, ('users', 'destroy'): self.users_destroy,
+                   ('nodes', 'list'): self.nodes_list, ('preauthkeys', 'create'): self.preauthkeys_create}[tuple(words[:2])]
+        return handler(words[2:])
+
+    @staticmethod
+    def flags(words):
+        values = {}
+        for word in words:
+            if word.startswith('--'):
+                name, _sep, value = word[2:].partition('=')
+                values[name] = value if _sep else True
+        return values
+
+    def users_list(self, _words):
+        # cmd/headscale/cli/users.go listUsersCmd: the []*v1.User of the response, null when empty.
+        return 0, go_json(self.users or None) + '\n', ''
+
+    def users_create(self, words):
+        name, flags = words[0], self.flags(words[1:])
+        if any(user['name'] == name for user in self.users):
+            return self.grpc_error('creating user', 'Internal', 'creating user: creating user: UNIQUE constraint failed: users.name')
+        user = user_json(self.next_id, name, flags.get('display-name', ''), flags.get('email', ''))
+        self.next_id += 1
+        self.users.append(user)
+        return 0, go_json(user) + '\n', ''
+
+    def users_destroy(self, words):
+        flags = self.flags(words)
+        assert flags.get('force') is True, 'without --force the CLI asks on the terminal'
+        user_id = int(flags['identifier'])
+        matches = [user for user in self.users if user['id'] == user_id]
+        if len(matches) != 1:
+            return self.error('multiple users match query, specify an ID')
+        if any((node.get('user') or {}).get('id') == user_id for node in self.nodes):
+            return self.grpc_error('destroying user', 'Unknown', 'user not empty: node(s) found')
+        self.users.remove(matches[0])
+        return 0, go_json({}) + '\n', ''   # v1.DeleteUserResponse has no fields
+
+    def nodes_list(self, _words):
+        return 0, go_json(self.nodes or None) + '\n', ''
+
+    def preauthkeys_create(self, words):
+        flags = self.flags(words)
+        if 'user' not in flags and self.version[:2] < (0, 28):
+            return 1, '', 'Error: required flag(s) "user" not set\n'
+        user = None
+        if 'user' in flags:
+            matches = [item for item in self.users if item['id'] == int(flags['user'])]
+            if not matches:
+                return self.grpc_error('creating preauthkey', 'Unknown', 'user not found')
+            user = matches[0]
+        tags = flags['tags'].split(',') if 'tags' in flags else []
+        # hscontrol/types/preauth_key.go PreAuthKeyNew.Proto (0.28+) / PreAuthKey.Proto (0.26, 0.27).
+        item = {'id': len(self.keys) + 1, 'key': NEW_KEY if self.version[:2] >= (0, 28) else LEGACY_KEY}
+        if user is not None:
+            item = dict(user=user, **item)
+        if flags.get('reusable'):
+            item['reusable'] = True
+        if flags.get('ephemeral'):
+            item['ephemeral'] = True
+        item['expiration'] = EXPIRES
+        item['created_at'] = CREATED
+        if tags:
+            item['acl_tags'] = sorted(set(tags)) if self.version[:2] >= (0, 28) else tags
+        self.keys.append(item)
+        return 0, go_json(item) + '\n', ''
+
+    # -- what happened -------------------------------------------------------------------------
+
+    def mutations(self):
+        return [command for command in self.commands if command[1:3] in (['users', 'create'], ['users', 'destroy'], ['preauthkeys', 'create'])]
+
+    def words(self):
+        return [' '.join(command[1:]) for command in self.commands]
+
+
+def cli(fake, version='0.29.3', config_path=None):
+    return HeadscaleCLI(fake.run, version, '/usr/bin/headscale', config_path)
+
+
+ALICE = user_json(1, 'alice')
+BOB = user_json(2, 'bob', display_name='Bob Example', email='bob@example.org')
+OIDC_ALICE = user_json(3, 'alice', email='alice@example.org', provider='oidc', provider_id='https://id.example.org/7')
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions and inputs
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('text', ['0.26.0', '0.27.1', '0.28.0', '0.29.3', 'v0.29.2'])
+def test_cli_version_accepts_the_supported_series(text):
+    assert cli_version(text)[:2] in ((0, 26), (0, 27), (0, 28), (0, 29))
+
+
+@pytest.mark.parametrize('text', ['0.25.1', '0.30.0', '1.0.0', 'latest', '0.29', '0.29.0-beta.1'])
+def test_cli_version_refuses_others(text):
+    with pytest.raises(ValueError):
+        cli_version(text)
+
+
+@pytest.mark.parametrize('name', ['alice', 'bob.smith', 'a1', 'x_y-z', 'alice@example.org', '\u00e9lodie'])
+def test_user_names_every_version_takes(name):
+    assert user_name_problem(name) is None
+
+
+@pytest.mark.parametrize('name, fragment', [
+    ('', 'non-empty'), (None, 'non-empty'), ('a', 'at least 2'), ('1abc', 'starts with a letter'),
+    ('_abc', 'starts with a letter'), ('al ice', "' '"), ('al/ice', "'/'"), ('a@b@c', 'at most one'),
+])
+def test_user_names_headscale_refuses(name, fragment):
+    assert fragment in user_name_problem(name)
+
+
+def test_tags_are_lower_case_with_their_prefix():
+    assert tag_problem('tag:server') is None and tag_problem('tag:web-1') is None
+    for bad in ('server', 'tag:Server', 'tag:my server', 'tag:1x', 'tag:', 'tag:a,b', 7):
+        assert tag_problem(bad), bad
+
+
+@pytest.mark.parametrize('text', ['1h', '30m', '90s', '7d', '1w2d', '1y', '2h30m'])
+def test_expirations_the_cli_reads(text):
+    assert expiration_problem(text) is None
+
+
+@pytest.mark.parametrize('text', ['', ' 1h', '1h ', '1.5h', '1m1h', 'h', '60', 'forever', None])
+def test_expirations_the_cli_refuses(text):
+    assert 'not a duration' in expiration_problem(text)
+
+
+def test_an_expiration_of_zero_is_refused():
+    assert 'expires at once' in expiration_problem('0')
+
+
+def test_normalize_users_takes_names_and_mappings():
+    entries, problems = normalize_users(['alice', {'name': 'bob', 'display_name': 'Bob', 'email': 'bob@example.org'},
+                                         {'name': 'carol', 'state': 'absent'}])
+    assert problems == []
+    assert entries == [dict(name='alice', state='present', display_name=None, email=None),
+                       dict(name='bob', state='present', display_name='Bob', email='bob@example.org'),
+                       dict(name='carol', state='absent', display_name=None, email=None)]
+
+
+def test_normalize_users_reports_every_problem_at_once():
+    _entries, problems = normalize_users(['alice', {'name': 'alice'}, {'name': '1x', 'state': 'gone', 'mail': 'x'}, 7,
+                                          {'name': 'dave', 'state': 'absent', 'email': 'd@example.org'}, {'name': 'erin', 'email': 5}])
+    assert problems == [
+        'users[1]: alice is listed already as users[0]',
+        "users[2].mail: unknown key (known keys: name, state, display_name, email)",
+        "users[2].name: '1x': a headscale user name starts with a letter",
+        "users[2].state: 'gone' must be one of present, absent",
+        'users[3]: must be a user name or a mapping with name, state, display_name and email, got int',
+        'users[4].email: only with state present',
+        'users[5].email: must be a string, got int',
+    ]
+
+
+def test_preauthkey_problems_need_a_user_before_0_28_and_a_user_or_tags_after():
+    assert preauthkey_problems('0.29.3', 'alice', [], '1h') == []
+    assert preauthkey_problems('0.29.3', None, ['tag:server'], '1h') == []
+    assert preauthkey_problems('0.28.0', None, ['tag:server'], '1h') == []
+    assert preauthkey_problems('0.27.1', None, ['tag:server'], '1h') == [
+        'user: required with headscale 0.27.1 (a key without a user, tags only, needs 0.28 or later)']
+    assert preauthkey_problems('0.29.3', None, [], '1h') == ['user: required unless tags are given (a key belongs to a user or to its tags)']
+
+
+def test_preauthkey_problems_are_reported_together():
+    problems = preauthkey_problems('0.31.0', '1x', ['tag:ok', 'Server'], '0')
+    assert [problem.split(':')[0] for problem in problems] == ['version', 'user', 'tags[1]', 'expiration']
+
+
+# ---------------------------------------------------------------------------------------------
+# Command lines (cmd/headscale/cli/users.go, nodes.go, preauthkeys.go, root.go)
+# ---------------------------------------------------------------------------------------------
+
+def test_list_commands():
+    assert list_users_argv('/usr/bin/headscale') == ['/usr/bin/headscale', 'users', 'list', '--output', 'json']
+    assert list_nodes_argv('hs', '/etc/hs/config.yaml') == ['hs', 'nodes', 'list', '--output', 'json', '--config=/etc/hs/config.yaml']
+
+
+def test_create_user_joins_values_to_their_flags_and_leaves_empty_ones_out():
+    assert create_user_argv('bob', 'Bob Example', '-bob@example.org', 'hs') == [
+        'hs', 'users', 'create', 'bob', '--display-name=Bob Example', '--email=-bob@example.org', '--output', 'json']
+    assert create_user_argv('bob', '', None, 'hs') == ['hs', 'users', 'create', 'bob', '--output', 'json']
+
+
+def test_destroy_user_by_id_without_a_prompt():
+    assert destroy_user_argv(12, 'hs') == ['hs', 'users', 'destroy', '--identifier=12', '--force', '--output', 'json']
+
+
+def test_create_preauthkey_command():
+    assert create_preauthkey_argv((0, 29, 3), 3, True, True, '2h', ['tag:web', 'tag:db', 'tag:web'], 'hs') == [
+        'hs', 'preauthkeys', 'create', '--user=3', '--expiration=2h', '--reusable', '--ephemeral', '--tags=tag:db,tag:web',
+        '--output', 'json']
+    assert create_preauthkey_argv((0, 26, 0), 1, executable='hs') == [
+        'hs', 'preauthkeys', 'create', '--user=1', '--expiration=1h', '--output', 'json']
+
+
+def test_a_key_without_a_user_only_from_0_28():
+    assert '--user' not in ' '.join(create_preauthkey_argv((0, 28, 0), None, tags=['tag:server']))
+    with pytest.raises(ValueError):
+        create_preauthkey_argv((0, 27, 0), None, tags=['tag:server'])
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+
+def test_parse_users_of_0_29():
+    # users list --output json at v0.29.2: printListOutput -> json.MarshalIndent([]*v1.User).
+    stdout = go_json([ALICE, BOB, OIDC_ALICE])
+    assert parse_users(stdout) == [
+        dict(id=1, name='alice', display_name='', email='', provider=''),
+        dict(id=2, name='bob', display_name='Bob Example', email='bob@example.org', provider=''),
+        dict(id=3, name='alice', display_name='', email='alice@example.org', provider='oidc'),
+    ]
+
+
+def test_no_users_is_null():
+    assert parse_users('null\n') == []
+
+
+def test_a_log_line_before_the_document_is_skipped():
+    assert parse_users('{"level":"warn","message":"deprecated key"}\n' + go_json([ALICE])) == [
+        dict(id=1, name='alice', display_name='', email='', provider='')]
+
+
+@pytest.mark.parametrize('stdout', ['', 'User created', '{"id": "1"}', '[{"name": "alice"}]', '{}'])
+def test_unreadable_user_lists(stdout):
+    with pytest.raises(ValueError):
+        parse_users(stdout)
+
+
+def test_parse_created_user():
+    # users create --output json: the v1.User of CreateUserResponse (users.go createUserCmd).
+    assert parse_created_user(go_json(BOB))['id'] == 2
+
+
+def test_parse_nodes_keeps_only_ids_names_and_owners():
+    # nodes list --output json at v0.26.0 (forced_tags, whole legacy key) and v0.29.2 (tagged node under tagged-devices).
+    old = parse_nodes(go_json([node_json(1, 'web1', ALICE, (0, 26, 0), key=LEGACY_KEY, tags=['tag:web'])]))
+    new = parse_nodes(go_json([node_json(4, 'db1', BOB, key=MASKED_KEY), node_json(5, 'router', TAGGED_DEVICES, tags=['tag:router'])]))
+    assert old == [dict(id=1, name='web1', user_id=1)]
+    assert new == [dict(id=4, name='db1', user_id=2), dict(id=5, name='router', user_id=2147455555)]
+    assert LEGACY_KEY not in repr(old)
+
+
+def test_a_node_prefers_its_given_name():
+    node = node_json(1, 'host-a', ALICE)
+    node['given_name'] = 'web-a'
+    del node['user']
+    assert parse_nodes(go_json([node])) == [dict(id=1, name='web-a', user_id=None)]
+
+
+def test_parse_preauthkey_of_0_29():
+    # preauthkeys create --output json at v0.29.2: printOutput(response.GetPreAuthKey()), PreAuthKeyNew.Proto.
+    stdout = go_json({'user': BOB, 'id': 7, 'key': NEW_KEY, 'reusable': True, 'expiration': EXPIRES, 'created_at': CREATED,
+                      'acl_tags': ['tag:db', 'tag:web']})
+    assert parse_preauthkey(stdout) == dict(id=7, key=NEW_KEY, user_id=2, reusable=True, ephemeral=False, tags=['tag:db', 'tag:web'],
+                                            expiration='2025-11-30T11:53:20Z')
+
+
+def test_parse_preauthkey_of_0_26():
+    # v0.26.0: SuccessOutput(response.GetPreAuthKey()), PreAuthKey.Proto; false flags left out.
+    stdout = go_json({'user': ALICE, 'id': 1, 'key': LEGACY_KEY, 'expiration': EXPIRES, 'created_at': CREATED})
+    assert parse_preauthkey(stdout) == dict(id=1, key=LEGACY_KEY, user_id=1, reusable=False, ephemeral=False, tags=[],
+                                            expiration='2025-11-30T11:53:20Z')
+
+
+@pytest.mark.parametrize('item', [{'id': 1, 'key': MASKED_KEY}, {'id': 1}, {'key': NEW_KEY}, [NEW_KEY]])
+def test_parse_preauthkey_refuses_output_without_a_usable_key_and_names_no_value(item):
+    with pytest.raises(ValueError) as excinfo:
+        parse_preauthkey(go_json(item))
+    assert NEW_KEY not in str(excinfo.value) and 'hskey' not in str(excinfo.value)
+
+
+def test_timestamps():
+    assert timestamp_text({'seconds': 0}) == '1970-01-01T00:00:00Z'
+    assert timestamp_text(EXPIRES) == '2025-11-30T11:53:20Z'
+    assert timestamp_text(None) is None and timestamp_text({'seconds': '1'}) is None
+
+
+def test_scrub_keys_replaces_both_key_formats():
+    text = 'a %s b %s c %s d nodekey:%s' % (NEW_KEY, LEGACY_KEY, MASKED_KEY, '2' * 64)
+    assert scrub_keys(text) == 'a (key) b (key) c (key) d nodekey:%s' % ('2' * 64)
+
+
+def test_cli_error_reads_the_json_error():
+    assert cli_error(go_json({'error': 'listing users: rpc error: code = Unavailable desc = connection refused'})) == (
+        'listing users: rpc error: code = Unavailable desc = connection refused')
+
+
+def test_cli_error_keeps_the_last_lines_of_plain_text_and_replaces_keys():
+    assert cli_error('2026-11-30T10:00:00Z FTL error loading config\n\nbad key %s\n' % LEGACY_KEY) == (
+        '2026-11-30T10:00:00Z FTL error loading config; bad key (key)')
+    assert cli_error(go_json({'error': 'auth-key %s not valid' % NEW_KEY})) == 'auth-key (key) not valid'
+    assert cli_error('') == ''
+
+
+def test_a_silent_failure_of_0_26_to_0_28_says_what_it_usually_means():
+    assert 'is headscale running?' in failure_message('headscale users list', 255, '', (0, 28, 0))
+    assert 'cannot load /etc/hs.yaml' in failure_message('headscale users list', 255, '', (0, 26, 0), '/etc/hs.yaml')
+    assert failure_message('headscale users list', 1, '', (0, 29, 3)) == 'headscale users list failed (rc 1): (no error output)'
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------------
+
+def entries(*items):
+    result, problems = normalize_users(list(items))
+    assert problems == []
+    return result
+
+
+def test_plan_creates_the_missing_and_removes_the_existing():
+    plan = plan_users(entries('alice', 'carol', {'name': 'bob', 'state': 'absent'}, {'name': 'dave', 'state': 'absent'}),
+                      parse_users(go_json([ALICE, BOB])))
+    assert [entry['name'] for entry in plan['create']] == ['carol']
+    assert [user['name'] for user in plan['remove']] == ['bob']
+    assert sorted(plan['present']) == ['alice', 'carol'] and plan['present']['carol'] is None
+    assert plan['problems'] == [] and plan['warnings'] == []
+
+
+def test_plan_warns_about_display_names_and_emails_it_cannot_change():
+    plan = plan_users(entries({'name': 'bob', 'display_name': 'Robert', 'email': 'bob@example.org'}), parse_users(go_json([BOB])))
+    assert plan['create'] == [] and plan['warnings'] == [
+        "headscale user bob has display_name 'Bob Example', not 'Robert': headscale sets it only when it creates a user "
+        "(remove and re-create the user to change it)"]
+
+
+def test_plan_refuses_a_name_several_users_have():
+    plan = plan_users(entries('alice', 'bob'), parse_users(go_json([ALICE, BOB, OIDC_ALICE])))
+    assert plan['problems'] == ['2 headscale users are called alice (ids 1, 3 (oidc)): OIDC users need not have unique names, '
+                                'and this module cannot tell them apart']
+    assert plan['create'] == [] and list(plan['present']) == ['bob']
+
+
+def test_nodes_of_the_users_to_remove():
+    nodes = parse_nodes(go_json([node_json(4, 'db1', BOB), node_json(5, 'db2', BOB), node_json(6, 'web1', ALICE),
+                                 node_json(7, 'router', TAGGED_DEVICES)]))
+    assert nodes_of(nodes, parse_users(go_json([BOB]))) == {'bob': ['db1 (id 4)', 'db2 (id 5)']}
+    assert nodes_of(nodes, []) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI class with a fake runner
+# ---------------------------------------------------------------------------------------------
+
+def test_the_class_lists_creates_and_destroys():
+    fake = FakeHeadscale(users=[ALICE])
+    headscale = cli(fake, config_path='/etc/headscale/config.yaml')
+    assert [user['name'] for user in headscale.list_users()] == ['alice']
+    assert headscale.create_user('bob', 'Bob Example', 'bob@example.org') == dict(
+        id=2, name='bob', display_name='Bob Example', email='bob@example.org', provider='')
+    headscale.destroy_user(dict(id=1, name='alice'))
+    assert [user['name'] for user in fake.users] == ['bob']
+    assert fake.words() == [
+        'users list --output json --config=/etc/headscale/config.yaml',
+        'users create bob --display-name=Bob Example --email=bob@example.org --output json --config=/etc/headscale/config.yaml',
+        'users destroy --identifier=1 --force --output json --config=/etc/headscale/config.yaml',
+    ]
+
+
+def test_the_class_refuses_an_unsupported_version():
+    with pytest.raises(ValueError):
+        cli(FakeHeadscale(), version='0.25.0')
+
+
+def test_a_user_with_nodes_is_refused_with_a_hint():
+    fake = FakeHeadscale(users=[ALICE], nodes=[node_json(1, 'web1', ALICE)])
+    with pytest.raises(HeadscaleCLIError) as excinfo:
+        cli(fake).destroy_user(dict(id=1, name='alice'))
+    assert excinfo.value.message == (
+        'headscale users destroy for alice (id 1) failed (rc 1): destroying user: rpc error: code = Unknown desc = '
+        'user not empty: node(s) found; headscale deletes no user that still owns nodes (tagged ones included): '
+        'delete them first (headscale nodes delete --identifier ID --force)')
+
+
+@pytest.mark.parametrize('version, expected', [
+    ((0, 29, 2), 'headscale users list failed (rc 1): connecting to headscale: connecting to /var/run/headscale/headscale.sock: '
+                 'context deadline exceeded'),
+    ((0, 27, 0), 'headscale users list failed (rc 255): no error output: headscale 0.27 prints nothing when it cannot load its config '
+                 'or reach the server over its unix socket (/var/run/headscale/headscale.sock by default): is headscale running?'),
+])
+def test_a_server_that_is_down(version, expected):
+    fake = FakeHeadscale(version=version)
+    fake.down = True
+    with pytest.raises(HeadscaleCLIError) as excinfo:
+        cli(fake, version='%d.%d.%d' % version).list_users()
+    assert excinfo.value.message == expected
+
+
+def test_create_preauthkey_returns_the_key():
+    fake = FakeHeadscale(users=[ALICE])
+    minted = cli(fake).create_preauthkey(1, reusable=True, expiration='30m', tags=['tag:web'])
+    assert minted['key'] == NEW_KEY and minted['id'] == 1 and minted['tags'] == ['tag:web'] and minted['reusable']
+    assert fake.words() == ['preauthkeys create --user=1 --expiration=30m --reusable --tags=tag:web --output json']
+
+
+def test_create_preauthkey_on_0_26_returns_a_legacy_key():
+    fake = FakeHeadscale(version=(0, 26, 1), users=[ALICE])
+    assert cli(fake, version='0.26.1').create_preauthkey(1)['key'] == LEGACY_KEY
+
+
+def test_unreadable_key_output_is_never_quoted():
+    fake = FakeHeadscale(users=[ALICE])
+    fake.override[('preauthkeys', 'create')] = (0, 'Key: %s\n' % NEW_KEY, '')
+    with pytest.raises(HeadscaleCLIError) as excinfo:
+        cli(fake).create_preauthkey(1)
+    assert NEW_KEY not in excinfo.value.message and 'hskey' not in excinfo.value.message
+    assert 'a key may have been minted' in excinfo.value.message
+
+
+def test_a_failure_that_echoes_a_key_is_scrubbed():
+    fake = FakeHeadscale(users=[ALICE])
+    fake.override[('preauthkeys', 'create')] = (1, '', go_json({'error': 'creating preauthkey: duplicate key %s' % LEGACY_KEY}))
+    with pytest.raises(HeadscaleCLIError) as excinfo:
+        cli(fake).create_preauthkey(1)
+    assert excinfo.value.message == 'headscale preauthkeys create failed (rc 1): creating preauthkey: duplicate key (key)'
+
+
+def test_an_unknown_user_id_is_headscales_error():
+    with pytest.raises(HeadscaleCLIError) as excinfo:
+        cli(FakeHeadscale()).create_preauthkey(9)
+    assert excinfo.value.message.endswith('creating preauthkey: rpc error: code = Unknown desc = user not found')
+
+
+def test_load_json_never_quotes_its_input():
+    with pytest.raises(ValueError) as excinfo:
+        load_json('garbage %s' % NEW_KEY)
+    assert NEW_KEY not in str(excinfo.value)
