@@ -8,6 +8,7 @@
 #   make bench      converge/rerun timings and tunnel throughput on lab hosts, and the PKI bench (not part of make test)
 #   make bench-pki  issuing 100 and 500 OpenVPN client certificates: openvpn_pki vs easy-rsa 3 vs openssl per certificate
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
+#   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -44,6 +45,7 @@ FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
 .PHONY: help setup venv collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
+	bench-openvpn bench-openvpn-converge bench-openvpn-throughput \
         build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
 help:
@@ -67,7 +69,8 @@ lab-image: setup
 wireguard-go: $(OVERLAYNET_WIREGUARD_GO)
 
 $(OVERLAYNET_WIREGUARD_GO):
-	lab/build-wireguard-go.sh $(WIREGUARD_GO_VERSION) $@ $(CACHE_DIR)
+	lab/build-go-binary.sh golang.zx2c4.com/wireguard $(WIREGUARD_GO_VERSION) . $@ $(CACHE_DIR)
+
 
 demo: setup wireguard-go
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
@@ -143,7 +146,7 @@ $(BENCH_VENV)/.complete: bench/requirements.txt
 	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
 	touch $@
 
-bench: bench-converge bench-throughput bench-pki
+bench: bench-converge bench-throughput bench-pki bench-openvpn
 
 bench-converge: setup lab-image
 	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results
@@ -170,6 +173,25 @@ bench-baseline: setup lab-image
 	$(LAB) image --variant baseline
 	python bench/wireguard_converge.py --hosts $(BENCH_BASELINE_HOSTS) --runs $(BENCH_BASELINE_RUNS) \
 	  --baseline-role-dir $(BASELINE_ROLE_DIR) --output $(BENCH_OUTPUT) --host-prefix '$(BENCH_HOST_PREFIX)'
+
+# The OpenVPN benches. The public role (MIT) is never committed here: it is cloned into build/
+# on first use, pinned to the commit the results name. OPENVPN_BASELINE_ROLE_REPO may be a URL
+# or a local git directory (e.g. a bare mirror).
+OPENVPN_BASELINE_ROLE_REPO ?= https://github.com/kyl191/ansible-role-openvpn
+OPENVPN_BASELINE_ROLE_DIR ?= $(BUILD)/openvpn-baseline-role
+OPENVPN_BASELINE_ROLE_COMMIT ?= c8db1c34be524dd529d30060d0080d4a6f64d949
+BENCH_OPENVPN_CLIENTS ?= 8 32
+BENCH_OPENVPN_RUNS ?= 3
+bench-openvpn: bench-openvpn-converge bench-openvpn-throughput
+
+bench-openvpn-converge: setup lab-image
+	test -f $(OPENVPN_BASELINE_ROLE_DIR)/tasks/main.yml || git clone -q $(OPENVPN_BASELINE_ROLE_REPO) $(OPENVPN_BASELINE_ROLE_DIR)
+	git -C $(OPENVPN_BASELINE_ROLE_DIR) checkout -q $(OPENVPN_BASELINE_ROLE_COMMIT)
+	python bench/openvpn_converge.py --clients $(BENCH_OPENVPN_CLIENTS) --runs $(BENCH_OPENVPN_RUNS) \
+	  --baseline-role-dir $(OPENVPN_BASELINE_ROLE_DIR) --output $(BENCH_OUTPUT)
+
+bench-openvpn-throughput: setup lab-image
+	python bench/openvpn_throughput.py --runs 3 --seconds 5 --grid-runs 2 --grid-seconds 3 --output $(BENCH_OUTPUT)
 
 clean:
 	rm -rf $(BUILD)

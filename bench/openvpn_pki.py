@@ -55,7 +55,6 @@ import os
 import platform
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,7 +63,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
-from labkit.provenance import commit_description  # noqa: E402  (after the path is set)
+from labkit.provenance import commit_description, cpu_model  # noqa: E402  (after the path is set)
+from labkit.summary import spread, spread_text, write_report  # noqa: E402
 
 MODULE = os.path.join(ROOT, "plugins", "modules", "openvpn_pki.py")
 COLLECTIONS_DIR = os.path.join(ROOT, "build", "collections")
@@ -406,27 +406,14 @@ def machine_description(python, workdir):
     versions = json.loads(run([python, "-c", "import json, platform, cryptography, ansible.release; print(json.dumps(dict("
                                "python=platform.python_version(), cryptography=cryptography.__version__, "
                                "ansible_core=ansible.release.__version__)))"]).stdout)
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     return {
-        "host": platform.node(), "cores": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+        "host": platform.node(), "cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
         "python": versions["python"], "cryptography": versions["cryptography"], "ansible_core": versions["ansible_core"],
         "openssl": first_line(["openssl", "version"], r"^(OpenSSL \S+)"),
         "easy_rsa": first_line([EASYRSA, "--version"], r"^Version:\s*(\S+)"),
         "openvpn": first_line(["openvpn", "--version"], r"^(OpenVPN \S+)"),
         "filesystem": filesystem_of(workdir),
     }
-
-
-def spread(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def summarise(label, count, samples):
@@ -464,10 +451,6 @@ def marginal_costs(rows):
     return costs
 
 
-def seconds_text(values):
-    return "%.2f (%.2f–%.2f)" % (values["median"], values["min"], values["max"])
-
-
 def markdown(report):
     machine = report["machine"]
     lines = [
@@ -497,7 +480,7 @@ def markdown(report):
         "|---|---|---|---|",
     ]
     for row in report["rows"]:
-        lines.append("| %s | %d | %s | %.1f |" % (row["label"], row["clients"], seconds_text(row["seconds"]), row["per_client_ms"]))
+        lines.append("| %s | %d | %s | %.1f |" % (row["label"], row["clients"], spread_text(row["seconds"]), row["per_client_ms"]))
     lines += [
         "",
         "| clients | ours / easy-rsa EC | ours / easy-rsa RSA | ours / kyl191-style | target ours ≤ %.2f× easy-rsa EC |" % TARGET_RATIO,
@@ -517,8 +500,8 @@ def markdown(report):
     ]
     for row in report["rows"]:
         if row["label"] == OURS:
-            lines.append("| %d | %s | %s | %s |" % (row["clients"], seconds_text(row["seconds"]), seconds_text(row["rerun_seconds"]),
-                                                    seconds_text(row["add_one_seconds"])))
+            lines.append("| %d | %s | %s | %s |" % (row["clients"], spread_text(row["seconds"]), spread_text(row["rerun_seconds"]),
+                                                    spread_text(row["add_one_seconds"])))
     if report["marginal_ms"]:
         lines += ["", "Cost of one more client between the smallest and the largest N (ms, fixed costs left out): " + ", ".join(
             "%s %.1f" % (label, cost) for label, cost in report["marginal_ms"].items()) + "."]
@@ -577,13 +560,7 @@ def main():
     report = {"date": datetime.date.today().isoformat(), "commit": commit_description(ROOT), "machine": machine,
               "runs": args.runs, "clients": sorted(args.clients), "target_ratio": TARGET_RATIO, "descriptions": DESCRIPTIONS,
               "kyl191_commit": KYL191_COMMIT, "rows": rows, "ratios": ratios(rows), "marginal_ms": marginal_costs(rows)}
-    text = markdown(report)
-    with open(os.path.join(args.output, "openvpn-pki.md"), "w", encoding="utf-8") as handle:
-        handle.write(text)
-    with open(os.path.join(args.output, "openvpn-pki.json"), "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    print(text)
+    write_report(args.output, "openvpn-pki", report, markdown(report))
 
 
 if __name__ == "__main__":

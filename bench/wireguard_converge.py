@@ -39,7 +39,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -48,10 +47,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
+from labkit.bench import LAB, timed_playbook  # noqa: E402
 from labkit.podman import run  # noqa: E402
-from labkit.provenance import commit_description  # noqa: E402
+from labkit.provenance import commit_description, role_version  # noqa: E402
 
-LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 OURS_LABEL = "overlaynet.vpn.wireguard"
 BASELINE_LABEL = "githubixx/ansible-role-wireguard"
 BASELINE_VARIANT = "baseline"
@@ -112,40 +111,6 @@ def baseline_playbook(role_dir):
              "hosts": "vpn", "gather_facts": False, "roles": [{"role": role_dir}]}]
 
 
-def role_version(role_dir):
-    """Commit of a git checkout (of the role itself, not of a repository around it), else the
-    newest version in the role's changelog."""
-    toplevel = run(["git", "-C", role_dir, "rev-parse", "--show-toplevel"], check=False).stdout.strip()
-    if toplevel and os.path.realpath(toplevel) == os.path.realpath(role_dir):
-        commit = run(["git", "-C", role_dir, "log", "-1", "--format=%h, %cs"]).stdout.strip()
-        return "commit " + commit
-    try:
-        with open(os.path.join(role_dir, "CHANGELOG.md")) as handle:
-            for line in handle:
-                match = re.match(r"^#+\s*v?(\d+\.\d+\.\d+)", line)
-                if match:
-                    return "version " + match.group(1)
-    except OSError:
-        pass
-    return "unknown version"
-
-
-def timed_playbook(playbook, inventories, log_path):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-    command = ["ansible-playbook", playbook]
-    for inventory in inventories:
-        command += ["-i", inventory]
-    started = time.monotonic()
-    result = run(command, check=False, env=env, cwd=ROOT)
-    elapsed = time.monotonic() - started
-    with open(log_path, "w") as handle:
-        handle.write(result.stdout + result.stderr)
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
-        raise SystemExit("bench: %s failed (log: %s)" % (playbook, log_path))
-    return elapsed, traffic.parse_recap(result.stdout)
-
-
 def wait_for_tunnels(hosts, interface, timeout=60):
     """Every host pings an address of every peer through the tunnel, all within timeout seconds."""
     deadline = time.monotonic() + timeout
@@ -192,8 +157,8 @@ class Contender(object):
         try:
             write_json(group_inventory, self.inventory(hosts))
             inventories = [lab_inventory, group_inventory]
-            converge_s, converge_recap = timed_playbook(self.playbook, inventories, log % "converge")
-            rerun_s, rerun_recap = timed_playbook(self.playbook, inventories, log % "rerun")
+            converge_s, converge_recap = timed_playbook(self.playbook, inventories, log % "converge", ROOT)
+            rerun_s, rerun_recap = timed_playbook(self.playbook, inventories, log % "rerun", ROOT)
             wait_for_tunnels(hosts, INTERFACE)
             check_mesh(hosts, INTERFACE)
         finally:

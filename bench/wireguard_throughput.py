@@ -24,18 +24,17 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import statistics
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
+from labkit.bench import LAB, fresh_hosts  # noqa: E402
 from labkit.podman import on, run  # noqa: E402
-from labkit.provenance import commit_description  # noqa: E402
+from labkit.provenance import commit_description, machine_text  # noqa: E402
+from labkit.summary import median, write_report  # noqa: E402
 
-LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 HOSTS = ("tput1", "tput2")
 INTERFACE = "wg0"
 IPERF_PORT = 5201
@@ -127,16 +126,6 @@ def hand_tuned_down():
 
 # --- measuring ---------------------------------------------------------------------------
 
-def cpu_seconds(pids):
-    """User+system CPU seconds of the given {host: pid} processes."""
-    total = 0.0
-    for host, pid in pids.items():
-        fields = on(host, "cat /proc/%s/stat" % pid).stdout.rsplit(")", 1)[1].split()
-        ticks = int(on(host, "getconf CLK_TCK").stdout)
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 def measure(case, address, seconds, runs, daemon_interface):
     """{streams: [{'gbps', 'cpu_per_gbps'}...]} for each stream count."""
     results = {}
@@ -146,7 +135,7 @@ def measure(case, address, seconds, runs, daemon_interface):
             pids = {}
             if daemon_interface:
                 pids = {host: daemon_pid(host, daemon_interface) for host in HOSTS}
-            cpu_before = cpu_seconds(pids) if pids else None
+            cpu_before = traffic.total_cpu_seconds(pids) if pids else None
             report = traffic.iperf_client(HOSTS[0], address, IPERF_PORT,
                                           ["--time", seconds, "--omit", 1, "--parallel", streams],
                                           timeout=seconds + 60)
@@ -155,7 +144,7 @@ def measure(case, address, seconds, runs, daemon_interface):
             sample = {"gbps": gbps, "cpu_per_gbps": None}
             if pids:
                 # Includes the 1 s warm-up, so this slightly overstates the CPU per Gbit/s.
-                cores = (cpu_seconds(pids) - cpu_before) / (measured_seconds + 1)
+                cores = (traffic.total_cpu_seconds(pids) - cpu_before) / (measured_seconds + 1)
                 sample["cpu_per_gbps"] = cores / gbps if gbps else None
             samples.append(sample)
             print("bench: %-11s %d stream(s) run %d: %.2f Gbit/s" % (case, streams, index + 1, gbps), file=sys.stderr)
@@ -163,16 +152,11 @@ def measure(case, address, seconds, runs, daemon_interface):
     return results
 
 
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
 # --- report ------------------------------------------------------------------------------
 
 def summarise(measurements, descriptions, seconds, runs):
     summary = {"date": datetime.date.today().isoformat(), "seconds": seconds, "runs": runs,
-               "machine": machine_description(), "commit": commit_description(ROOT), "cases": []}
+               "machine": machine_text(), "commit": commit_description(ROOT), "cases": []}
     for case in CASES:
         for streams in STREAM_COUNTS:
             samples = measurements[case][streams]
@@ -183,19 +167,6 @@ def summarise(measurements, descriptions, seconds, runs):
                 "cpu_per_gbps_median": median([s["cpu_per_gbps"] for s in samples]),
             })
     return summary
-
-
-def machine_description():
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%s, %s, %d cores, kernel %s" % (platform.node(), cpu, os.cpu_count(), platform.release())
 
 
 def markdown(summary):
@@ -253,11 +224,7 @@ def main():
     os.makedirs(args.output, exist_ok=True)
     lab_inventory = os.path.join(workdir, "throughput-lab.json")
     group_inventory = os.path.join(workdir, "throughput-groups.json")
-    run(LAB + ["down"] + list(HOSTS))
-    run(LAB + ["up"] + list(HOSTS) + ["--inventory", lab_inventory])
-    with open(lab_inventory) as handle:
-        lab_hosts = json.load(handle)["all"]["children"]["lab"]["hosts"]
-    lab_addresses = {host: lab_hosts[host]["lab_ipv4"] for host in HOSTS}
+    lab_addresses = fresh_hosts(HOSTS, lab_inventory)
 
     measurements, descriptions = {}, {}
     try:
@@ -286,13 +253,7 @@ def main():
             run(LAB + ["down"] + list(HOSTS), check=False)
 
     summary = summarise(measurements, descriptions, args.seconds, args.runs)
-    with open(os.path.join(args.output, "wireguard-throughput.json"), "w") as handle:
-        json.dump(summary, handle, indent=2)
-        handle.write("\n")
-    report = markdown(summary)
-    with open(os.path.join(args.output, "wireguard-throughput.md"), "w") as handle:
-        handle.write(report)
-    print(report)
+    write_report(args.output, "wireguard-throughput", summary, markdown(summary))
 
 
 if __name__ == "__main__":

@@ -58,6 +58,27 @@ if [[ ! -f $podman_conf ]] || [[ "$(cat "$podman_conf")" != "${podman_settings%$
   printf '%s' "$podman_settings" > "$podman_conf"
 fi
 
+# Every lab host runs systemd, which holds about six inotify instances, all counted against
+# root here: the kernel's default of 128 per user stops systemd from booting in about the 22nd
+# host (a bench starts 33). Raised, never lowered, and kept across reboots.
+sysctl_conf=/etc/sysctl.d/50-overlaynet-lab.conf
+declare -A wanted_sysctls=([fs.inotify.max_user_instances]=1024 [fs.inotify.max_user_watches]=524288)
+sysctl_lines=""
+for key in fs.inotify.max_user_instances fs.inotify.max_user_watches; do
+  current=$(sysctl -n "$key")
+  value=$(( current > wanted_sysctls[$key] ? current : wanted_sysctls[$key] ))
+  sysctl_lines+="$key = $value"$'\n'
+  if (( current < value )); then
+    echo "setup: $key $current -> $value" >&2
+    sysctl -q -w "$key=$value"
+  fi
+done
+sysctl_settings="# Written by overlaynet.vpn lab/setup-host.sh: systemd in every lab host needs inotify instances.
+$sysctl_lines"
+if [[ ! -f $sysctl_conf ]] || [[ "$(cat "$sysctl_conf")" != "${sysctl_settings%$'\n'}" ]]; then
+  printf '%s' "$sysctl_settings" > "$sysctl_conf"
+fi
+
 # The venv is keyed by the hash of the requirements (see Makefile). It is marked complete
 # only after every package installed, so an interrupted install is redone, not trusted.
 if [[ ! -e "$venv_dir/.complete" ]]; then

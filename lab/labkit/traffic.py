@@ -101,6 +101,14 @@ def parse_iperf_report(output):
 
 # --- waiting ---------------------------------------------------------------------------------
 
+def parse_proc_stat_cpu_ticks(stat):
+    """utime + stime (clock ticks) from the text of /proc/PID/stat. The command name, field 2,
+    may hold spaces and parentheses, so fields are counted after its last ')'."""
+    fields = stat.rsplit(")", 1)[1].split()
+    # After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    return int(fields[11]) + int(fields[12])
+
+
 def wait_until(what, predicate, timeout=30.0, interval=POLL_INTERVAL_S):
     """Poll predicate() until it returns true, at most timeout seconds; then a LabError
     naming what was awaited."""
@@ -254,3 +262,25 @@ def unix_socket_process(host, path):
     None when nothing listens there."""
     pid = unix_socket_pid(host, path)
     return process_description(host, pid) if pid else None
+
+
+def unit_pid(host, unit):
+    """The main pid (text) of a running systemd unit in the host, or None."""
+    pid = on(host, "systemctl show --property MainPID --value %s" % shell_quote(unit), check=False).stdout.strip()
+    return pid if pid and pid != "0" else None
+
+
+def cpu_seconds(host, pids):
+    """User+system CPU seconds of the host's processes pids (texts), summed; one command."""
+    if not pids:
+        return 0.0
+    output = on(host, "getconf CLK_TCK; for pid in %s; do cat /proc/$pid/stat; echo; done"
+                % " ".join(shell_quote(pid) for pid in pids)).stdout
+    lines = [line for line in output.splitlines() if line.strip()]
+    ticks_per_second = int(lines[0])
+    return sum(parse_proc_stat_cpu_ticks(line) for line in lines[1:]) / ticks_per_second
+
+
+def total_cpu_seconds(pids_by_host):
+    """User+system CPU seconds of {host: pid} processes, summed over the hosts."""
+    return sum(cpu_seconds(host, [pid]) for host, pid in pids_by_host.items())

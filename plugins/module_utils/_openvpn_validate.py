@@ -346,11 +346,20 @@ def _check_server_instances(errors, server):
                                   'use redirect_gateway for a default route)' % (instance.where, route, key, pool))
 
 
+def _check_crl_days(errors, host, validity_days, renew_before_days):
+    validity_ok = check_int(errors, 'host %s: openvpn_server_crl_validity_days' % host, validity_days, 2, 3650)
+    renew_ok = check_int(errors, 'host %s: openvpn_server_crl_renew_before_days' % host, renew_before_days, 1, 3650)
+    if validity_ok and renew_ok and renew_before_days >= validity_days:
+        errors.append('host %s: openvpn_server_crl_renew_before_days: %d must be less than openvpn_server_crl_validity_days (%d), '
+                      'or every run would sign a new CRL' % (host, renew_before_days, validity_days))
+
+
 def _check_server(errors, host, variables):
     present = _check_state(errors, 'host %s: openvpn_server_state' % host, variables['openvpn_server_state'])
     problem = endpoint_problem(variables['openvpn_server_public_address'], 'port')
     if problem:
         errors.append('host %s: openvpn_server_public_address: %s' % (host, problem))
+    _check_crl_days(errors, host, variables['openvpn_server_crl_validity_days'], variables['openvpn_server_crl_renew_before_days'])
     server = _Server(host, _check_users(errors, host, variables['openvpn_server_users']))
     instances = variables['openvpn_server_instances']
     if not is_list(instances):

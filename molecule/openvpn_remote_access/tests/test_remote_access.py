@@ -10,6 +10,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -28,6 +29,7 @@ SERVER_UNIT = "openvpn-server@office"
 LAN_HOST = "lanhost1"
 CLIENT_CONFIG = "/etc/openvpn/client/office.conf"
 READY_LINE = "Initialization Sequence Completed"
+CRL_CHECK_UNIT = "overlaynet-openvpn-crl-check"
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +142,25 @@ def test_keys_and_secrets_are_private(lab, pki_dir):
     assert "Failed to stat CRL" not in server.check_output("journalctl -u %s --no-pager -o cat", SERVER_UNIT)
 
 
+def test_a_daily_timer_on_the_server_checks_the_crl_next_update(lab):
+    """The CA is on the controller: if runs of the play stop, the server's own check fails well
+    before the CRL goes stale (after which OpenVPN would refuse every client)."""
+    server = lab.host(SERVER)
+    assert server.check_output("systemctl is-enabled %s.timer", CRL_CHECK_UNIT) == "enabled"
+    assert server.check_output("systemctl is-active %s.timer", CRL_CHECK_UNIT) == "active"
+    # A oneshot unit: `start` returns once it has run, and fails when the check failed.
+    server.check_output("systemctl start %s.service", CRL_CHECK_UNIT)
+    log = server.check_output("journalctl -u %s.service --no-pager -o cat", CRL_CHECK_UNIT)
+    assert re.search(r"/etc/openvpn/server/pki/crl\.pem: next update \S+ \S+ UTC, in 1[78]\d days", log), log
+    # The same check, run as the unit runs it, with more warning days than the CRL has left.
+    command = server.check_output("systemctl show -p ExecStart --value %s.service", CRL_CHECK_UNIT)
+    argv = command.split("argv[]=", 1)[1].split(" ;", 1)[0].split()
+    assert argv[2:4] == ["--warn-days", "45"], argv
+    result = server.run(" ".join(argv[:3] + ["400"] + argv[4:]))
+    assert result.rc == 1, result.stdout
+    assert "run the play of overlaynet.vpn.openvpn_server" in result.stderr and "refuses every client" in result.stderr
+
+
 def test_unmanaged_laptop_connects_with_its_exported_profile(lab, server_addresses, lan_address):
     profile_path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-profiles", SERVER, INSTANCE, "alice-laptop.ovpn")
     assert stat.S_IMODE(os.stat(profile_path).st_mode) == 0o600
@@ -159,6 +180,39 @@ def test_unmanaged_laptop_connects_with_its_exported_profile(lab, server_address
         assert lab.tcp_exchange(laptop, LAN_HOST, lan_address, 17222) == "ack:roaming1-to-lanhost1"
     finally:
         traffic.stop_unit(laptop, "alice-vpn")
+
+
+def test_networkmanager_imports_the_exported_profile_as_is_and_connects(lab, server_addresses, lan_address):
+    """What a laptop user does: `nmcli connection import` of the .ovpn file, the password given
+    to NetworkManager, then `nmcli connection up`; traffic crosses the tunnel it made."""
+    profile_path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-profiles", SERVER, INSTANCE, "alice-laptop.ovpn")
+    laptop = lab.host("roaming1")
+    put_file(lab, "roaming1", "/root/nm/alice-laptop.ovpn", read(profile_path))
+    traffic.wait_until("NetworkManager running on roaming1",
+                       lambda: laptop.run("nmcli -t -f RUNNING general").stdout.strip() == "running", 30)
+    laptop.run("nmcli connection delete alice-laptop")
+    imported = laptop.run("nmcli connection import type openvpn file /root/nm/alice-laptop.ovpn")
+    assert imported.rc == 0, imported.stdout + imported.stderr
+    try:
+        data = laptop.check_output("nmcli -g vpn.data connection show alice-laptop")
+        # Imported, not dropped: the options that make this profile safe.
+        for option in ("tls-crypt-v2", "verify-x509-name", "remote-cert-tls = server", "connection-type = password-tls"):
+            assert option in data, (option, data)
+        laptop.check_output("nmcli connection modify alice-laptop vpn.user-name alice-laptop +vpn.data password-flags=0 "
+                            "vpn.secrets password=pw-alice-not-a-secret-0001")
+        # On eth0: NetworkManager took the lab's interface over as it found it ("connected
+        # (externally)"), which it does not count as the default connection a VPN rides on.
+        up = laptop.run("nmcli --wait 60 connection up alice-laptop ifname eth0")
+        assert up.rc == 0, up.stdout + up.stderr
+        device = lab.route_device("roaming1", server_addresses["inet"][0])
+        assert device != "eth0", device
+        for address in (server_addresses["inet"][0], lan_address):
+            traffic.wait_for_reply("roaming1", address)
+        assert lab.tcp_exchange("roaming1", SERVER, server_addresses["inet"][0], 17223) == "ack:roaming1-to-vpn1"
+        assert lab.tcp_exchange("roaming1", LAN_HOST, lan_address, 17224) == "ack:roaming1-to-lanhost1"
+    finally:
+        laptop.run("nmcli connection down alice-laptop")
+        laptop.run("nmcli connection delete alice-laptop")
 
 
 # --- refusals ----------------------------------------------------------------------------------
