@@ -10,7 +10,6 @@
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
 #   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
-#   make headscale tailscale   build the pinned headscale, tailscale and tailscaled the same way
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -35,14 +34,6 @@ export PYTHONDONTWRITEBYTECODE := 1
 # local-file install path; the demo inventory and the scenarios read its path from here.
 WIREGUARD_GO_VERSION := v0.0.0-20260522210424-ecfc5a8d5446
 export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_VERSION)
-# headscale and the Tailscale client, neither packaged in Debian: built the same way, pinned to
-# the newest versions the module proxy here serves (and the installed Go builds).
-HEADSCALE_VERSION := v0.29.3
-TAILSCALE_VERSION := v1.102.5
-export OVERLAYNET_HEADSCALE := $(CACHE_DIR)/bin/headscale-$(HEADSCALE_VERSION)
-export OVERLAYNET_TAILSCALE := $(CACHE_DIR)/bin/tailscale-$(TAILSCALE_VERSION)
-export OVERLAYNET_TAILSCALED := $(CACHE_DIR)/bin/tailscaled-$(TAILSCALE_VERSION)
-TAILSCALE_LDFLAGS := -X tailscale.com/version.longStamp=$(TAILSCALE_VERSION:v%=%) -X tailscale.com/version.shortStamp=$(TAILSCALE_VERSION:v%=%)
 
 DEMO_HOSTS := demo1 demo2 demo3 demo4
 DEMO_INVENTORY := $(BUILD)/demo/lab.json
@@ -53,7 +44,7 @@ MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
 FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
-.PHONY: help setup venv collection-link lab-image wireguard-go headscale tailscale demo demo-down test lint sanity unit molecule \
+.PHONY: help setup venv collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
 	bench-openvpn bench-openvpn-converge bench-openvpn-throughput \
         build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
@@ -80,19 +71,6 @@ wireguard-go: $(OVERLAYNET_WIREGUARD_GO)
 $(OVERLAYNET_WIREGUARD_GO):
 	lab/build-go-binary.sh golang.zx2c4.com/wireguard $(WIREGUARD_GO_VERSION) . $@ $(CACHE_DIR)
 
-headscale: $(OVERLAYNET_HEADSCALE)
-
-$(OVERLAYNET_HEADSCALE):
-	lab/build-go-binary.sh github.com/juanfont/headscale $(HEADSCALE_VERSION) ./cmd/headscale $@ $(CACHE_DIR) \
-	  "-X github.com/juanfont/headscale/hscontrol/types.Version=$(HEADSCALE_VERSION)"
-
-tailscale: $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
-
-$(OVERLAYNET_TAILSCALE):
-	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscale $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
-
-$(OVERLAYNET_TAILSCALED):
-	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscaled $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
 
 demo: setup wireguard-go
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)

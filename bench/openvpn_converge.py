@@ -80,7 +80,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import guard, traffic  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, parse_podman_calls, podman_call_log_env, write_podman_wrapper  # noqa: E402
+from labkit.bench import LAB, parse_podman_calls, podman_call_log_env, write_json, write_podman_wrapper  # noqa: E402
 from labkit.bench import timed_playbook as run_playbook  # noqa: E402
 from labkit.podman import LabError, run  # noqa: E402
 from labkit.provenance import commit_description, cpu_model, role_version  # noqa: E402
@@ -108,13 +108,6 @@ UP_BATCH = 8
 TARGET_CONVERGE_RATIO = 0.5
 TARGET_RERUN_RATIO = 0.3
 DEFAULT_FORKS = 32
-
-
-def write_json(path, data):
-    """JSON is valid YAML: inventories and playbooks are written as JSON."""
-    with open(path, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
 
 
 # --- inventories and playbooks ---------------------------------------------------------------

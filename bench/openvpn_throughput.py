@@ -48,7 +48,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import json
 import os
 import sys
 import time
@@ -57,7 +56,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import openvpn, traffic  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, fresh_hosts  # noqa: E402
+from labkit.bench import LAB, fresh_hosts, timed_playbook, write_json  # noqa: E402
 from labkit.podman import on, run, shell_quote  # noqa: E402
 from labkit.provenance import commit_description, machine_text  # noqa: E402
 from labkit.summary import median, write_report  # noqa: E402
@@ -203,17 +202,7 @@ def write_inventory(path, lab, workdir):
         "vars": {"openvpn_server_pki_root": pki, "openvpn_client_pki_root": pki,
                  "openvpn_server_profile_dir": os.path.join(workdir, "profiles")},
     }}
-    with open(path, "w") as handle:
-        json.dump(inventory, handle, indent=2)
-
-
-def converge(lab_inventory, group_inventory):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-    result = run(["ansible-playbook", os.path.join(ROOT, "site.yml"), "-i", lab_inventory, "-i", group_inventory],
-                 check=False, env=env, cwd=ROOT)
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
-        raise SystemExit("bench: site.yml failed")
+    write_json(path, inventory)
 
 
 def roles_up(lab):
@@ -647,7 +636,7 @@ def main():
 
         write_inventory(group_inventory, lab, workdir)
         note("converging the two hosts with site.yml")
-        converge(lab_inventory, group_inventory)
+        timed_playbook(os.path.join(ROOT, "site.yml"), [lab_inventory, group_inventory], os.path.join(workdir, "converge.log"), ROOT)
         setups.activate("ours")
         make_tls_crypt_v1_key(lab)
         best_1500, best, trials = search(setups, args.grid_seconds, args.grid_runs)

@@ -36,7 +36,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import statistics
@@ -47,7 +46,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, timed_playbook  # noqa: E402
+from labkit.bench import LAB, timed_playbook, write_json  # noqa: E402
 from labkit.podman import run  # noqa: E402
 from labkit.provenance import commit_description, role_version  # noqa: E402
 
@@ -74,13 +73,6 @@ BASELINE_VARS = {
     "wireguard_install_kernel_module": False,
     "wireguard_persistent_keepalive": KEEPALIVE,
 }
-
-
-def write_json(path, data):
-    """JSON is valid YAML: inventories and playbooks are written as JSON."""
-    with open(path, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
 
 
 def ours_inventory(hosts):

@@ -22,7 +22,6 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
@@ -30,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, fresh_hosts  # noqa: E402
+from labkit.bench import LAB, fresh_hosts, timed_playbook, write_json  # noqa: E402
 from labkit.podman import on, run  # noqa: E402
 from labkit.provenance import commit_description, machine_text  # noqa: E402
 from labkit.summary import median, write_report  # noqa: E402
@@ -61,18 +60,7 @@ def write_inventory(path, source, go_binary):
     group_vars = {"wireguard_networks": [NETWORK], "wireguard_userspace_source": source}
     if source == "file":
         group_vars["wireguard_userspace_file"] = go_binary
-    with open(path, "w") as handle:
-        json.dump({"all": {"children": {"wireguard": {"children": {NETWORK["name"]: {"hosts": hosts}}}},
-                           "vars": group_vars}}, handle, indent=2)
-
-
-def converge(lab_inventory, group_inventory):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-    result = run(["ansible-playbook", os.path.join(ROOT, "site.yml"), "-i", lab_inventory, "-i", group_inventory],
-                 check=False, env=env, cwd=ROOT)
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
-        raise SystemExit("bench: site.yml failed")
+    write_json(path, {"all": {"children": {"wireguard": {"children": {NETWORK["name"]: {"hosts": hosts}}}}, "vars": group_vars}})
 
 
 def tunnel_address(host, interface):
@@ -234,7 +222,8 @@ def main():
 
         for case, source in (("role-distro", "package"), ("role-go", "file")):
             write_inventory(group_inventory, source, args.wireguard_go)
-            converge(lab_inventory, group_inventory)
+            timed_playbook(os.path.join(ROOT, "site.yml"), [lab_inventory, group_inventory],
+                           os.path.join(workdir, "throughput-%s-converge.log" % case), ROOT)
             address = tunnel_address(HOSTS[1], INTERFACE)
             traffic.wait_for_reply(HOSTS[0], address, timeout=30)
             descriptions[case] = "overlaynet.vpn.wireguard defaults (wg-quick MTU), daemon %s" % daemon_description(HOSTS[0], INTERFACE)

@@ -9,6 +9,7 @@ One implementation (lab/labkit) used by `make demo`, the molecule scenarios and 
     lab.py image [--variant V]          build the host image once (cached by recipe hash)
     lab.py up HOST [HOST ...]           start hosts (idempotent), then check the lab
     lab.py up --variant V HOST ...      the same from an image variant (lab/images.yml)
+    lab.py up --host-variant NAME=V ... one host from a variant, the others as above
     lab.py inventory HOST [HOST ...]    print a YAML inventory for those hosts
     lab.py address HOST [--network N] [--ipv6]   print a host's lab address
     lab.py guard                        print what the egress guard has dropped
@@ -51,6 +52,12 @@ def host_options(args):
         if not separator or "=" not in setting:
             raise LabError("--sysctl wants NAME:KEY=VALUE, got %r" % item)
         options.setdefault(name, {"writable_sysctl": True, "sysctls": []})["sysctls"].append(setting)
+    for item in args.host_variant or []:
+        name, separator, variant = item.partition("=")
+        if not separator or variant not in images.variant_names():
+            raise LabError("--host-variant wants NAME=VARIANT with a variant of lab/images.yml (%s), got %r"
+                           % (", ".join(images.variant_names()), item))
+        options.setdefault(name, {"writable_sysctl": True, "sysctls": []})["tag"] = images.build(variant)
     return options
 
 
@@ -119,6 +126,8 @@ def main():
     p.add_argument("--default-sysctl", action="append", metavar="NAME",
                    help="start NAME with a container's default, read-only /proc/sys")
     p.add_argument("--sysctl", action="append", metavar="NAME:KEY=VALUE", help="preset a sysctl of NAME")
+    p.add_argument("--host-variant", action="append", metavar="NAME=VARIANT",
+                   help="start NAME from this image variant (the others from --variant or the base image)")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("inventory")
     p.add_argument("hosts", nargs="*")

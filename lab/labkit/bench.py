@@ -30,6 +30,13 @@ MODULE_RUN = re.compile(r"python\S*\s+\S*/AnsiballZ_(\w+)\.py")
 LAB = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab.py")]
 
 
+def write_json(path, data):
+    """JSON is valid YAML: inventories and playbooks are written as JSON."""
+    with open(path, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+
+
 def fresh_hosts(hosts, inventory_path):
     """Remove the hosts, start them again from the lab image, write their inventory to
     inventory_path; {host: lab IPv4 address}."""

@@ -262,8 +262,9 @@ def self_check(specs):
 # --- up, down, inventory --------------------------------------------------------------------
 
 def up(specs, tag, options=None):
-    """Start the hosts of specs ([(name, networks)]); options: name -> {'writable_sysctl': bool,
-    'sysctls': ['key=value', ...]} for hosts started like a default container (read-only /proc/sys)."""
+    """Start the hosts of specs ([(name, networks)]) from the image tag; options: name ->
+    {'writable_sysctl': bool, 'sysctls': ['key=value', ...], 'tag': image} for hosts started like a
+    default container (read-only /proc/sys) or from another image."""
     options = options or {}
     for net in sorted({net for _name, nets in specs for net in nets}):
         ensure_network(net)
@@ -271,7 +272,7 @@ def up(specs, tag, options=None):
     load_guard()
     for name, networks in specs:
         host_options = options.get(name, {})
-        start_host(name, networks, tag, writable_sysctl=host_options.get("writable_sysctl", True),
+        start_host(name, networks, host_options.get("tag", tag), writable_sysctl=host_options.get("writable_sysctl", True),
                    sysctls=host_options.get("sysctls", ()))
     wait_ready([name for name, _networks in specs])
     self_check(specs)

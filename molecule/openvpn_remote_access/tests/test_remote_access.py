@@ -182,6 +182,39 @@ def test_unmanaged_laptop_connects_with_its_exported_profile(lab, server_address
         traffic.stop_unit(laptop, "alice-vpn")
 
 
+def test_networkmanager_imports_the_exported_profile_as_is_and_connects(lab, server_addresses, lan_address):
+    """What a laptop user does: `nmcli connection import` of the .ovpn file, the password given
+    to NetworkManager, then `nmcli connection up`; traffic crosses the tunnel it made."""
+    profile_path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-profiles", SERVER, INSTANCE, "alice-laptop.ovpn")
+    laptop = lab.host("roaming1")
+    put_file(lab, "roaming1", "/root/nm/alice-laptop.ovpn", read(profile_path))
+    traffic.wait_until("NetworkManager running on roaming1",
+                       lambda: laptop.run("nmcli -t -f RUNNING general").stdout.strip() == "running", 30)
+    laptop.run("nmcli connection delete alice-laptop")
+    imported = laptop.run("nmcli connection import type openvpn file /root/nm/alice-laptop.ovpn")
+    assert imported.rc == 0, imported.stdout + imported.stderr
+    try:
+        data = laptop.check_output("nmcli -g vpn.data connection show alice-laptop")
+        # Imported, not dropped: the options that make this profile safe.
+        for option in ("tls-crypt-v2", "verify-x509-name", "remote-cert-tls = server", "connection-type = password-tls"):
+            assert option in data, (option, data)
+        laptop.check_output("nmcli connection modify alice-laptop vpn.user-name alice-laptop +vpn.data password-flags=0 "
+                            "vpn.secrets password=pw-alice-not-a-secret-0001")
+        # On eth0: NetworkManager took the lab's interface over as it found it ("connected
+        # (externally)"), which it does not count as the default connection a VPN rides on.
+        up = laptop.run("nmcli --wait 60 connection up alice-laptop ifname eth0")
+        assert up.rc == 0, up.stdout + up.stderr
+        device = lab.route_device("roaming1", server_addresses["inet"][0])
+        assert device != "eth0", device
+        for address in (server_addresses["inet"][0], lan_address):
+            traffic.wait_for_reply("roaming1", address)
+        assert lab.tcp_exchange("roaming1", SERVER, server_addresses["inet"][0], 17223) == "ack:roaming1-to-vpn1"
+        assert lab.tcp_exchange("roaming1", LAN_HOST, lan_address, 17224) == "ack:roaming1-to-lanhost1"
+    finally:
+        laptop.run("nmcli connection down alice-laptop")
+        laptop.run("nmcli connection delete alice-laptop")
+
+
 # --- refusals ----------------------------------------------------------------------------------
 
 def test_a_wrong_password_is_refused(lab):

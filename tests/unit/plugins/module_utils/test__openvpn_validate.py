@@ -93,12 +93,16 @@ def test_crl_days_are_checked_before_the_pki_module_runs():
     assert only_error(errors_after(change)) == (
         'host vpn1: openvpn_server_crl_renew_before_days: 30 must be less than openvpn_server_crl_validity_days (30), '
         'or every run would sign a new CRL')
-    errors = errors_after(lambda hostvars, _groups: hostvars['vpn1'].update(openvpn_server_crl_validity_days='long',
-                                                                           openvpn_server_crl_renew_before_days=0))
+
+    def bad_values(hostvars, _groups):
+        hostvars['vpn1'].update(openvpn_server_crl_validity_days='long', openvpn_server_crl_renew_before_days=0)
+    errors = errors_after(bad_values)
     assert_error(errors, "host vpn1: openvpn_server_crl_validity_days: must be an integer between 2 and 3650, got 'long'")
     assert_error(errors, 'host vpn1: openvpn_server_crl_renew_before_days: 0 is out of range (1-3650)')
-    assert errors_after(lambda hostvars, _groups: hostvars['vpn1'].update(openvpn_server_crl_validity_days=30,
-                                                                         openvpn_server_crl_renew_before_days=29)) == []
+
+    def good_values(hostvars, _groups):
+        hostvars['vpn1'].update(openvpn_server_crl_validity_days=30, openvpn_server_crl_renew_before_days=29)
+    assert errors_after(good_values) == []
 
 
 @pytest.mark.parametrize('address', ['192.0.2.1', '2001:db8::1', '[2001:db8::1]', 'vpn.example.org'])
