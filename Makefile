@@ -10,6 +10,7 @@
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
 #   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
+#   make headscale      build the pinned headscale, tailscale and tailscaled (cached per machine)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -35,6 +36,19 @@ export PYTHONDONTWRITEBYTECODE := 1
 WIREGUARD_GO_VERSION := v0.0.0-20260522210424-ecfc5a8d5446
 export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_VERSION)
 
+# headscale and Tailscale for the tailnet scenario, built the same way. Pinned to the newest
+# versions the module proxy here serves and the toolchain builds (../shared/ENVIRONMENT.md).
+# Tailscale is stamped so that `tailscale version` reports its version. headscale reads its
+# version from Go's build info, which only `go install MODULE@VERSION` fills in (refused for
+# headscale's replace directives), so this binary reports "dev": the roles take the version from
+# the inventory (headscale_version), never from the binary.
+HEADSCALE_VERSION := v0.29.3
+TAILSCALE_VERSION := v1.102.5
+export OVERLAYNET_HEADSCALE := $(CACHE_DIR)/bin/headscale-$(HEADSCALE_VERSION)
+export OVERLAYNET_TAILSCALE := $(CACHE_DIR)/bin/tailscale-$(TAILSCALE_VERSION)
+export OVERLAYNET_TAILSCALED := $(CACHE_DIR)/bin/tailscaled-$(TAILSCALE_VERSION)
+TAILSCALE_LDFLAGS := -X tailscale.com/version.longStamp=$(TAILSCALE_VERSION:v%=%) -X tailscale.com/version.shortStamp=$(TAILSCALE_VERSION:v%=%)
+
 DEMO_HOSTS := demo1 demo2 demo3 demo4
 DEMO_INVENTORY := $(BUILD)/demo/lab.json
 DEMO_REPORT := $(BUILD)/demo/report.html
@@ -44,7 +58,7 @@ MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
 FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
-.PHONY: help setup venv collection-link lab-image wireguard-go demo demo-down test lint sanity unit molecule \
+.PHONY: help setup venv collection-link lab-image wireguard-go headscale demo demo-down test lint sanity unit molecule \
 	bench-openvpn bench-openvpn-converge bench-openvpn-throughput \
         build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
@@ -71,6 +85,17 @@ wireguard-go: $(OVERLAYNET_WIREGUARD_GO)
 $(OVERLAYNET_WIREGUARD_GO):
 	lab/build-go-binary.sh golang.zx2c4.com/wireguard $(WIREGUARD_GO_VERSION) . $@ $(CACHE_DIR)
 
+
+headscale: $(OVERLAYNET_HEADSCALE) $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
+
+$(OVERLAYNET_HEADSCALE):
+	lab/build-go-binary.sh github.com/juanfont/headscale $(HEADSCALE_VERSION) ./cmd/headscale $@ $(CACHE_DIR)
+
+$(OVERLAYNET_TAILSCALE):
+	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscale $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
+
+$(OVERLAYNET_TAILSCALED):
+	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscaled $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
 
 demo: setup wireguard-go
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
@@ -108,7 +133,7 @@ unit: setup
 SCENARIO ?=
 ROLE ?=
 SELECTED_SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(if $(ROLE),$(filter $(ROLE)_%,$(MOLECULE_SCENARIOS)),$(MOLECULE_SCENARIOS)))
-molecule: setup lab-image wireguard-go
+molecule: setup lab-image wireguard-go headscale
 	@test -n "$(SELECTED_SCENARIOS)" || { echo "no molecule scenario matches SCENARIO=$(SCENARIO) ROLE=$(ROLE)"; exit 1; }
 	@summary=""; status=0; \
 	for scenario in $(SELECTED_SCENARIOS); do \

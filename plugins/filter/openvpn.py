@@ -12,10 +12,7 @@ __metaclass__ = type
 # file deliberately has no DOCUMENTATION: ansible-doc would show it for every filter defined
 # here instead of the sidecars.
 
-from jinja2 import Undefined
-
-from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
-
+from ansible_collections.overlaynet.vpn.plugins.plugin_utils._filters import UNDEFINED as _UNDEFINED, filter_error as _filter_error
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import (
     certificate_current,
     client_config_text,
@@ -39,17 +36,6 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan impor
     unmanaged_profiles,
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_validate import validate
-
-# A host variable that templates to something undefined counts as unset, as with Jinja's default():
-# reading it raises the first (ansible-core before 2.19) or gives the second (2.19 and later).
-_UNDEFINED = (AnsibleUndefinedVariable, Undefined)
-
-
-def _filter_error(name, function, *args):
-    try:
-        return function(*args)
-    except ValueError as exc:
-        raise AnsibleFilterError('%s: %s' % (name, exc))
 
 
 def openvpn_validate(hostvars, groups):
@@ -120,10 +106,10 @@ def openvpn_client_required_files(plan):
     return client_required_files(plan)
 
 
-def openvpn_certificate_current(key_facts, probed_key_file, controller_certificate_path):
+def openvpn_certificate_current(key_facts, probed_key_file, controller_certificate_path, key_mode='0600'):
     """Whether a host's key and certificate need no signing request in this run:
     `probe.x509_keys.server | openvpn_certificate_current(probe.files[key_path], pki_path ~ '/issued/' ~ host ~ '.crt')`."""
-    return certificate_current(key_facts, probed_key_file, controller_certificate_path)
+    return certificate_current(key_facts, probed_key_file, controller_certificate_path, key_mode=key_mode)
 
 
 def openvpn_client_key_checks(plans):

@@ -14,10 +14,7 @@ __metaclass__ = type
 
 import hashlib
 
-from jinja2 import Undefined
-
-from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
-
+from ansible_collections.overlaynet.vpn.plugins.plugin_utils._filters import UNDEFINED as _UNDEFINED, filter_error as _filter_error
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import format_endpoint
 from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import members_by_network, without_hosts
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import render_psk_file
@@ -32,10 +29,6 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_plan imp
     road_warrior_configs,
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_validate import validate
-
-# A host variable that templates to something undefined counts as unset, as with Jinja's default():
-# reading it raises the first (ansible-core before 2.19) or gives the second (2.19 and later).
-_UNDEFINED = (AnsibleUndefinedVariable, Undefined)
 
 
 def wireguard_members(networks, groups):
@@ -62,18 +55,14 @@ def wireguard_validate(networks, groups, inventory, preshared_key_seed=None, hos
 
 def wireguard_plan(networks, groups, inventory, host, public_keys, preshared_key_seed=None, road_warrior_public_keys=None):
     """Interfaces and peers of one host: `wireguard_networks | wireguard_plan(groups, inventory, inventory_hostname, public_keys, ...)`."""
-    try:
-        return host_plan(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_plan: %s' % exc)
+    return _filter_error('wireguard_plan', host_plan, networks, groups, inventory, host, public_keys, preshared_key_seed,
+                         road_warrior_public_keys)
 
 
 def wireguard_preshared_keys(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys=None):
     """Per interface of the host, its peers' public and preshared keys (the .psk file): secrets, keep under no_log."""
-    try:
-        return host_preshared_keys(networks, groups, inventory, host, public_keys, preshared_key_seed, road_warrior_public_keys)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_preshared_keys: %s' % exc)
+    return _filter_error('wireguard_preshared_keys', host_preshared_keys, networks, groups, inventory, host, public_keys,
+                         preshared_key_seed, road_warrior_public_keys)
 
 
 def wireguard_psk_files_to_write(preshared_keys, probed_files, config_dir):
@@ -99,18 +88,12 @@ def wireguard_psk_files(preshared_keys, config_dir):
 
 def wireguard_forwarding(networks, groups, inventory, host):
     """Address families the host forwards and its hub interfaces: `wireguard_networks | wireguard_forwarding(groups, inventory, inventory_hostname)`."""
-    try:
-        return host_forwarding(networks, groups, inventory, host)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_forwarding: %s' % exc)
+    return _filter_error('wireguard_forwarding', host_forwarding, networks, groups, inventory, host)
 
 
 def wireguard_members_forwarding(networks, groups, inventory):
     """wireguard_forwarding of every member at once (one validation): host -> {families, no_redirect_interfaces}."""
-    try:
-        return members_forwarding(networks, groups, inventory)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_members_forwarding: %s' % exc)
+    return _filter_error('wireguard_members_forwarding', members_forwarding, networks, groups, inventory)
 
 
 def wireguard_peers_record(plan):
@@ -120,26 +103,18 @@ def wireguard_peers_record(plan):
 
 def wireguard_road_warriors(networks, groups, inventory, public_keys, preshared_key_seed=None, road_warrior_public_keys=None):
     """Client configurations (no private keys) of every road warrior: `wireguard_networks | wireguard_road_warriors(groups, inventory, public_keys, ...)`."""
-    try:
-        return road_warrior_configs(networks, groups, inventory, public_keys, preshared_key_seed, road_warrior_public_keys)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_road_warriors: %s' % exc)
+    return _filter_error('wireguard_road_warriors', road_warrior_configs, networks, groups, inventory, public_keys, preshared_key_seed,
+                         road_warrior_public_keys)
 
 
 def wireguard_allocation_notes(networks, groups, inventory):
     """Names that did not get their first-choice address (their address may move): `wireguard_networks | wireguard_allocation_notes(groups, inventory)`."""
-    try:
-        return plan_allocation_notes(networks, groups, inventory)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_allocation_notes: %s' % exc)
+    return _filter_error('wireguard_allocation_notes', plan_allocation_notes, networks, groups, inventory)
 
 
 def wireguard_endpoint(host, port):
     """'host:port', or '[v6]:port' for an IPv6 literal (brackets in host are stripped first); None for an empty host."""
-    try:
-        return format_endpoint(host, port)
-    except ValueError as exc:
-        raise AnsibleFilterError('wireguard_endpoint: %s' % exc)
+    return _filter_error('wireguard_endpoint', format_endpoint, host, port)
 
 
 class FilterModule(object):

@@ -5,17 +5,20 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# The local `headscale` CLI as overlaynet.vpn.headscale_user and overlaynet.vpn.headscale_preauthkey
-# drive it on the headscale server host, for headscale 0.26 to 0.29: the command lines, the JSON
-# they print, their error texts, the checks of names, tags and durations before any command, and
-# the two module runs. The CLI talks to the running server over its unix socket (`unix_socket` of
-# the config it reads: /etc/headscale/config.yaml, $HEADSCALE_CONFIG or --config).
+# The local `headscale` CLI as overlaynet.vpn.headscale_user, overlaynet.vpn.headscale_preauthkey
+# and overlaynet.vpn.headscale_routes drive it on the headscale server host, for headscale 0.26 to
+# 0.29: the command lines, the JSON they print, their error texts, the checks of names, tags,
+# durations and routes before any command, and the three module runs. The CLI talks to the
+# running server over its unix socket (`unix_socket` of the config it reads:
+# /etc/headscale/config.yaml, $HEADSCALE_CONFIG or --config).
 #
 # Upstream read (github.com/juanfont/headscale at v0.26.0, v0.27.0, v0.28.0 and v0.29.2; the
-# snapshot has no v0.29.3 tag): cmd/headscale/cli/{root,utils,users,preauthkeys,nodes}.go,
+# snapshot has no v0.29.3 tag, whose `nodes approve-routes --help` and `nodes list --help` show
+# the same flags): cmd/headscale/cli/{root,utils,users,preauthkeys,nodes}.go,
 # gen/go/headscale/v1/{user,preauthkey,node}.pb.go, hscontrol/grpcv1.go,
-# hscontrol/db/{users,preauth_keys}.go, hscontrol/types/{users,preauth_key,node}.go,
-# hscontrol/util/dns.go.
+# hscontrol/db/{users,preauth_keys,node}.go, hscontrol/types/{users,preauth_key,node}.go,
+# hscontrol/state/state.go (0.27+), hscontrol/routes/primary.go, hscontrol/util/dns.go, and
+# spf13/pflag's string_slice.go (v1.0.6 in 0.26, v1.0.10 from 0.27 on).
 #
 # The same in 0.26 to 0.29:
 # - `--output json` prints the gRPC response with Go's encoding/json, tab-indented: the keys are
@@ -36,6 +39,19 @@ __metaclass__ = type
 #   deletes its pre-auth keys. Tags on a key must start with "tag:", be lower case and hold no
 #   space (grpcv1.go validateTag). --expiration is a Prometheus duration (1y2w3d4h5m6s7ms, units in
 #   that order, no fractions), added to the current time.
+# - Routes: a v1.Node of `nodes list` has `approved_routes` (what the administrator or the
+#   policy's autoApprovers approved), `available_routes` (what the node announces, its Hostinfo
+#   RoutableIPs) and `subnet_routes` (what it serves: its primary routes and its approved, announced
+#   exit routes), each a list of netip.Prefix texts, left out when empty. `nodes approve-routes
+#   --identifier ID --routes CIDR,...` replaces the approved list with exactly the given one
+#   (SetApprovedRoutes; --routes is a comma-separated string slice, and an empty value clears the
+#   list) and prints the updated node. The server adds both 0.0.0.0/0 and ::/0 when either is
+#   given, sorts and de-duplicates, and does not check the list against what the node announces:
+#   a route approved before it is announced is kept and served once the node announces it (served
+#   = announced and approved). It parses each route with netip.ParsePrefix, which keeps host bits
+#   (10.0.0.5/24 would be stored as it is and match no announced route) and refuses zones.
+#   Routes the policy's autoApprovers allow are approved again when the node next announces its
+#   routes or the policy is reloaded, whatever approve-routes removed.
 #
 # What differs:
 # - 0.26, 0.27: every pre-auth key belongs to a user (--user is required). Keys are 48 hex digits,
@@ -52,15 +68,23 @@ __metaclass__ = type
 #   tagged nodes are not seen as theirs; 0.28 may still refuse to delete that user for them.
 # - `preauthkeys list`/`expire`: per user and by the whole key on the command line in 0.26/0.27,
 #   all keys and by --id from 0.28 on (not used here).
+# - `subnet_routes` of `nodes list`: 0.26/0.27 show both exit routes once the node serves either,
+#   0.28+ each approved exit route the node announces. The node that approve-routes prints has no
+#   exit route in its `subnet_routes` in any version (its primary routes only); headscale_routes
+#   returns neither. approve-routes for an unknown id: "record not found" (0.26), "node not found
+#   in NodeStore" (0.27+); ids here always come from `nodes list`.
 #
 # Secrets: only a minted pre-auth key, which goes into the `key` return value and nowhere else.
 # No message quotes the CLI's stdout (a key, or old keys inside `nodes list`); its stderr is
 # quoted with anything that looks like a key replaced.
 
+import ipaddress
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import parse_cidr_list
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import (
     DEFAULT_VERSION,
     UNIX_SOCKET,
@@ -69,7 +93,16 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config i
     version_problem,
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import KEY_PLACEHOLDER
-from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_choice, check_known_keys, dedupe, is_int, is_mapping, type_name
+from ansible_collections.overlaynet.vpn.plugins.module_utils._values import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_known_keys,
+    dedupe,
+    is_int,
+    is_mapping,
+    type_name,
+)
 
 EXECUTABLE = 'headscale'
 OUTPUT_ARGS = ('--output', 'json')
@@ -82,6 +115,11 @@ TAGS_ONLY_KEYS_SINCE = (0, 28)
 DELETES_ALL_KEYS_WITH_A_USER = ((0, 28),)
 NODES_FOUND_ERROR = 'node(s) found'
 ERROR_LINES = 10
+NODE_KEYS = ('name', 'routes', 'exit_node')
+# The two halves of an exit node; headscale approves both when either is given (grpcv1.go SetApprovedRoutes).
+EXIT_ROUTES = ('0.0.0.0/0', '::/0')
+MAX_WAIT_SECONDS = 3600
+POLL_SECONDS = 1.0
 
 TAG_PATTERN = re.compile(r'^tag:[a-z][a-z0-9-]*$')
 # A key as 0.28+ mint it (also its masked form in lists), or as 0.26/0.27 do (48 hex digits).
@@ -209,6 +247,80 @@ def preauthkey_problems(version, user, tags, expiration):
     return problems
 
 
+def route_key(text):
+    """A route text as (IP version, prefix length, address), to compare routes however they are written: headscale
+    (Go's netip) and Python write IPv4-mapped IPv6 addresses differently. Host bits are kept; (0, 0, 0, text) for a
+    text that is no prefix. Sorted, these keys give headscale's order (netip.Prefix.Compare, tsaddr.SortPrefixes)."""
+    try:
+        interface = ipaddress.ip_interface(text)
+    except ValueError:
+        return (0, 0, 0, text)
+    return (interface.version, interface.network.prefixlen, int(interface.ip))
+
+
+def sorted_routes(texts):
+    """Route texts without repetitions, in headscale's order: IPv4 first, by prefix length, then by address."""
+    unique = {}
+    for text in texts:
+        unique.setdefault(route_key(text), text)
+    return [unique[key] for key in sorted(unique)]
+
+
+def same_routes(first, second):
+    return set(route_key(text) for text in first) == set(route_key(text) for text in second)
+
+
+def missing_routes(wanted, present):
+    """The routes of wanted that are not in present, in the order of wanted."""
+    keys = set(route_key(text) for text in present)
+    return [text for text in wanted if route_key(text) not in keys]
+
+
+def normalize_route_nodes(items):
+    """The `nodes` option as entries {name, routes}, and every problem at once.
+
+    routes is the whole list of approved routes wanted for the node: canonical CIDR texts, sorted, with both exit
+    routes when exit_node is true or either of them is listed (headscale approves both halves together).
+    """
+    entries, problems, seen = [], [], {}
+    for index, item in enumerate(items or []):
+        where = 'nodes[%d]' % index
+        if not is_mapping(item):
+            problems.append('%s: must be a mapping with name, routes and exit_node, got %s' % (where, type_name(item)))
+            continue
+        check_known_keys(problems, where, item, NODE_KEYS)
+        name = item.get('name')
+        if not isinstance(name, str) or not name.strip():
+            problems.append('%s.name: must be the name of a headscale node (a non-empty string), got %r' % (where, name))
+        elif name in seen:
+            problems.append('%s: %s is listed already as nodes[%d]' % (where, name, seen[name]))
+        else:
+            seen[name] = index
+        routes = []
+        for network in parse_cidr_list(problems, '%s.routes' % where, item.get('routes')):
+            if '%' in str(network):
+                problems.append('%s.routes: %s has an IPv6 zone, which headscale refuses in a route' % (where, network))
+            else:
+                routes.append(str(network))
+        exit_node = item.get('exit_node')
+        if exit_node is not None and check_bool(problems, '%s.exit_node' % where, exit_node) and exit_node:
+            routes.extend(EXIT_ROUTES)
+        if any(ipaddress.ip_network(route).prefixlen == 0 for route in routes):
+            routes.extend(EXIT_ROUTES)
+        entries.append(dict(name=name, routes=sorted_routes(routes)))
+    return entries, problems
+
+
+def routes_problems(version, wait_for_announce):
+    """The problems of the module-wide options of headscale_routes."""
+    problems = []
+    problem = version_problem(version)
+    if problem:
+        problems.append('version: %s' % problem)
+    check_int(problems, 'wait_for_announce', wait_for_announce, 0, MAX_WAIT_SECONDS)
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------
 # Command lines
 # ---------------------------------------------------------------------------------------------
@@ -247,6 +359,14 @@ def destroy_user_argv(user_id, executable=EXECUTABLE, config_path=None):
 
 def list_nodes_argv(executable=EXECUTABLE, config_path=None):
     return command(executable, ['nodes', 'list'], config_path)
+
+
+def approve_routes_argv(node_id, routes, executable=EXECUTABLE, config_path=None):
+    """argv setting the approved routes of node node_id to exactly routes ([]: none).
+
+    --routes is a string slice: comma-separated, and an empty value is the empty list (pflag readAsCSV).
+    """
+    return command(executable, ['nodes', 'approve-routes', '--identifier=%d' % node_id, '--routes=%s' % ','.join(routes)], config_path)
 
 
 def create_preauthkey_argv(version, user_id, reusable=False, ephemeral=False, expiration=DEFAULT_EXPIRATION, tags=(),
@@ -325,17 +445,31 @@ def parse_created_user(stdout):
     return parse_user(load_json(stdout))
 
 
+def _texts(item, key):
+    value = item.get(key)
+    return [text for text in value if isinstance(text, str)] if isinstance(value, list) else []
+
+
+def parse_node(item):
+    """{id, name, hostname, user_id, approved_routes, available_routes} of one node of the JSON: name is its given
+    name, else its host name; user_id None when no user is shown; a missing route list is []. Nothing else is
+    kept: the JSON holds keys."""
+    if not is_mapping(item) or not is_int(item.get('id')):
+        raise ValueError('a node without a numeric id')
+    user = item.get('user')
+    user_id = user.get('id') if is_mapping(user) and is_int(user.get('id')) else None
+    return dict(id=item['id'], name=_text(item, 'given_name') or _text(item, 'name'), hostname=_text(item, 'name'), user_id=user_id,
+                approved_routes=_texts(item, 'approved_routes'), available_routes=_texts(item, 'available_routes'))
+
+
 def parse_nodes(stdout):
-    """{id, name, user_id} of every node of `nodes list --output json` (its given name, else its host name;
-    user_id None when no user is shown). Nothing else is kept: the JSON holds keys."""
-    nodes = []
-    for item in _list(load_json(stdout), 'nodes'):
-        if not is_mapping(item) or not is_int(item.get('id')):
-            raise ValueError('a node without a numeric id')
-        user = item.get('user')
-        user_id = user.get('id') if is_mapping(user) and is_int(user.get('id')) else None
-        nodes.append(dict(id=item['id'], name=_text(item, 'given_name') or _text(item, 'name'), user_id=user_id))
-    return nodes
+    """The nodes of `nodes list --output json` (see parse_node), in the order printed."""
+    return [parse_node(item) for item in _list(load_json(stdout), 'nodes')]
+
+
+def parse_updated_node(stdout):
+    """The node `nodes approve-routes --output json` printed."""
+    return parse_node(load_json(stdout))
 
 
 def timestamp_text(value):
@@ -457,6 +591,54 @@ def names_text(users):
     return ''.join('%s\n' % name for name in sorted(users))
 
 
+def node_text(node):
+    return '%s (id %d)' % (node['name'] or 'unnamed', node['id'])
+
+
+def nodes_named(nodes, name):
+    """The node whose given name is name (headscale keeps given names unique); when none, those whose host name is."""
+    matches = [node for node in nodes if node['name'] == name]
+    return matches or [node for node in nodes if node['hostname'] == name]
+
+
+def match_nodes(entries, nodes):
+    """[(entry, node, or None when no node has its name)] of the entries, and the problems: names several nodes have."""
+    pairs, problems = [], []
+    for entry in entries:
+        matches = nodes_named(nodes, entry['name'])
+        if len(matches) > 1:
+            problems.append('%d headscale nodes have the host name %s and none has it as given name (%s): name the node by its '
+                            'given name, which is unique (headscale nodes list shows it)'
+                            % (len(matches), entry['name'], ', '.join(node_text(node) for node in matches)))
+            continue
+        pairs.append((entry, matches[0] if matches else None))
+    return pairs, problems
+
+
+def absent_problems(pairs, nodes):
+    """A problem for every entry no node has the name of."""
+    names = ', '.join(node['name'] for node in nodes) or 'none'
+    return ['headscale has no node %s (nodes: %s)' % (entry['name'], names) for entry, node in pairs if node is None]
+
+
+def unannounced(pairs):
+    """{name: [route, ...]} of the wanted routes the matched nodes do not announce (yet)."""
+    pending = {}
+    for entry, node in pairs:
+        routes = missing_routes(entry['routes'], node['available_routes']) if node is not None else []
+        if routes:
+            pending[entry['name']] = routes
+    return pending
+
+
+def routes_text(pairs, approved):
+    """'NAME: ROUTE' lines of the approved routes of the listed nodes, for the diff."""
+    lines = []
+    for entry, _node in pairs:
+        lines.extend('%s: %s\n' % (entry['name'], route) for route in sorted_routes(approved[entry['name']]))
+    return ''.join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # The CLI
 # ---------------------------------------------------------------------------------------------
@@ -508,6 +690,11 @@ class HeadscaleCLI(object):
     def list_nodes(self):
         return self.read(list_nodes_argv(self.executable, self.config_path), 'headscale nodes list', parse_nodes)
 
+    def approve_routes(self, node, routes):
+        """Set the approved routes of node (of list_nodes) to exactly routes; the node as headscale then shows it."""
+        return self.read(approve_routes_argv(node['id'], routes, self.executable, self.config_path),
+                         'headscale nodes approve-routes for %s' % node_text(node), parse_updated_node)
+
     def create_preauthkey(self, user_id, reusable=False, ephemeral=False, expiration=DEFAULT_EXPIRATION, tags=()):
         argv = create_preauthkey_argv(self.version, user_id, reusable, ephemeral, expiration, tags, self.executable, self.config_path)
         what = 'headscale preauthkeys create'
@@ -523,11 +710,11 @@ class HeadscaleCLI(object):
 # The module runs
 # ---------------------------------------------------------------------------------------------
 
-def cli_for(module):
+def cli_for(module, what='users'):
     """The HeadscaleCLI of the module's options; None in check mode when headscale is not installed (yet)."""
     executable = module.get_bin_path(EXECUTABLE, required=not module.check_mode)
     if executable is None:
-        module.warn('headscale is not installed; check mode assumes it has no users yet')
+        module.warn('headscale is not installed; check mode assumes it has no %s yet' % what)
         return None
     return HeadscaleCLI(module.run_command, module.params['version'], executable, module.params['config_path'])
 
@@ -641,3 +828,82 @@ def run_preauthkey(module):
                   ephemeral=minted['ephemeral'], tags=sorted(minted['tags']))
     return result
 
+
+def wait_for_announcements(cli, entries, pairs, seconds):
+    """Read the nodes again, every POLL_SECONDS, until every node announces its wanted routes or seconds have passed;
+    the pairs of the last read. HeadscaleCLIError when a read fails or a node is gone or ambiguous in between."""
+    deadline = time.monotonic() + seconds
+    while unannounced(pairs):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(POLL_SECONDS, left))
+        nodes = cli.list_nodes()
+        pairs, problems = match_nodes(entries, nodes)
+        problems += absent_problems(pairs, nodes)
+        if problems:
+            raise HeadscaleCLIError('; '.join(problems))
+    return pairs
+
+
+def run_routes(module):
+    """overlaynet.vpn.headscale_routes: one `nodes list` (more only to wait for announcements), then one
+    `nodes approve-routes` per node whose approved routes differ."""
+    params = module.params
+    wait = params['wait_for_announce']
+    entries, problems = normalize_route_nodes(params['nodes'])
+    problems = routes_problems(params['version'], wait) + problems
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    cli = cli_for(module, 'nodes')
+    read = []   # [nodes] once read: in check mode, read_state warns of a failed read and returns []
+
+    def list_nodes():
+        read.append(cli.list_nodes())
+        return read[0]
+
+    nodes = read_state(module, cli, list_nodes if cli else None, 'nodes')
+    pairs, problems = match_nodes(entries, nodes)
+    if not module.check_mode:
+        problems += absent_problems(pairs, nodes)
+    elif read:
+        for entry, node in pairs:
+            if node is None:
+                module.warn('headscale has no node %s yet; a run outside check mode fails unless it joins before' % entry['name'])
+    if problems:
+        module.fail_json(msg='; '.join(problems) + _updated([]))
+    if wait and not module.check_mode:
+        try:
+            pairs = wait_for_announcements(cli, entries, pairs, wait)
+        except HeadscaleCLIError as error:
+            module.fail_json(msg=error.message + _updated([]), rc=error.rc)
+        for name, routes in sorted(unannounced(pairs).items()):
+            module.warn('node %s does not announce %s after %d seconds; approved all the same (headscale serves a route '
+                        'once the node announces it)' % (name, ', '.join(routes), wait))
+
+    before = dict((entry['name'], node['approved_routes'] if node else []) for entry, node in pairs)
+    result_nodes, updated = {}, []
+    for entry, node in pairs:
+        approved = before[entry['name']]
+        if not same_routes(approved, entry['routes']):
+            if module.check_mode:
+                approved = entry['routes']
+            else:
+                try:
+                    node = cli.approve_routes(node, entry['routes'])
+                except HeadscaleCLIError as error:
+                    module.fail_json(msg=error.message + _updated(updated), rc=error.rc, updated=updated)
+                approved = node['approved_routes']
+            updated.append(entry['name'])
+        result_nodes[entry['name']] = dict(name=entry['name'], id=node['id'] if node else None, approved_routes=approved,
+                                           available_routes=node['available_routes'] if node else [])
+    result = dict(changed=bool(updated), nodes=result_nodes, updated=updated)
+    if module._diff and updated:
+        after = dict((name, item['approved_routes']) for name, item in result_nodes.items())
+        result['diff'] = dict(before_header='headscale approved routes', after_header='headscale approved routes',
+                              before=routes_text(pairs, before), after=routes_text(pairs, after))
+    return result
+
+
+def _updated(names):
+    return '; done before: set the approved routes of %s' % ', '.join(names) if names else '; nothing was changed'

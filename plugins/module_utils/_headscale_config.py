@@ -1110,6 +1110,8 @@ def _deep_merge(base, extra):
     """base with extra merged in: mappings merge key by key, anything else in extra replaces base's value."""
     result = dict(base)
     for key, value in extra.items():
+        if is_mapping(value) and not value:
+            continue  # an empty mapping changes nothing (and _check_extra_config does not see it)
         if is_mapping(value) and is_mapping(result.get(key)):
             result[key] = _deep_merge(result[key], value)
         else:

@@ -376,6 +376,7 @@ def probe_host(options, path_variable, root=ROOT):
         os_family=os_family(os_release),
         os_id=os_release.get('ID'),
         os_version_id=os_release.get('VERSION_ID'),
+        os_version_codename=os_release.get('VERSION_CODENAME'),
     )
     if options.get('commands') is not None:
         result['missing_commands'] = missing_commands(options['commands'], path_variable, root)

@@ -27,9 +27,7 @@ __metaclass__ = type
 
 import os
 import re
-import shutil
 
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import interface_name_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_inventory import CLIENT_UNIT, NAME_PATTERN, SERVER_UNIT
@@ -237,13 +235,7 @@ class OpenVPNInstance(object):
 
     def remove_path(self, path):
         """Remove a file, a link or a directory tree."""
-        if os.path.isdir(path) and not os.path.islink(path):
-            try:
-                shutil.rmtree(path)
-            except OSError as exc:
-                self.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
-        else:
-            self.service.remove_file(path)
+        self.service.remove_path(path)
 
 
 # -- the runs ----------------------------------------------------------------------------------

@@ -285,14 +285,15 @@ def _parse_iso(text):
     return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ')
 
 
-def certificate_current(key_facts, probed_key_file, controller_certificate_path, now=None):
+def certificate_current(key_facts, probed_key_file, controller_certificate_path, now=None, key_mode='0600'):
     """Whether the key and certificate on a host need no signing request in this run: the probe
-    read a valid key (root's, mode 0600) and a certificate of that key that is byte for byte the
-    one the PKI on the controller issued last, and that does not end within the PKI's renewal
-    window. key_facts: the probe's x509_keys entry (None without cryptography on the host)."""
+    read a valid key (root's, mode key_mode: 0600, or 0640 for a key a service group reads) and a
+    certificate of that key that is byte for byte the one the PKI on the controller issued last,
+    and that does not end within the PKI's renewal window. key_facts: the probe's x509_keys entry
+    (None without cryptography on the host)."""
     if not key_facts or not key_facts.get('key_valid') or not key_facts.get('certificate_matches_key'):
         return False
-    if (probed_key_file or {}).get('mode') != '0600' or (probed_key_file or {}).get('owner') != 'root':
+    if (probed_key_file or {}).get('mode') != key_mode or (probed_key_file or {}).get('owner') != 'root':
         return False
     if key_facts.get('certificate_sha256') != _sha256_of_file(controller_certificate_path):
         return False

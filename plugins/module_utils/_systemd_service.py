@@ -8,8 +8,10 @@ __metaclass__ = type
 # What every system's apply module does with its systemd unit, whatever the daemon: run
 # commands (their output scrubbed of secrets before it reaches a message), write a config
 # file only after the daemon's own checker accepted it, daemon-reload, enable, start, restart
-# or reload by what changed, wait for the unit with a bound, remember what was applied (a
-# fingerprint of what cannot be read back from the daemon), and remove files.
+# or reload by what changed, wait for the unit with a bound, put the previous files back when
+# the daemon does not come up on new ones (one file, or several a daemon reads together),
+# remember what was applied (a fingerprint of what cannot be read back from the daemon), and
+# remove files.
 #
 # A small class that takes the AnsibleModule, as community.crypto's backends do; the decisions
 # (what changed, which action) stay in pure functions of each system's module_utils.
@@ -66,10 +68,15 @@ class SystemdService(object):
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=self.clean(msg), **kwargs)
 
-    def run(self, args, data=None):
-        if data is None:
-            return self.module.run_command(args)
-        return self.module.run_command(args, data=data, binary_data=False)
+    def run(self, args, data=None, environ=None):
+        """(rc, stdout, stderr) of args, with data on stdin and environ ({name: value}) added to
+        the environment when given."""
+        kwargs = {}
+        if data is not None:
+            kwargs.update(data=data, binary_data=False)
+        if environ:
+            kwargs['environ_update'] = environ
+        return self.module.run_command(args, **kwargs)
 
     def run_or_fail(self, args, what, data=None):
         rc, stdout, stderr = self.run(args, data=data)
@@ -89,6 +96,11 @@ class SystemdService(object):
 
     def is_active(self):
         return self.run([self.systemctl, 'is-active', self.unit])[0] == 0
+
+    def active_state(self):
+        """The unit's state as `systemctl is-active` prints it: active, reloading, activating,
+        deactivating, inactive or failed (inactive also for a unit that does not exist)."""
+        return self.run([self.systemctl, 'is-active', self.unit])[1].strip() or 'unknown'
 
     def is_enabled(self):
         return self.run([self.systemctl, 'is-enabled', self.unit])[1].strip() == 'enabled'
@@ -164,25 +176,76 @@ class SystemdService(object):
         daemon refused to start: roll back) or None (not refused, not ready within timeout, as a
         VPN client still reaching its server: the new text stays). restarted_and_ready by default.
         """
-        restart = restart or self.restarted_and_ready
-        previous = read_text_or_none(path)
+        previous = self.file_states([path])
         diff = self.sync_file(path, text, check=check, mode=mode)
         if diff is None or self.module.check_mode:
             return diff
-        if restart(ready, timeout) is not False:
-            return diff
-        if previous is None:
+        self.restart_or_restore(previous, ready, timeout=timeout, restart=restart, modes={path: mode})
+        return diff
+
+    # -- several files a daemon reads together ---------------------------------------------------
+
+    def file_states(self, paths):
+        """{path: its text, or None when it does not exist} of paths as they are now: what
+        restore_files puts back."""
+        return dict((path, read_text_or_none(path)) for path in paths)
+
+    def put_file(self, path, text, mode=0o600):
+        """Write text to path atomically (mode from the first byte); text None removes the file."""
+        if text is None:
             self.remove_file(path)
+            return
+        try:
+            ensure_parent_directory(path)
+            write_private_file(path, text, mode=mode)
+        except (IOError, OSError) as exc:
+            self.fail('cannot write %s: %s' % (path, to_native(exc.strerror or exc)))
+
+    def restore_files(self, previous, modes=None):
+        """Put every file of previous (from file_states) back as it was: its old text, or gone
+        when it did not exist. modes: {path: mode} of the files written back (0600 otherwise)."""
+        for path in sorted(previous):
+            self.put_file(path, previous[path], mode=(modes or {}).get(path, 0o600))
+
+    def restart_or_restore(self, previous, ready, timeout=WAIT_TIMEOUT_SECONDS, restart=None, modes=None, status=None):
+        """Restart the unit on the files changed since previous = file_states(paths) was taken
+        and wait until ready(); returns restart's outcome when the daemon did not refuse them.
+
+        When it refuses them (restart returns False), every file of previous goes back at once,
+        as the daemon last ran on them: a config that names another file (a policy, a key) is only
+        good together with it. Then the unit is restarted on them, or stopped when none of them
+        existed before (a first install), and the run fails saying whether the old files serve
+        again. restart: as for restart_or_roll_back. status(), when given, says why the daemon did
+        not come up (its state, its last error); it is asked before anything is put back.
+        """
+        restart = restart or self.restarted_and_ready
+        outcome = restart(ready, timeout)
+        if outcome is not False:
+            return outcome
+        paths = sorted(previous)
+        single = len(paths) == 1
+        new = 'the new %s%s' % (' and '.join(paths), ' (%s)' % status() if status else '')
+        self.restore_files(previous, modes)
+        existed = [path for path in paths if previous[path] is not None]
+        if not existed:
             self.run([self.systemctl, 'stop', self.unit])
-            self.fail('%s did not start with the new %s; the file was removed and the unit stopped' % (self.unit, path))
-        write_private_file(path, previous, mode=mode)
+            self.fail('%s did not start with %s; the %s removed and the unit stopped'
+                      % (self.unit, new, 'file was' if single else 'files were'))
+        if single:
+            back, them = 'the previous file is back', 'it'
+        else:
+            back = 'the previous %s %s back' % (' and '.join(existed), 'is' if len(existed) == 1 else 'are')
+            if len(existed) < len(paths):
+                back += ' (%s, new in this run, removed)' % ' and '.join(path for path in paths if previous[path] is None)
+            them = 'it' if len(existed) == 1 else 'them'
         outcome = restart(ready, timeout)
         if outcome is None:
-            self.fail('%s did not start with the new %s; the previous file is back and the unit runs on it, not ready yet' % (self.unit, path))
+            self.fail('%s did not start with %s; %s and the unit runs on %s, not ready yet' % (self.unit, new, back, them))
         if outcome:
-            self.fail('%s did not start with the new %s; the previous file is back and serves again' % (self.unit, path))
-        self.fail('%s did not start with the new %s, nor with the previous one, which is back in place' % (self.unit, path))
-        return diff
+            self.fail('%s did not start with %s; %s and %s again' % (self.unit, new, back, 'serves' if len(existed) == 1 else 'serve'))
+        self.fail('%s did not start with %s, nor with the previous %s, which %s back in place'
+                  % (self.unit, new, 'one' if single else 'files', 'is' if single else 'are'))
+        return outcome
 
     def restarted_and_ready(self, ready, timeout=WAIT_TIMEOUT_SECONDS):
         """Restart the unit; whether it then became ready within timeout seconds."""
@@ -205,3 +268,13 @@ class SystemdService(object):
         except OSError as exc:
             if os.path.exists(path):
                 self.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
+
+    def remove_path(self, path):
+        """Remove a file, a link or a directory with everything in it; one already gone is fine."""
+        if os.path.isdir(path) and not os.path.islink(path):
+            try:
+                shutil.rmtree(path)
+            except OSError as exc:
+                self.fail('cannot remove %s: %s' % (path, to_native(exc.strerror or exc)))
+        else:
+            self.remove_file(path)

@@ -193,6 +193,11 @@ os_version_id:
   returned: always
   type: str
   sample: '24.04'
+os_version_codename:
+  description: C(VERSION_CODENAME) of the os-release file (as package repositories name releases); V(null) when it has none.
+  returned: always
+  type: str
+  sample: bookworm
 missing_commands:
   description: The commands of O(commands) that were not found, in the order given.
   returned: when O(commands) is set

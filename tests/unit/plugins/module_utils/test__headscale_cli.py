@@ -11,6 +11,7 @@ __metaclass__ = type
 # tags, zero values are left out (omitempty), an empty list is null and timestamps are
 # {"seconds", "nanos"}. Where each shape comes from is said at each sample.
 
+import ipaddress
 import json
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import (
     HeadscaleCLI,
     HeadscaleCLIError,
+    approve_routes_argv,
     cli_error,
     cli_version,
     create_preauthkey_argv,
@@ -28,17 +30,27 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli impo
     list_nodes_argv,
     list_users_argv,
     load_json,
+    match_nodes,
+    missing_routes,
+    nodes_named,
     nodes_of,
+    normalize_route_nodes,
     normalize_users,
     parse_created_user,
     parse_nodes,
     parse_preauthkey,
+    parse_updated_node,
     parse_users,
     plan_users,
     preauthkey_problems,
+    route_key,
+    routes_problems,
+    same_routes,
     scrub_keys,
+    sorted_routes,
     tag_problem,
     timestamp_text,
+    unannounced,
     user_name_problem,
 )
 
@@ -66,17 +78,21 @@ def user_json(user_id, name, display_name='', email='', provider='', provider_id
     return item
 
 
-def node_json(node_id, name, user, version=(0, 29, 2), key=None, tags=()):
+def node_json(node_id, name, user, version=(0, 29, 2), key=None, tags=(), approved=(), announced=(), hostname=None):
     """One v1.Node (gen/go/headscale/v1/node.pb.go): 0.26/0.27 have forced_tags/valid_tags/invalid_tags,
     0.28+ tags; pre_auth_key is the v1.PreAuthKey the node joined with (a whole legacy key in 0.26/0.27,
-    hscontrol/types/preauth_key.go Proto; the masked form in 0.28+)."""
+    hscontrol/types/preauth_key.go Proto; the masked form in 0.28+). Routes (the same fields 23-25 at
+    v0.26.0 to v0.29.2): approved_routes and available_routes as types/node.go Proto sets them (the
+    approved list as stored, the announced Hostinfo.RoutableIPs), subnet_routes as grpcv1.go
+    nodesToProto does (see subnet_routes()); each left out when empty. name is the host name,
+    given_name the (unique) name headscale gave it, here the same unless hostname is given."""
     item = {
         'id': node_id,
         'machine_key': 'mkey:' + '1' * 64,
         'node_key': 'nodekey:' + '2' * 64,
         'disco_key': 'discokey:' + '3' * 64,
         'ip_addresses': ['100.64.0.%d' % node_id, 'fd7a:115c:a1e0::%d' % node_id],
-        'name': name,
+        'name': hostname or name,
         'user': user,
         'last_seen': CREATED,
         'created_at': CREATED,
@@ -86,12 +102,41 @@ def node_json(node_id, name, user, version=(0, 29, 2), key=None, tags=()):
     }
     if key is not None:
         item['pre_auth_key'] = {'user': user, 'id': 1, 'key': key, 'used': True, 'expiration': EXPIRES, 'created_at': CREATED}
+    set_routes(item, version, approved, announced)
     if tags and version[:2] >= (0, 28):
         item['tags'] = list(tags)
     elif tags:
         item['forced_tags'] = list(tags)
         item['valid_tags'] = list(tags)
     return item
+
+
+def sorted_prefixes(routes):
+    # tsaddr.SortPrefixes (netipx.ComparePrefix; 0.26-0.28) and slices.SortFunc(netip.Prefix.Compare) (0.29):
+    # IPv4 before IPv6, then by prefix length, then by address.
+    networks = sorted(set(ipaddress.ip_network(route) for route in routes), key=lambda net: (net.version, net.prefixlen, net.network_address))
+    return [str(network) for network in networks]
+
+
+def subnet_routes(version, approved, announced, exits=True):
+    """What the JSON shows as subnet_routes: the announced and approved routes (the primary ones; a single router
+    here) without exit routes, and then the exit routes: both once either is served in 0.26/0.27 (types/node.go
+    ExitRoutes), each served one in 0.28+. exits=False: what approve-routes prints (its primary routes only)."""
+    served = [route for route in announced if route in approved]
+    routes = [route for route in served if not route.endswith('/0')]
+    served_exits = [route for route in served if route.endswith('/0')]
+    if exits and served_exits:
+        routes += ['0.0.0.0/0', '::/0'] if version[:2] < (0, 28) else served_exits
+    return routes
+
+
+def set_routes(item, version, approved, announced, exits=True):
+    for key in ('approved_routes', 'available_routes', 'subnet_routes'):
+        item.pop(key, None)
+    served = subnet_routes(version, approved, announced, exits)
+    for key, routes in (('approved_routes', list(approved)), ('available_routes', list(announced)), ('subnet_routes', served)):
+        if routes:
+            item[key] = routes
 
 
 class FakeHeadscale(object):
@@ -112,6 +157,8 @@ class FakeHeadscale(object):
         self.down = False
         self.next_id = max([user['id'] for user in self.users] + [0]) + 1
         self.override = {}   # command words (e.g. ('preauthkeys', 'create')) -> (rc, stdout, stderr)
+        self.announcements = {}   # {n: (node id, routes)}: what a node announces before the n-th nodes list
+        self.node_reads = 0
 
     # -- answers -----------------------------------------------------------------------------
 
@@ -138,7 +185,8 @@ class FakeHeadscale(object):
         if tuple(words[:2]) in self.override:
             return self.override[tuple(words[:2])]
         handler = {('users', 'list'): self.users_list, ('users', 'create'): self.users_create, ('users', 'destroy'): self.users_destroy,
-                   ('nodes', 'list'): self.nodes_list, ('preauthkeys', 'create'): self.preauthkeys_create}[tuple(words[:2])]
+                   ('nodes', 'list'): self.nodes_list, ('nodes', 'approve-routes'): self.nodes_approve_routes,
+                   ('preauthkeys', 'create'): self.preauthkeys_create}[tuple(words[:2])]
         return handler(words[2:])
 
     @staticmethod
@@ -176,7 +224,39 @@ class FakeHeadscale(object):
         return 0, go_json({}) + '\n', ''   # v1.DeleteUserResponse has no fields
 
     def nodes_list(self, _words):
+        self.node_reads += 1
+        if self.node_reads in self.announcements:
+            node_id, routes = self.announcements[self.node_reads]
+            node = self.node(node_id)
+            set_routes(node, self.version, node.get('approved_routes', []), routes)
         return 0, go_json(self.nodes or None) + '\n', ''
+
+    def node(self, node_id):
+        return [node for node in self.nodes if node['id'] == node_id][0]
+
+    def nodes_approve_routes(self, words):
+        # cmd/headscale/cli/nodes.go approveRoutesCmd: --identifier (uint64, required) and --routes (a
+        # string slice: CSV, "" is the empty list); grpcv1.go SetApprovedRoutes: netip.ParsePrefix each,
+        # both exit routes for either, sorted and compacted, stored as they are, whatever the node
+        # announces. It prints the updated v1.Node, subnet_routes its primary routes only.
+        flags = self.flags(words)
+        assert set(flags) == {'identifier', 'routes'}, flags
+        routes = flags['routes'].split(',') if flags['routes'] else []
+        approved = []
+        for route in routes:
+            if '/' not in route:
+                return self.error('parsing route: netip.ParsePrefix(%s): no \'/\'' % json.dumps(route))
+            approved += ['0.0.0.0/0', '::/0'] if route in ('0.0.0.0/0', '::/0') else [route]
+        matches = [node for node in self.nodes if node['id'] == int(flags['identifier'])]
+        if not matches:
+            if self.version[:2] < (0, 27):
+                return self.grpc_error('setting approved routes', 'InvalidArgument', 'record not found')
+            return self.grpc_error('setting approved routes', 'InvalidArgument', 'node not found in NodeStore: %s' % flags['identifier'])
+        node = matches[0]
+        set_routes(node, self.version, sorted_prefixes(approved), node.get('available_routes', []))
+        printed = dict(node)
+        set_routes(printed, self.version, sorted_prefixes(approved), node.get('available_routes', []), exits=False)
+        return 0, go_json(printed) + '\n', ''
 
     def preauthkeys_create(self, words):
         flags = self.flags(words)
@@ -207,7 +287,8 @@ class FakeHeadscale(object):
     # -- what happened -------------------------------------------------------------------------
 
     def mutations(self):
-        return [command for command in self.commands if command[1:3] in (['users', 'create'], ['users', 'destroy'], ['preauthkeys', 'create'])]
+        return [command for command in self.commands
+                if command[1:3] in (['users', 'create'], ['users', 'destroy'], ['nodes', 'approve-routes'], ['preauthkeys', 'create'])]
 
     def words(self):
         return [' '.join(command[1:]) for command in self.commands]
@@ -378,8 +459,9 @@ def test_parse_nodes_keeps_only_ids_names_and_owners():
     # nodes list --output json at v0.26.0 (forced_tags, whole legacy key) and v0.29.2 (tagged node under tagged-devices).
     old = parse_nodes(go_json([node_json(1, 'web1', ALICE, (0, 26, 0), key=LEGACY_KEY, tags=['tag:web'])]))
     new = parse_nodes(go_json([node_json(4, 'db1', BOB, key=MASKED_KEY), node_json(5, 'router', TAGGED_DEVICES, tags=['tag:router'])]))
-    assert old == [dict(id=1, name='web1', user_id=1)]
-    assert new == [dict(id=4, name='db1', user_id=2), dict(id=5, name='router', user_id=2147455555)]
+    assert old == [dict(id=1, name='web1', hostname='web1', user_id=1, approved_routes=[], available_routes=[])]
+    assert new == [dict(id=4, name='db1', hostname='db1', user_id=2, approved_routes=[], available_routes=[]),
+                   dict(id=5, name='router', hostname='router', user_id=2147455555, approved_routes=[], available_routes=[])]
     assert LEGACY_KEY not in repr(old)
 
 
@@ -387,7 +469,7 @@ def test_a_node_prefers_its_given_name():
     node = node_json(1, 'host-a', ALICE)
     node['given_name'] = 'web-a'
     del node['user']
-    assert parse_nodes(go_json([node])) == [dict(id=1, name='web-a', user_id=None)]
+    assert parse_nodes(go_json([node])) == [dict(id=1, name='web-a', hostname='host-a', user_id=None, approved_routes=[], available_routes=[])]
 
 
 def test_parse_preauthkey_of_0_29():
@@ -568,3 +650,157 @@ def test_load_json_never_quotes_its_input():
     with pytest.raises(ValueError) as excinfo:
         load_json('garbage %s' % NEW_KEY)
     assert NEW_KEY not in str(excinfo.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes (headscale_routes)
+# ---------------------------------------------------------------------------------------------
+
+ROUTER = node_json(3, 'site-router', ALICE, approved=['10.20.0.0/16'], announced=['10.20.0.0/16', 'fd00:20::/64'])
+GATEWAY = node_json(4, 'gw1', TAGGED_DEVICES, announced=['0.0.0.0/0', '::/0'], tags=['tag:exit'])
+
+
+def route_entries(*items):
+    result, problems = normalize_route_nodes(list(items))
+    assert problems == []
+    return result
+
+
+def test_normalize_route_nodes_makes_the_whole_wanted_list():
+    assert route_entries({'name': 'site-router', 'routes': ['fd00:20::/64', '10.20.0.0/16', '10.20.0.0/16', '192.168.1.0/24']},
+                         {'name': 'gw1', 'exit_node': True}, {'name': 'old'}) == [
+        dict(name='site-router', routes=['10.20.0.0/16', '192.168.1.0/24', 'fd00:20::/64']),
+        dict(name='gw1', routes=['0.0.0.0/0', '::/0']),
+        dict(name='old', routes=[]),
+    ]
+
+
+def test_either_exit_route_means_both():
+    # grpcv1.go SetApprovedRoutes adds both halves for either; wanting one alone would never converge.
+    assert route_entries({'name': 'gw1', 'routes': ['::/0', '10.0.0.0/8']})[0]['routes'] == ['0.0.0.0/0', '10.0.0.0/8', '::/0']
+    assert route_entries({'name': 'gw1', 'routes': ['0.0.0.0/0'], 'exit_node': False})[0]['routes'] == ['0.0.0.0/0', '::/0']
+
+
+def test_routes_are_written_canonically():
+    assert route_entries({'name': 'r', 'routes': ['10.0.0.0/255.0.0.0', 'FD00:0020:0000::/64']})[0]['routes'] == ['10.0.0.0/8', 'fd00:20::/64']
+
+
+def test_normalize_route_nodes_reports_every_problem_at_once():
+    _entries, problems = normalize_route_nodes([
+        {'name': 'r1', 'routes': ['10.20.0.1/16', '10.0.0.0', 'fe80::%eth0/64', 5]},
+        {'name': 'r1'},
+        {'name': '', 'exit_node': 'yes', 'route': ['10.0.0.0/8']},
+        {'routes': '10.0.0.0/8'},
+        'r2',
+    ])
+    assert problems == [
+        'nodes[0].routes: 10.20.0.1/16 has host bits set (did you mean 10.20.0.0/16?)',
+        "nodes[0].routes: '10.0.0.0' is not a CIDR prefix (address/length)",
+        'nodes[0].routes: 5 is not a CIDR prefix (address/length)',
+        'nodes[0].routes: fe80::%eth0/64 has an IPv6 zone, which headscale refuses in a route',
+        'nodes[1]: r1 is listed already as nodes[0]',
+        'nodes[2].route: unknown key (known keys: name, routes, exit_node)',
+        "nodes[2].name: must be the name of a headscale node (a non-empty string), got ''",
+        "nodes[2].exit_node: must be true or false, got 'yes'",
+        'nodes[3].name: must be the name of a headscale node (a non-empty string), got None',
+        'nodes[3].routes: must be a list of CIDR prefixes, got str',
+        'nodes[4]: must be a mapping with name, routes and exit_node, got str',
+    ]
+
+
+def test_routes_problems():
+    assert routes_problems('0.29.3', 0) == [] and routes_problems('0.26.0', 3600) == []
+    assert routes_problems('0.25.0', -1) == ['version: 0.25.0 is not supported (supported: 0.26.x, 0.27.x, 0.28.x, 0.29.x)',
+                                             'wait_for_announce: -1 is out of range (0-3600)']
+
+
+def test_routes_compare_however_they_are_written():
+    # Go's netip writes ::ffff:10.0.0.0/104, Python ::ffff:a00:0/104; host bits count (netip keeps them).
+    assert same_routes(['::ffff:10.0.0.0/104', '10.0.0.0/8'], ['10.0.0.0/8', '::ffff:a00:0/104'])
+    assert not same_routes(['10.0.0.5/8'], ['10.0.0.0/8'])
+    assert not same_routes(['10.0.0.0/8'], ['10.0.0.0/8', '::/0'])
+    assert route_key('garbage') == (0, 0, 0, 'garbage')
+
+
+def test_routes_sort_as_headscale_sorts_them():
+    # netipx.ComparePrefix / netip.Prefix.Compare: family, then prefix length, then address.
+    assert sorted_routes(['fd00::/64', '192.168.1.0/24', '10.0.0.0/8', '::/0', '10.1.0.0/24', '0.0.0.0/0', '10.0.0.0/8']) == [
+        '0.0.0.0/0', '10.0.0.0/8', '10.1.0.0/24', '192.168.1.0/24', '::/0', 'fd00::/64']
+    assert missing_routes(['10.0.0.0/8', '::/0'], ['::/0']) == ['10.0.0.0/8']
+
+
+def test_approve_routes_command():
+    # nodes.go approveRoutesCmd at v0.26.0, v0.27.0, v0.28.0, v0.29.2: --identifier/-i uint64, --routes/-r string slice.
+    assert approve_routes_argv(3, ['10.20.0.0/16', 'fd00:20::/64'], 'hs', '/etc/hs.yaml') == [
+        'hs', 'nodes', 'approve-routes', '--identifier=3', '--routes=10.20.0.0/16,fd00:20::/64', '--output', 'json', '--config=/etc/hs.yaml']
+    # pflag readAsCSV: an empty value is the empty list, which clears the approved routes.
+    assert approve_routes_argv(3, [], 'hs') == ['hs', 'nodes', 'approve-routes', '--identifier=3', '--routes=', '--output', 'json']
+
+
+@pytest.mark.parametrize('version', [(0, 26, 0), (0, 27, 0), (0, 28, 0), (0, 29, 2)])
+def test_parse_nodes_keeps_the_routes(version):
+    node = node_json(3, 'site-router', ALICE, version, approved=['10.20.0.0/16', '0.0.0.0/0', '::/0'],
+                     announced=['10.20.0.0/16', 'fd00:20::/64', '0.0.0.0/0', '::/0'])
+    assert 'subnet_routes' in node
+    assert parse_nodes(go_json([node])) == [dict(id=3, name='site-router', hostname='site-router', user_id=1,
+                                                 approved_routes=['10.20.0.0/16', '0.0.0.0/0', '::/0'],
+                                                 available_routes=['10.20.0.0/16', 'fd00:20::/64', '0.0.0.0/0', '::/0'])]
+
+
+def test_parse_updated_node():
+    assert parse_updated_node(go_json(ROUTER))['approved_routes'] == ['10.20.0.0/16']
+    with pytest.raises(ValueError):
+        parse_updated_node(go_json({'approved_routes': ['10.0.0.0/8']}))
+
+
+def test_nodes_are_found_by_given_name_then_host_name():
+    nodes = parse_nodes(go_json([node_json(1, 'web', ALICE, hostname='host-a'), node_json(2, 'web-1', ALICE, hostname='web'),
+                                 node_json(3, 'db', ALICE, hostname='box'), node_json(4, 'db-1', ALICE, hostname='box')]))
+    assert [node['id'] for node in nodes_named(nodes, 'web')] == [1]
+    assert [node['id'] for node in nodes_named(nodes, 'host-a')] == [1]
+    assert [node['id'] for node in nodes_named(nodes, 'box')] == [3, 4]
+    assert nodes_named(nodes, 'nothing') == []
+
+
+def test_match_nodes_refuses_a_host_name_several_nodes_have():
+    nodes = parse_nodes(go_json([node_json(3, 'db', ALICE, hostname='box'), node_json(4, 'db-1', ALICE, hostname='box'), ROUTER]))
+    pairs, problems = match_nodes(route_entries({'name': 'box'}, {'name': 'site-router'}, {'name': 'new'}), nodes)
+    assert [(entry['name'], node and node['id']) for entry, node in pairs] == [('site-router', 3), ('new', None)]
+    assert problems == ['2 headscale nodes have the host name box and none has it as given name (db (id 3), db-1 (id 4)): '
+                        'name the node by its given name, which is unique (headscale nodes list shows it)']
+
+
+def test_unannounced_routes():
+    pairs, _problems = match_nodes(route_entries({'name': 'site-router', 'routes': ['10.20.0.0/16', '10.30.0.0/16']},
+                                                 {'name': 'gw1', 'exit_node': True}, {'name': 'new', 'routes': ['10.9.0.0/16']}),
+                                   parse_nodes(go_json([ROUTER, GATEWAY])))
+    assert unannounced(pairs) == {'site-router': ['10.30.0.0/16']}
+
+
+def test_the_class_approves_exactly_the_given_routes():
+    fake = FakeHeadscale(users=[ALICE], nodes=[ROUTER])
+    headscale = cli(fake)
+    router = headscale.list_nodes()[0]
+    updated = headscale.approve_routes(router, ['10.20.0.0/16', 'fd00:20::/64', '192.168.5.0/24'])
+    assert updated['approved_routes'] == ['10.20.0.0/16', '192.168.5.0/24', 'fd00:20::/64']
+    assert updated['available_routes'] == ['10.20.0.0/16', 'fd00:20::/64']
+    assert headscale.approve_routes(router, [])['approved_routes'] == []
+    assert 'approved_routes' not in fake.node(3) and 'subnet_routes' not in fake.node(3)
+    assert fake.words()[1:] == ['nodes approve-routes --identifier=3 --routes=10.20.0.0/16,fd00:20::/64,192.168.5.0/24 --output json',
+                                'nodes approve-routes --identifier=3 --routes= --output json']
+
+
+@pytest.mark.parametrize('version', [(0, 26, 1), (0, 29, 2)])
+def test_headscale_approves_both_exit_routes_for_either(version):
+    fake = FakeHeadscale(version=version, nodes=[GATEWAY])
+    headscale = cli(fake, version='%d.%d.%d' % version)
+    assert headscale.approve_routes(headscale.list_nodes()[0], ['0.0.0.0/0'])['approved_routes'] == ['0.0.0.0/0', '::/0']
+    assert fake.node(4)['subnet_routes'] == ['0.0.0.0/0', '::/0']
+
+
+def test_a_refused_approval_is_headscales_error():
+    fake = FakeHeadscale(nodes=[ROUTER])
+    with pytest.raises(HeadscaleCLIError) as excinfo:
+        cli(fake).approve_routes(dict(id=9, name='ghost'), ['10.0.0.0/8'])
+    assert excinfo.value.message == ('headscale nodes approve-routes for ghost (id 9) failed (rc 1): setting approved routes: rpc error: '
+                                     'code = InvalidArgument desc = node not found in NodeStore: 9')

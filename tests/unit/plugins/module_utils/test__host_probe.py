@@ -103,7 +103,7 @@ def test_os_release_in_usr_lib_is_the_fallback(tmp_path):
 
 def test_no_os_release(tmp_path):
     result = hp.probe_host({}, '/usr/bin', str(tmp_path))
-    assert result == dict(os_family='unsupported', os_id=None, os_version_id=None)
+    assert result == dict(os_family='unsupported', os_id=None, os_version_id=None, os_version_codename=None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,9 +411,10 @@ def test_probe_host_reads_only_what_is_asked(tmp_path):
     root = str(tmp_path)
     write(root, '/etc/os-release', DEBIAN_OS_RELEASE)
     write_key_dir(root)
-    assert hp.probe_host({}, '/usr/bin', root) == dict(os_family='Debian', os_id='debian', os_version_id='12')
+    assert hp.probe_host({}, '/usr/bin', root) == dict(os_family='Debian', os_id='debian', os_version_id='12',
+                                                       os_version_codename='bookworm')
     only_keys = hp.probe_host(dict(commands=None, wireguard_key_dir='/etc/wireguard'), '/usr/bin', root)
-    assert sorted(only_keys) == ['os_family', 'os_id', 'os_version_id', 'wireguard_keys']
+    assert sorted(only_keys) == ['os_family', 'os_id', 'os_version_codename', 'os_version_id', 'wireguard_keys']
     assert_no_private_key(only_keys)
 
 
@@ -436,6 +437,7 @@ def test_probe_host_with_every_option(tmp_path):
         os_family='RedHat',
         os_id='rocky',
         os_version_id='9.4',
+        os_version_codename=None,
         missing_commands=['nft'],
         enabled_instances={'overlaynet-wireguard': ['wg0']},
         files={

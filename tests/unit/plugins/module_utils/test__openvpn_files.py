@@ -149,6 +149,11 @@ def test_a_certificate_is_current_only_when_it_is_the_pkis_latest_and_far_from_i
     assert not files.certificate_current(_facts(sha256), {'mode': '0644', 'owner': 'root'}, str(issued), now)
     assert not files.certificate_current(None, key_file, str(issued), now)
     assert not files.certificate_current(_facts(sha256), key_file, str(tmp_path / 'missing.crt'), now)
+    # A key a service's group reads (headscale's TLS key) is current at the mode asked for, and only at it.
+    group_readable = {'mode': '0640', 'owner': 'root'}
+    assert files.certificate_current(_facts(sha256), group_readable, str(issued), now, key_mode='0640')
+    assert not files.certificate_current(_facts(sha256), group_readable, str(issued), now)
+    assert not files.certificate_current(_facts(sha256), key_file, str(issued), now, key_mode='0640')
 
 
 def test_client_key_checks_one_per_server():

@@ -103,6 +103,7 @@ def test_the_wireguard_role_probe(host, check_mode):
         os_family='Debian',
         os_id='debian',
         os_version_id='12',
+        os_version_codename='bookworm',
         missing_commands=['wg-quick'],
         enabled_instances={'overlaynet-wireguard': ['wg0']},
         files={
@@ -136,13 +137,13 @@ def test_kernel_without_wireguard(host):
 
 
 def test_nothing_asked_reads_only_the_os_and_runs_nothing(host):
-    assert run_ok({}) == dict(changed=False, os_family='Debian', os_id='debian', os_version_id='12')
+    assert run_ok({}) == dict(changed=False, os_family='Debian', os_id='debian', os_version_id='12', os_version_codename='bookworm')
     assert host.commands == []
 
 
 def test_empty_lists_return_empty_answers(host):
     result = run_ok(dict(commands=[], unit_templates=[], files=[], globs=[], sysctls=[]))
-    assert result == dict(changed=False, os_family='Debian', os_id='debian', os_version_id='12', missing_commands=[],
+    assert result == dict(changed=False, os_family='Debian', os_id='debian', os_version_id='12', os_version_codename='bookworm', missing_commands=[],
                           enabled_instances={}, files={}, globbed={}, sysctls={}, sysctls_writable={})
 
 

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A headscale server and three Tailscale nodes: traffic over the tailnet on direct paths, an
+ACL that denies one pair, MagicDNS, a subnet route approved in the run, refusals before any
+change, idempotence in check mode, a policy reloaded in place, a config the daemon refuses
+rolled back, a node logged out when it leaves, and no secret in a verbose run."""
+from __future__ import absolute_import, division, print_function
+
+import json
+import re
+import time
+
+import pytest
+from labkit import traffic
+
+SERVER = "hs1"
+NODES = ["ts1", "ts2", "ts3"]
+ROUTER = "ts3"
+LAN_HOST = "lanhost1"
+BASE_DOMAIN = "tailnet.lab"
+# The policy lets ts1 (tag:alpha) and ts3 (tag:router) reach everything; ts2 (user lab) reaches
+# ts3 and the LAN only.
+ALLOWED = [("ts1", "ts2"), ("ts1", "ts3"), ("ts3", "ts1"), ("ts3", "ts2"), ("ts2", "ts3")]
+DENIED = ("ts2", "ts1")
+MINTED_KEY = re.compile(r"hskey-auth-[A-Za-z0-9_-]{12}-[A-Za-z0-9_-]{8,}")
+
+
+def tailnet_ipv4(lab, node):
+    return lab.host(node).check_output("tailscale ip -4").strip()
+
+
+def nodes_list(lab):
+    return json.loads(lab.host(SERVER).check_output("headscale nodes list --output json")) or []
+
+
+def lan_address(lab):
+    return lab.tunnel_addresses(LAN_HOST, "eth0")["inet"][0]
+
+
+def main_pid(lab):
+    return lab.host(SERVER).check_output("systemctl show -p MainPID --value headscale.service").strip()
+
+
+def test_allowed_pairs_exchange_icmp_and_tcp_over_the_tailnet_on_a_direct_path(lab):
+    for index, (source, destination) in enumerate(ALLOWED):
+        address = tailnet_ipv4(lab, destination)
+        assert lab.route_device(source, address) == "tailscale0"
+        traffic.wait_for_reply(source, address)
+        assert lab.tcp_exchange(source, destination, address, 7100 + index) == "ack:%s-to-%s" % (source, destination)
+        # A direct path, not the DERP relay: tailscale ping says "via <ip:port>" for a direct pong.
+        pong = lab.host(source).check_output("tailscale ping --c 5 --until-direct %s", address)
+        assert " via " in pong and "DERP" not in pong.splitlines()[-1], pong
+
+
+def test_the_acl_denies_the_one_pair_it_does_not_allow(lab):
+    source, destination = DENIED
+    address = tailnet_ipv4(lab, destination)
+    assert lab.route_device(source, address) == "tailscale0"
+    assert lab.ping(source, address, count=2) is None
+    assert lab.tcp_exchange(source, destination, address, 7190) is None
+    # The other direction is allowed: the tunnel itself works.
+    assert lab.ping(destination, tailnet_ipv4(lab, source), count=2) is not None
+
+
+def test_magicdns_names_resolve_to_tailnet_addresses(lab):
+    for node in NODES:
+        other = NODES[(NODES.index(node) + 1) % len(NODES)]
+        resolved = lab.host(node).check_output("getent hosts %s.%s", other, BASE_DOMAIN).split()[0]
+        assert resolved == tailnet_ipv4(lab, other)
+
+
+def test_the_lan_host_answers_through_the_approved_route(lab):
+    router = [node for node in nodes_list(lab) if node["given_name"] == ROUTER][0]
+    assert router.get("approved_routes") == ["10.213.1.0/24"]
+    address = lan_address(lab)
+    for index, node in enumerate(["ts1", "ts2"]):
+        assert lab.route_device(node, address) == "tailscale0"
+        traffic.wait_for_reply(node, address)
+        assert lab.tcp_exchange(node, LAN_HOST, address, 7200 + index) == "ack:%s-to-%s" % (node, LAN_HOST)
+
+
+def test_keys_and_state_are_private(lab):
+    server = lab.host(SERVER)
+    key = server.file("/etc/headscale/tls/headscale.key")
+    assert (key.mode, key.user, key.group) == (0o640, "root", "headscale")
+    for path in ("/var/lib/headscale/noise_private.key", "/var/lib/headscale/derp_server_private.key"):
+        assert server.file(path).mode == 0o600 and server.file(path).user == "headscale"
+    assert server.user("headscale").shell == "/usr/sbin/nologin"
+    assert server.process.get(comm="headscale").user == "headscale"
+    for node in NODES:
+        state = lab.host(node).file("/var/lib/tailscale/tailscaled.state")
+        assert state.mode == 0o600 and state.user == "root"
+        assert not lab.host(node).file("/run/tailscale/overlaynet-auth-key").exists
+
+
+def test_check_mode_on_the_converged_tailnet_changes_nothing(lab):
+    returncode, recap, output = lab.run_playbook("--check")
+    assert returncode == 0, output
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+
+
+def test_a_new_policy_is_previewed_then_reloaded_in_place(lab):
+    policy = dict(lab.hostvars(SERVER)["headscale_policy"])
+    policy["acls"] = policy["acls"] + [{"action": "accept", "src": ["lab"], "dst": ["tag:alpha:22"]}]
+    before = lab.host(SERVER).check_output("cat /etc/headscale/policy.json")
+    returncode, recap, output = lab.run_playbook("--check", "--diff", "-e", json.dumps({"headscale_policy": policy}))
+    assert returncode == 0, output
+    assert recap[SERVER]["changed"] >= 1 and '"tag:alpha:22"' in output, output
+    assert lab.host(SERVER).check_output("cat /etc/headscale/policy.json") == before
+    pid = main_pid(lab)
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"headscale_policy": policy}))
+    assert returncode == 0, output
+    assert '"tag:alpha:22"' in lab.host(SERVER).check_output("cat /etc/headscale/policy.json")
+    assert main_pid(lab) == pid, "a policy change restarted headscale instead of reloading it"
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0 and main_pid(lab) == pid, output
+
+
+@pytest.mark.parametrize("settings, expected", [
+    # Keys older headscale versions read, which 0.29 refuses or silently ignores.
+    ({"headscale_extra_config": {"dns_config": {"magic_dns": True}, "ip_prefixes": ["100.64.0.0/10"]}},
+     ["host hs1: headscale_extra_config.dns_config", "host hs1: headscale_extra_config.ip_prefixes"]),
+    ({"headscale_dns": {"base_domain": "hs1"}}, ["host hs1: headscale_dns.base_domain"]),
+    ({"headscale_policy": {"acls": [{"action": "deny", "src": ["lab"], "dst": ["*:*"]}]}}, ["host hs1: headscale_policy.acls[0].action"]),
+    ({"headscale_policy": {"acls": [{"action": "accept", "src": ["group:nope"], "dst": ["*:*"]}]}}, ["host hs1: headscale_policy", "group:nope"]),
+    ({"tailscale_user": "mallory"}, ["host ts1: tailscale_user", "host ts2: tailscale_user"]),
+])
+def test_bad_inputs_are_refused_before_any_change(lab, settings, expected):
+    returncode, recap, output = lab.run_playbook("-e", json.dumps(settings))
+    assert returncode != 0
+    for text in expected:
+        assert text in output, (text, output)
+    assert all(counts["changed"] == 0 for counts in recap.values()), output
+
+
+def test_a_config_headscale_refuses_at_start_is_rolled_back(lab):
+    """configtest does not load the TLS files; serve does, and refuses missing ones: the
+    previous config comes back and serves again."""
+    before = lab.host(SERVER).check_output("cat /etc/headscale/config.yaml")
+    tls = {"mode": "files", "cert_path": "/etc/headscale/missing.crt", "key_path": "/etc/headscale/missing.key"}
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"headscale_tls": tls}))
+    assert returncode != 0
+    assert "previous" in output and "serve" in output, output
+    assert lab.host(SERVER).check_output("cat /etc/headscale/config.yaml") == before
+    assert lab.host(SERVER).service("headscale").is_running
+    traffic.wait_for_reply("ts1", tailnet_ipv4(lab, "ts2"))
+
+
+def test_a_node_that_leaves_is_logged_out_and_rejoins_with_a_new_key_printing_no_secret(lab):
+    node = "ts2"
+    returncode, recap, output = lab.run_playbook("--limit", "%s,%s" % (SERVER, node), "-e", json.dumps({"tailscale_state": "absent"}))
+    assert returncode == 0, output
+    listed = [entry for entry in nodes_list(lab) if entry["given_name"] == node][0]
+    assert listed.get("expiry", {}).get("seconds", 0) <= time.time(), listed
+    assert not lab.host(node).service("tailscaled").is_running
+    assert not lab.host(node).file("/var/lib/tailscale").exists
+    # Back in: a key is minted on the server for this node; nothing secret may be printed.
+    returncode, recap, output = lab.run_playbook("-vvv", "--diff")
+    assert returncode == 0, output
+    assert recap[node]["changed"] >= 1
+    secrets = []
+    server = lab.host(SERVER)
+    for path in ("/etc/headscale/tls/headscale.key", "/var/lib/headscale/noise_private.key", "/var/lib/headscale/derp_server_private.key"):
+        secrets.extend(line for line in server.check_output("cat %s", path).splitlines() if line and not line.startswith("-----"))
+    for each in NODES:
+        state = json.loads(lab.host(each).check_output("cat /var/lib/tailscale/tailscaled.state"))
+        secrets.extend(value for value in state.values() if len(value) > 20)
+    lab.assert_no_secret_printed(output, secrets, minimum=6)
+    assert not MINTED_KEY.search(output), "a pre-auth key was printed"
+    traffic.wait_for_reply("ts3", tailnet_ipv4(lab, node))
+
+
+def test_connectivity_report_lists_the_tailscale_peers(lab, tmp_path):
+    import os
+    report = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "report.yml")
+    page = tmp_path / "report.html"
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"overlaynet_report_html": str(page)}), playbooks=(report,))
+    assert returncode == 0, output
+    for node in NODES:
+        assert "| %s | tailscale | tailscale0 | " % node in output, output
+    assert "ts1" in page.read_text()

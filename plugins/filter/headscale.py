@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# Filters of the headscale and tailscale roles. The logic lives in module_utils
+# (_headscale_inventory, _headscale_config, _headscale_policy); these wrappers turn ValueError into
+# AnsibleFilterError and tell the readers of hostvars which error means "undefined".
+# Documentation: one sidecar file per filter next to this file (headscale_validate.yml, ...).
+
+from ansible_collections.overlaynet.vpn.plugins.plugin_utils._filters import UNDEFINED as _UNDEFINED, filter_error as _filter_error
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import upgrade_problem, version_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import (
+    environment_text,
+    node_plan,
+    peers_record,
+    route_approvals,
+    server_plan,
+    validate,
+)
+
+
+def headscale_validate(hostvars, groups):
+    """Every problem of the tailnet's servers and nodes ([] when valid): `hostvars | headscale_validate(groups)`."""
+    return validate(hostvars, groups, _UNDEFINED)
+
+
+def headscale_server_plan(hostvars, groups, host):
+    """What the headscale role renders on host: `hostvars | headscale_server_plan(groups, inventory_hostname)`."""
+    return _filter_error('headscale_server_plan', server_plan, hostvars, groups, host, _UNDEFINED)
+
+
+def headscale_environment(hostvars, host):
+    """The secret EnvironmentFile text of the headscale service ('' when none): only for a no_log task."""
+    return _filter_error('headscale_environment', environment_text, hostvars, host, _UNDEFINED)
+
+
+def headscale_upgrade_problem(installed, wanted):
+    """'' when headscale `installed` (version text) may be replaced by `wanted`, else why not: `old | headscale_upgrade_problem(new)`."""
+    if version_problem(installed) or version_problem(wanted):
+        return ''
+    return upgrade_problem(installed, wanted) or ''
+
+
+def tailscale_node_plan(hostvars, groups, host):
+    """What the tailscale role does on host: `hostvars | tailscale_node_plan(groups, inventory_hostname)`."""
+    return _filter_error('tailscale_node_plan', node_plan, hostvars, groups, host, _UNDEFINED)
+
+
+def tailscale_peers_record(hostvars, groups, host):
+    """The peers of a node for the connectivity report: `hostvars | tailscale_peers_record(groups, inventory_hostname)`."""
+    return _filter_error('tailscale_peers_record', peers_record, hostvars, groups, host, _UNDEFINED)
+
+
+def tailscale_route_approvals(nodes):
+    """Routes the servers must approve: `ansible_play_hosts | map('extract', hostvars) | tailscale_route_approvals`."""
+    # Ansible's per-host variables are not always a Mapping: read the two facts the planner needs.
+    facts = []
+    for variables in nodes:
+        facts.append(dict((name, variables[name]) for name in ('tailscale__plan', 'tailscale__node') if name in variables))
+    return route_approvals(facts)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'headscale_validate': headscale_validate,
+            'headscale_server_plan': headscale_server_plan,
+            'headscale_environment': headscale_environment,
+            'headscale_upgrade_problem': headscale_upgrade_problem,
+            'tailscale_node_plan': tailscale_node_plan,
+            'tailscale_peers_record': tailscale_peers_record,
+            'tailscale_route_approvals': tailscale_route_approvals,
+        }

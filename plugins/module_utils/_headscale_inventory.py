@@ -1,0 +1,423 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# The tailnet of one inventory: headscale servers (group headscale_servers, role
+# overlaynet.vpn.headscale) and Tailscale nodes (group tailscale_nodes, role overlaynet.vpn.tailscale).
+# Here are what the two roles share: the whole inventory's checks (validate(): the servers'
+# config through _headscale_config, their users and ACL policy, every node against its server),
+# run once before any host changes, and the plans the roles render (server_plan(), node_plan()).
+#
+# A node joins the server named by tailscale_server (by default the one present server of the
+# inventory) with a pre-auth key the server mints in the same run for tailscale_user (a user of
+# that server's headscale_users) and the node's tags. Nodes joined to a headscale server outside
+# the inventory give tailscale_login_server and a key of their own (tailscale_auth_key, a secret
+# the checks only test for presence).
+
+import re
+from urllib.parse import urlsplit
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import parse_cidr_list
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import expiration_problem, normalize_users, tag_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import (
+    DEFAULT_CERT_PATH,
+    DEFAULT_KEY_PATH,
+    SERVER_DEFAULTS,
+    SERVERS_GROUP,
+    config_for,
+    parse_version,
+    secret_environment,
+    server_url,
+    server_variables,
+    settings,
+    version_problem,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import validate as validate_servers
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_policy import check_policy, policy_text
+from ansible_collections.overlaynet.vpn.plugins.module_utils._hostvars import read_host_variables
+from ansible_collections.overlaynet.vpn.plugins.module_utils._install_source import install_settings, install_source_problems, setting_variables
+from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import group_hosts
+from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_bool, check_choice, is_list, is_mapping, type_name
+
+NODES_GROUP = 'tailscale_nodes'
+SYSTEM = 'tailscale'
+SERVER_INSTALL_PREFIX = 'headscale_install'
+NODE_INSTALL_PREFIXES = ('tailscale_cli', 'tailscale_daemon')
+STATES = ('present', 'absent')
+NETWORKING_MODES = ('tun', 'userspace')
+# A tagged pre-auth key without a user: headscale 0.28 and later.
+TAGS_ONLY_KEYS_SINCE = (0, 28)
+EXIT_NODE_ROUTES = ('0.0.0.0/0', '::/0')
+DEFAULT_TAILSCALE_PORT = 41641
+# Tailscale turns the host name into a DNS label; one the checks accept is used as it is.
+HOSTNAME_PATTERN = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
+
+# Server variables the tailnet adds to those of _headscale_config.
+SERVER_EXTRA_DEFAULTS = {
+    'headscale_users': [],
+    'headscale_policy': None,
+}
+SERVER_EXTRA_DEFAULTS.update(setting_variables(SERVER_INSTALL_PREFIX))
+SERVER_EXTRA_DEFAULTS['headscale_install_source'] = 'url'
+# What an empty headscale_install_url means: the official release binary of headscale_version.
+RELEASE_URL = 'https://github.com/juanfont/headscale/releases/download/v{version}/headscale_{version}_linux_amd64'
+
+NODE_DEFAULTS = {
+    'tailscale_state': 'present',
+    'tailscale_server': None,
+    'tailscale_login_server': None,
+    'tailscale_user': None,
+    'tailscale_hostname': None,
+    'tailscale_tags': [],
+    'tailscale_advertise_routes': [],
+    'tailscale_advertise_exit_node': False,
+    'tailscale_accept_routes': False,
+    'tailscale_accept_dns': True,
+    'tailscale_networking': 'tun',
+    'tailscale_port': DEFAULT_TAILSCALE_PORT,
+    'tailscale_key_expiration': '1h',
+    'tailscale_ca_certificate_file': None,
+}
+for _prefix in NODE_INSTALL_PREFIXES:
+    NODE_DEFAULTS.update(setting_variables(_prefix))
+
+
+def _server_extras(hostvars, host, undefined):
+    return read_host_variables(hostvars, host, SERVER_EXTRA_DEFAULTS, undefined)
+
+
+def _node_variables(hostvars, host, undefined):
+    variables = read_host_variables(hostvars, host, NODE_DEFAULTS, undefined)
+    # Only whether a key is set is read here: its value is a secret.
+    variables['has_auth_key'] = bool(read_host_variables(hostvars, host, {'tailscale_auth_key': None}, undefined)['tailscale_auth_key'])
+    return variables
+
+
+def _present_servers(hostvars, groups, undefined):
+    servers = {}
+    for host in sorted(set(group_hosts(groups, SERVERS_GROUP))):
+        variables = server_variables(hostvars, host, undefined)
+        if variables['headscale_state'] == 'present':
+            servers[host] = variables
+    return servers
+
+
+def _version_tuple(variables):
+    text = variables['headscale_version']
+    return parse_version(text) if version_problem(text) is None else parse_version(SERVER_DEFAULTS['headscale_version'])
+
+
+def _user_names(users):
+    entries, _problems = normalize_users(users if is_list(users) else [])
+    return [entry['name'] for entry in entries if entry['state'] == 'present' and isinstance(entry['name'], str)]
+
+
+def server_install_settings(variables, extras):
+    """{source, file, url, checksum, binary} of a server; an empty url is the official release of headscale_version."""
+    install = install_settings(SERVER_INSTALL_PREFIX, extras)
+    if install['source'] == 'url' and not install['url']:
+        install['url'] = RELEASE_URL.format(version=str(variables['headscale_version']).lstrip('v'))
+    return install
+
+
+def _check_server_extras(errors, host, variables, extras):
+    users = extras['headscale_users']
+    if not is_list(users):
+        errors.append('host %s: headscale_users: must be a list of user names or mappings, got %s' % (host, type_name(users)))
+    else:
+        _entries, problems = normalize_users(users)
+        errors.extend('host %s: headscale_%s' % (host, problem) for problem in problems)
+    check_policy(errors, host, extras['headscale_policy'], _user_names(users), variables['headscale_version'])
+    install = server_install_settings(variables, extras)
+    if install['source'] == 'package':
+        errors.append('host %s: headscale_install_source: headscale has no package in the distributions; use url (a release binary '
+                      'with its checksum) or file (a binary on the controller)' % host)
+    else:
+        errors.extend(install_source_problems(SERVER_INSTALL_PREFIX, host, install))
+
+
+def node_settings(variables, host, servers):
+    """The settings of one node (validated variables): server, login URL, user, tags, hostname, routes, ..."""
+    server = variables['tailscale_server']
+    if server is None and variables['tailscale_login_server'] is None and len(servers) == 1:
+        server = next(iter(servers))
+    login_server = variables['tailscale_login_server']
+    if login_server is None and server in servers:
+        login_server = server_url(servers[server], server)
+    routes = [str(network) for network in parse_cidr_list([], '', variables['tailscale_advertise_routes'] or [])]
+    return {
+        'state': variables['tailscale_state'],
+        'server': server,
+        'login_server': login_server.strip().rstrip('/') if isinstance(login_server, str) else login_server,
+        'user': variables['tailscale_user'],
+        'hostname': variables['tailscale_hostname'] or host.split('.')[0].lower(),
+        'tags': sorted(variables['tailscale_tags'] or []),
+        'advertise_routes': routes,
+        'advertise_exit_node': bool(variables['tailscale_advertise_exit_node']),
+        'accept_routes': bool(variables['tailscale_accept_routes']),
+        'accept_dns': bool(variables['tailscale_accept_dns']),
+        'networking': variables['tailscale_networking'],
+        'port': variables['tailscale_port'],
+        'key_expiration': variables['tailscale_key_expiration'],
+        'ca_certificate_file': variables['tailscale_ca_certificate_file'],
+    }
+
+
+def _check_node(errors, host, variables, servers, server_extras):
+    def problem(variable, text):
+        errors.append('host %s: %s: %s' % (host, variable, text))
+
+    if variables['tailscale_state'] not in STATES:
+        check_choice(errors, 'host %s: tailscale_state' % host, variables['tailscale_state'], STATES)
+        return
+    if variables['tailscale_state'] == 'absent':
+        return
+    server = variables['tailscale_server']
+    if server is None and variables['tailscale_login_server'] is None:
+        if len(servers) != 1:
+            problem('tailscale_server', 'required: the inventory has %d present headscale servers (group %s); name the one this node joins, '
+                    'or give tailscale_login_server and tailscale_auth_key for a server outside the inventory' % (len(servers), SERVERS_GROUP))
+            return
+        server = next(iter(servers))
+    if server is not None and server not in servers:
+        problem('tailscale_server', '%r is not a present host of group %s' % (server, SERVERS_GROUP))
+        return
+    if server is None:
+        login = variables['tailscale_login_server']
+        if not (isinstance(login, str) and login.startswith('https://') and len(login) > len('https://')):
+            problem('tailscale_login_server', '%r must be the https:// URL of the headscale server' % (login,))
+        if not variables['has_auth_key']:
+            problem('tailscale_auth_key', 'required with tailscale_login_server (a server outside the inventory mints no key for this node)')
+    elif variables['tailscale_login_server'] is not None:
+        problem('tailscale_login_server', 'set it only for a server outside the inventory; with tailscale_server the URL is the server\'s '
+                'headscale_server_url')
+    hostname = variables['tailscale_hostname']
+    if hostname is not None and not (isinstance(hostname, str) and HOSTNAME_PATTERN.match(hostname)):
+        problem('tailscale_hostname', '%r must be a DNS label: lower-case letters, digits and "-", at most 63' % (hostname,))
+    elif hostname is None and not HOSTNAME_PATTERN.match(host.split('.')[0].lower()):
+        problem('tailscale_hostname', 'required: the inventory name %r is no DNS label' % host)
+    tags = variables['tailscale_tags']
+    if not is_list(tags):
+        problem('tailscale_tags', 'must be a list of tags such as tag:server, got %s' % type_name(tags))
+        tags = []
+    for index, tag in enumerate(tags):
+        text = tag_problem(tag)
+        if text:
+            problem('tailscale_tags[%d]' % index, text)
+    parse_cidr_list(errors, 'host %s: tailscale_advertise_routes' % host, variables['tailscale_advertise_routes'])
+    for name in ('tailscale_advertise_exit_node', 'tailscale_accept_routes', 'tailscale_accept_dns'):
+        check_bool(errors, 'host %s: %s' % (host, name), variables[name])
+    check_choice(errors, 'host %s: tailscale_networking' % host, variables['tailscale_networking'], NETWORKING_MODES)
+    port = variables['tailscale_port']
+    if not (isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= 65535):
+        problem('tailscale_port', '%r must be a UDP port, 1 to 65535 (0: any free port)' % (port,))
+    text = expiration_problem(variables['tailscale_key_expiration'])
+    if text:
+        problem('tailscale_key_expiration', text)
+    sources = set()
+    for prefix in NODE_INSTALL_PREFIXES:
+        install = install_settings(prefix, variables)
+        sources.add(install['source'] == 'package')
+        if install['source'] == 'url':
+            problem('%s_source' % prefix, 'Tailscale publishes its static binaries as one archive; use package (its repository) or file')
+        else:
+            errors.extend(install_source_problems(prefix, host, install))
+    if len(sources) > 1:
+        problem('tailscale_daemon_source', 'tailscale_cli_source and tailscale_daemon_source must both be package or both be file')
+    if server is None:
+        return
+    version = _version_tuple(servers[server])
+    user = variables['tailscale_user']
+    users = _user_names(server_extras[server]['headscale_users'])
+    if user is None:
+        if not tags:
+            problem('tailscale_user', 'required unless tailscale_tags are given (a node belongs to a user of %s or to its tags)' % server)
+        elif version < TAGS_ONLY_KEYS_SINCE:
+            problem('tailscale_user', 'required with headscale %s on %s (nodes owned by tags alone need 0.28 or later)'
+                    % (servers[server]['headscale_version'], server))
+    elif user not in users:
+        problem('tailscale_user', '%r is not a user of %s (its headscale_users: %s)' % (user, server, ', '.join(users) or 'none'))
+    policy = server_extras[server]['headscale_policy']
+    if tags and is_mapping(policy):
+        owners = policy.get('tag_owners') or {}
+        for index, tag in enumerate(tags):
+            if isinstance(tag, str) and tag.startswith('tag:') and tag[len('tag:'):] not in owners:
+                problem('tailscale_tags[%d]' % index, '%s has no owner in the headscale_policy.tag_owners of %s, which refuses it' % (tag, server))
+
+
+def validate(hostvars, groups, undefined=()):
+    """Every problem of the headscale servers and Tailscale nodes of the inventory ([] when valid)."""
+    if not is_mapping(groups):
+        return ['all: groups: must be a mapping of group name to hosts, got %s' % type_name(groups)]
+    # The servers' own config (_headscale_config) first, then what the tailnet adds.
+    errors = validate_servers(hostvars, groups, undefined)
+    servers = _present_servers(hostvars, groups, undefined)
+    extras = dict((host, _server_extras(hostvars, host, undefined)) for host in sorted(set(group_hosts(groups, SERVERS_GROUP))))
+    for host in sorted(servers):
+        _check_server_extras(errors, host, servers[host], extras[host])
+    names = {}
+    for host in sorted(set(group_hosts(groups, NODES_GROUP))):
+        variables = _node_variables(hostvars, host, undefined)
+        before = len(errors)
+        _check_node(errors, host, variables, servers, extras)
+        if len(errors) == before and variables['tailscale_state'] == 'present':
+            node = node_settings(variables, host, servers)
+            names.setdefault((node['login_server'], node['hostname']), []).append(host)
+    for (login_server, hostname), hosts in sorted(names.items()):
+        for host in hosts[1:]:
+            errors.append('host %s: tailscale_hostname: %s is also the name of host %s on %s; each node of a tailnet needs its own'
+                          % (host, hostname, hosts[0], login_server))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans (of an inventory validate() accepted)
+# ---------------------------------------------------------------------------------------------
+
+def server_plan(hostvars, groups, host, undefined=()):
+    """What the headscale role renders on host: its config (a dict), policy text, users, TLS and ports.
+
+    Holds no secret (the environment of secret_environment() is read by the no_log task that writes it).
+    """
+    variables = server_variables(hostvars, host, undefined)
+    extras = _server_extras(hostvars, host, undefined)
+    values = settings(variables)
+    policy = extras['headscale_policy']
+    users_entries, _problems = normalize_users(extras['headscale_users'] or [])
+    text = None
+    if variables['headscale_state'] == 'present' and policy is not None:
+        text = policy_text(policy, _user_names(extras['headscale_users']))
+    plan = {
+        'state': variables['headscale_state'],
+        'version': str(variables['headscale_version']).lstrip('v'),
+        'users': users_entries,
+        'policy': text,
+        'install': server_install_settings(variables, extras),
+        'config': None,
+        'tls_from_pki': False,
+        'subject_alt_names': [],
+        'tcp_ports': [],
+        'udp_ports': [],
+        'has_secret_environment': False,
+        'policy_path': '',
+        'database_path': None,
+        'cert_path': DEFAULT_CERT_PATH,
+        'key_path': DEFAULT_KEY_PATH,
+    }
+    if variables['headscale_state'] != 'present':
+        return plan
+    # No policy: an empty policy.path, so that headscale allows all traffic (a path to a missing file is fatal).
+    config_variables = dict(variables, headscale_policy_path=variables['headscale_policy_path'] if policy is not None else None)
+    config = config_for(config_variables, host)
+    url = server_url(variables, host)
+    url_host = urlsplit(url.strip()).hostname
+    tls = values['headscale_tls']
+    plan.update({
+        'config': config,
+        'server_url': url,
+        'tls_from_pki': tls['mode'] == 'files' and tls['cert_path'] is None and tls['key_path'] is None,
+        'cert_path': config.get('tls_cert_path', DEFAULT_CERT_PATH),
+        'key_path': config.get('tls_key_path', DEFAULT_KEY_PATH),
+        'subject_alt_names': ['DNS:' + url_host],
+        'tcp_ports': [_port_of(variables['headscale_listen_address'], 443)],
+        'udp_ports': ([_port_of(values['headscale_derp']['server']['stun_listen_address'], 3478)]
+                      if values['headscale_derp']['server']['enabled'] else []),
+        'has_secret_environment': bool(secret_environment(variables)),
+        'policy_path': config['policy']['path'],
+        'database_path': config['database']['sqlite']['path'] if config['database']['type'] == 'sqlite' else None,
+    })
+    return plan
+
+
+def _port_of(address, default):
+    text = str(address or '')
+    port = text.rsplit(':', 1)[-1] if ':' in text else ''
+    return int(port) if port.isdigit() else default
+
+
+def environment_text(hostvars, host, undefined=()):
+    """The 0600 EnvironmentFile of the headscale service (secrets: postgres password, OIDC client secret); '' for none."""
+    environment = secret_environment(server_variables(hostvars, host, undefined))
+    lines = []
+    for name in sorted(environment):
+        value = str(environment[name]).replace('\\', '\\\\').replace('"', '\\"')
+        lines.append('%s="%s"\n' % (name, value))
+    return ''.join(lines)
+
+
+def node_plan(hostvars, groups, host, undefined=()):
+    """What the tailscale role does on host: the server it joins, the key it asks for and its settings."""
+    variables = _node_variables(hostvars, host, undefined)
+    servers = _present_servers(hostvars, groups, undefined)
+    node = node_settings(variables, host, servers)
+    node['install'] = dict((prefix, install_settings(prefix, variables)) for prefix in NODE_INSTALL_PREFIXES)
+    node['package'] = node['install']['tailscale_cli']['source'] == 'package'
+    node['server_version'] = servers[node['server']]['headscale_version'] if node['server'] in servers else None
+    node['server_tls_from_pki'] = False
+    if node['server'] in servers:
+        tls = settings(servers[node['server']])['headscale_tls']
+        node['server_tls_from_pki'] = tls['mode'] == 'files' and tls['cert_path'] is None and tls['key_path'] is None
+    node['routes'] = node['advertise_routes'] + (list(EXIT_NODE_ROUTES) if node['advertise_exit_node'] else [])
+    return node
+
+
+def peers_record(hostvars, groups, host, undefined=()):
+    """The other present nodes of host's tailnet, as the connectivity report reads them (/var/lib/overlaynet/peers/tailscale.json).
+
+    A peer's tailnet addresses come from its fact tailscale__node (the tailscale_node result of this run); a peer that
+    did not run yet is left out. With an ACL policy on the server a peer may rightly be unreachable, so it must answer
+    only when the server has no policy (all traffic allowed).
+    """
+    plan = node_plan(hostvars, groups, host, undefined)
+    if plan['state'] != 'present' or plan['server'] is None:
+        return {'system': SYSTEM, 'peers': []}
+    servers = _present_servers(hostvars, groups, undefined)
+    open_tailnet = _server_extras(hostvars, plan['server'], undefined)['headscale_policy'] is None
+    peers = []
+    for peer in sorted(set(group_hosts(groups, NODES_GROUP)) - set([host])):
+        peer_plan = node_settings(_node_variables(hostvars, peer, undefined), peer, servers)
+        if peer_plan['state'] != 'present' or peer_plan['server'] != plan['server']:
+            continue
+        facts = read_host_variables(hostvars, peer, {'tailscale__node': None}, undefined)['tailscale__node']
+        addresses = list(facts.get('tailscale_ips') or []) if is_mapping(facts) else []
+        if not addresses:
+            continue
+        peers.append({
+            'system': SYSTEM,
+            'network': plan['server'],
+            'interface': 'tailscale0',
+            'peer': peer,
+            'managed': True,
+            'addresses': addresses,
+            'must_answer': open_tailnet,
+            'extras': {'tailscale_hostname': peer_plan['hostname']},
+        })
+    return {'system': SYSTEM, 'peers': peers}
+
+
+def route_approvals(nodes):
+    """Server host -> {version, nodes: [{name, routes, exit_node}]} (overlaynet.vpn.headscale_routes' options) for the nodes
+    whose advertised routes the server has not approved.
+
+    nodes: the variables of the play's Tailscale hosts, each with tailscale__plan (node_plan()) and, once the node ran
+    overlaynet.vpn.tailscale_node, tailscale__node (its result: approved_routes are the routes the control server lets it
+    serve). A node that has not joined (no tailnet address) is left for its next run.
+    """
+    approvals = {}
+    for variables in nodes:
+        plan = variables.get('tailscale__plan') if is_mapping(variables) else None
+        result = variables.get('tailscale__node') if is_mapping(variables) else None
+        if not is_mapping(plan) or plan.get('state') != 'present' or plan.get('server') is None or not plan.get('routes'):
+            continue
+        if not is_mapping(result) or not result.get('tailscale_ips'):
+            continue
+        if sorted(result.get('approved_routes') or []) == sorted(plan['routes']):
+            continue
+        entry = approvals.setdefault(plan['server'], {'version': plan['server_version'], 'nodes': []})
+        entry['nodes'].append({'name': plan['hostname'], 'routes': list(plan['advertise_routes']), 'exit_node': plan['advertise_exit_node']})
+    for entry in approvals.values():
+        entry['nodes'].sort(key=lambda node: node['name'])
+    return approvals

@@ -1,0 +1,304 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: tailscale_node
+short_description: Join a Tailscale node to a headscale server, keep its settings, log it out
+version_added: 0.1.0
+author: overlaynet.vpn contributors (@overlaynet)
+description:
+  - Drives the C(tailscale) CLI (Tailscale 1.80 or later) of a Linux host whose C(tailscaled) runs, to join it to the
+    control server O(login_server) (a headscale server), keep the settings of its options, and log it out.
+  - Reads the node first (C(tailscale status --json), C(tailscale debug prefs)) and runs at most one command that
+    changes it. A node as wanted costs these two reads.
+  - B(Join.) A node that is not logged in, is logged in to another server, whose node key expired, or that logged in
+    with other O(advertise_tags) (tags are sent at login) must log in with a pre-auth key,
+    with C(tailscale up --reset --login-server=URL --auth-key=file:PATH ...) with every setting of this module,
+    bounded by O(timeout). Without O(auth_key_file) the module changes nothing and returns RV(needs_auth_key) true,
+    so that a play mints a key (overlaynet.vpn.headscale_preauthkey) only for the nodes that need one and runs the
+    module again with it. A node logged in to another server is logged in anew with C(--force-reauth) (a new node
+    key).
+  - B(Start.) A node logged in to O(login_server) but stopped (C(tailscale down)) is started with
+    C(tailscale up --reset ...) and its settings, without a key; it logs in again with the node key it has. When the
+    server has expired or removed the node meanwhile, this fails after O(timeout) saying so; the next run returns
+    RV(needs_auth_key) true.
+  - B(Settings.) A node logged in to O(login_server) and not stopped whose settings differ gets
+    C(tailscale set) with only the flags that differ.
+  - C(tailscale up --reset) sets every setting; those this module has no option for (for example C(--ssh),
+    C(--operator), C(--exit-node), C(--shields-up), C(--netfilter-mode)) go back to their defaults when the node
+    joins or starts. C(tailscale set) leaves them alone.
+  - B(Log out.) With O(state=absent), a node that holds a login gets C(tailscale logout), which expires its node key
+    on the server; the node stays in the server's list until removed there.
+  - The pre-auth key is never read by the module, never on a command line (the CLI reads O(auth_key_file)) and never
+    in a return value or message; anything that looks like a key (C(tskey-...), C(hskey-auth-...), 48 hexadecimal
+    digits) is removed from what the CLI says before the module quotes it.
+options:
+  state:
+    description:
+      - V(present) joins the node to O(login_server) and keeps its settings; V(absent) logs it out.
+    type: str
+    choices: [present, absent]
+    default: present
+  login_server:
+    description:
+      - The URL of the control server, C(https://) and a host, optionally a port and a path; no user, query or
+        fragment. Compared without a final C(/) and a C(:443).
+      - Required for O(state=present); not used for O(state=absent).
+    type: str
+  auth_key_file:
+    description:
+      - Absolute path of a file on the node holding a pre-auth key (of headscale, or of Tailscale), used only when the
+        node must join. The C(tailscale) CLI reads it (C(--auth-key=file:PATH)); the module only checks that it is a
+        file, before it joins.
+      - Remove the file after the join; the module neither creates nor removes it.
+    type: path
+  hostname:
+    description:
+      - The host name the node gives the control server (C(--hostname)), one DNS label of 1 to 63 letters, digits and
+        C(-), starting and ending with a letter or digit. headscale derives the node's name in the tailnet from it.
+      - When unset, the module leaves the host name as it is, also when the node joins or starts (with
+        C(--hostname) and the one it has); a node that has none uses the OS's.
+    type: str
+  advertise_tags:
+    description:
+      - Tags the node asks for at login (C(--advertise-tags)), each C(tag:) and a name of lower-case letters, digits
+        and C(-) starting with a letter. The server's policy decides which it grants (RV(tags)).
+      - Compared with the tags the node logged in with (not with those granted); other tags take a new login, with a
+        pre-auth key.
+    type: list
+    elements: str
+    default: []
+  key_tags:
+    description:
+      - The tags the pre-auth key of a join grants (headscale 0.28 and later tag a node from its key; 0.29 refuses a login
+        with a pre-auth key that also asks for tags, so O(advertise_tags) stays empty then).
+      - When given, a node whose granted tags (RV(tags)) differ must log in again, with a new key.
+      - Not given (the default), granted tags are not compared.
+    type: list
+    elements: str
+  advertise_routes:
+    description:
+      - Subnet routes the node offers to the tailnet (C(--advertise-routes)), as CIDR prefixes with no host bits set.
+        The server must approve them before other nodes use them.
+      - C(0.0.0.0/0) and C(::/0) are refused here; set O(advertise_exit_node) instead.
+    type: list
+    elements: str
+    default: []
+  advertise_exit_node:
+    description:
+      - Whether the node offers itself as an exit node (C(--advertise-exit-node), the routes C(0.0.0.0/0) and C(::/0)).
+    type: bool
+    default: false
+  accept_routes:
+    description:
+      - Whether the node uses the subnet routes other nodes advertise (C(--accept-routes)).
+    type: bool
+    default: false
+  accept_dns:
+    description:
+      - Whether the node uses the DNS settings of the control server (C(--accept-dns)).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds C(tailscale up) waits for the node to be running (C(--timeout)), 1 to 3600. When it runs out, the
+        module fails and says what to check (whether the node reaches O(login_server) and trusts the CA of its
+        certificate, whether the key is valid).
+    type: int
+    default: 60
+  executable:
+    description:
+      - Path of the C(tailscale) CLI, an executable file; by default the one found in the C(PATH).
+    type: path
+  socket:
+    description:
+      - Absolute path of the socket of C(tailscaled) (C(--socket)); by default the CLI's own
+        (C(/var/run/tailscale/tailscaled.sock)).
+    type: path
+extends_documentation_fragment:
+  - overlaynet.vpn.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode only reads. A node that must join is reported as a change, with a key or without one (then also
+        with RV(needs_auth_key) true). When C(tailscale) is not installed or C(tailscaled) cannot be asked yet (an
+        earlier task would set it up), the module warns and assumes a node that has not joined.
+      - The values read (RV(backend_state), RV(tailscale_ips), ...) are those before the change; RV(settings) are
+        those the change would leave.
+  diff_mode:
+    support: full
+    details:
+      - The settings of RV(settings) before and after, one a line.
+requirements:
+  - Tailscale 1.80 or later on the node, C(tailscaled) running; the module runs as a user who may use its socket
+    (usually root).
+notes:
+  - When the task's own SSH connection comes over Tailscale, C(tailscale up --force-reauth) (a node moving to another
+    server) asks for a confirmation no one can give and the module fails; run such a task over another connection.
+  - Tailscale keeps the settings in its state (C(/var/lib/tailscale)); a node whose state was removed has to join
+    again.
+seealso:
+  - module: overlaynet.vpn.headscale_preauthkey
+  - name: tailscale up
+    description: The Tailscale CLI reference.
+    link: https://tailscale.com/kb/1080/cli
+'''
+
+EXAMPLES = r'''
+- name: Join the node if it needs to, or keep its settings
+  overlaynet.vpn.tailscale_node:
+    login_server: https://headscale.example.org
+    hostname: web1
+    advertise_tags: [tag:server]
+    accept_dns: false
+  register: tailscale__node
+
+- name: Mint a key for a node that must join
+  overlaynet.vpn.headscale_preauthkey:
+    tags: [tag:server]
+    expiration: 30m
+  delegate_to: "{{ groups['headscale_servers'] | first }}"
+  register: tailscale__key
+  no_log: true
+  when: tailscale__node.needs_auth_key
+
+- name: Join with it
+  when: tailscale__node.needs_auth_key
+  block:
+    - name: Write the key for the CLI to read
+      ansible.builtin.copy:
+        content: "{{ tailscale__key.key }}"
+        dest: /root/.tailscale-join-key
+        mode: "0600"
+      no_log: true
+
+    - name: Join
+      overlaynet.vpn.tailscale_node:
+        login_server: https://headscale.example.org
+        auth_key_file: /root/.tailscale-join-key
+        hostname: web1
+        advertise_tags: [tag:server]
+        accept_dns: false
+  always:
+    - name: Remove the key
+      ansible.builtin.file:
+        path: /root/.tailscale-join-key
+        state: absent
+
+- name: Offer the LAN and be an exit node
+  overlaynet.vpn.tailscale_node:
+    login_server: https://headscale.example.org
+    advertise_routes: [192.168.10.0/24]
+    advertise_exit_node: true
+
+- name: Log the node out
+  overlaynet.vpn.tailscale_node:
+    state: absent
+'''
+
+RETURN = r'''
+needs_auth_key:
+  description:
+    - Whether the node must join (see RV(join_reason)) and O(auth_key_file) was not given; nothing was changed then.
+  returned: always
+  type: bool
+  sample: false
+join_reason:
+  description: Why the node must join (or joined, in this run); V(null) when it need not.
+  returned: always
+  type: str
+  sample: not logged in
+backend_state:
+  description:
+    - The state of C(tailscaled) (C(NoState), C(NeedsLogin), C(NeedsMachineAuth), C(Stopped), C(Starting),
+      C(Running)), after the change (before it in check mode).
+  returned: always
+  type: str
+  sample: Running
+tailscale_ips:
+  description: The node's addresses in the tailnet; empty while it has none.
+  returned: always
+  type: list
+  elements: str
+  sample: [100.64.0.5, 'fd7a:115c:a1e0::5']
+dns_name:
+  description: The node's name in the tailnet (MagicDNS), without the final dot; V(null) while it has none.
+  returned: always
+  type: str
+  sample: web1.tailnet.example.org
+hostname:
+  description: The host name the node gives the control server (O(hostname), else the OS's).
+  returned: always
+  type: str
+  sample: web1
+tags:
+  description: The tags the control server granted the node, sorted; empty without tags.
+  returned: always
+  type: list
+  elements: str
+  sample: [tag:server]
+approved_routes:
+  description:
+    - The routes the control server lets the node serve (its approved subnet routes, and C(0.0.0.0/0) and C(::/0) when it
+      is an approved exit node), sorted; empty when none or before the node joined.
+  returned: always
+  type: list
+  elements: str
+  sample: [10.1.0.0/24]
+settings:
+  description:
+    - The node's settings after the run (in check mode, those the change would leave), keyed as the options.
+      C(login_server) is the URL as tailscale keeps it; C(hostname) is V(null) when the OS's is used.
+  returned: always
+  type: dict
+  sample:
+    login_server: https://headscale.example.org
+    hostname: web1
+    advertise_tags: [tag:server]
+    advertise_routes: []
+    advertise_exit_node: false
+    accept_routes: false
+    accept_dns: false
+diff:
+  description: The settings before and after, one a line.
+  returned: in diff mode, when the node changes (or would)
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import DEFAULT_TIMEOUT, STATES, run_node
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type='str', choices=list(STATES), default='present'),
+            login_server=dict(type='str'),
+            auth_key_file=dict(type='path', no_log=False),
+            hostname=dict(type='str'),
+            advertise_tags=dict(type='list', elements='str', default=[]),
+            key_tags=dict(type='list', elements='str', no_log=False),
+            advertise_routes=dict(type='list', elements='str', default=[]),
+            advertise_exit_node=dict(type='bool', default=False),
+            accept_routes=dict(type='bool', default=False),
+            accept_dns=dict(type='bool', default=True),
+            timeout=dict(type='int', default=DEFAULT_TIMEOUT),
+            executable=dict(type='path'),
+            socket=dict(type='path'),
+        ),
+        required_if=[('state', 'present', ('login_server',))],
+        supports_check_mode=True,
+    )
+    module.exit_json(**run_node(module))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _headscale_inventory as inventory
+
+GROUPS = {'headscale_servers': ['hs1'], 'tailscale_nodes': ['ts1', 'ts2', 'ts3']}
+
+
+def server(**extra):
+    variables = {
+        'headscale_server_url': 'https://hs1.example.net',
+        'headscale_install_source': 'url',
+        'headscale_install_checksum': 'sha256:' + 'a' * 64,
+        'headscale_users': ['lab', 'ops'],
+        'headscale_dns': {'base_domain': 'tailnet.example.org'},
+    }
+    variables.update(extra)
+    return variables
+
+
+def node(**extra):
+    variables = {'tailscale_user': 'lab'}
+    variables.update(extra)
+    return variables
+
+
+def tailnet(hs1=None, **nodes):
+    hostvars = {'hs1': server() if hs1 is None else hs1}
+    for name in ('ts1', 'ts2', 'ts3'):
+        hostvars[name] = nodes.get(name, node())
+    return hostvars
+
+
+def errors_of(hostvars, groups=None):
+    return inventory.validate(hostvars, GROUPS if groups is None else groups)
+
+
+def test_a_valid_tailnet():
+    assert errors_of(tailnet()) == []
+
+
+def test_the_server_config_checks_run_too():
+    errors = errors_of(tailnet(hs1=server(headscale_extra_config={'dns_config': {'magic_dns': True}})))
+    assert any(error.startswith('host hs1: headscale_extra_config.dns_config') for error in errors), errors
+
+
+def test_an_empty_mapping_in_extra_config_changes_nothing():
+    hostvars = tailnet(hs1=server(headscale_extra_config={'dns_config': {}}))
+    assert errors_of(hostvars) == []
+    assert 'dns_config' not in inventory.server_plan(hostvars, GROUPS, 'hs1')['config']
+
+
+def test_users_and_policy_of_the_server_are_checked():
+    errors = errors_of(tailnet(hs1=server(headscale_users=['1bad'], headscale_policy={'acls': 'no'})))
+    assert any('host hs1: headscale_users[0].name' in error for error in errors), errors
+    assert any(error.startswith('host hs1: headscale_policy') for error in errors), errors
+
+
+def test_headscale_has_no_package():
+    errors = errors_of(tailnet(hs1=server(headscale_install_source='package')))
+    assert any('host hs1: headscale_install_source: headscale has no package' in error for error in errors), errors
+
+
+def test_a_url_install_needs_a_checksum():
+    errors = errors_of(tailnet(hs1=server(headscale_install_checksum='')))
+    assert any(error.startswith('host hs1: headscale_install_checksum') for error in errors), errors
+
+
+def test_a_node_needs_a_known_user():
+    errors = errors_of(tailnet(ts1=node(tailscale_user='mallory')))
+    assert errors == ["host ts1: tailscale_user: 'mallory' is not a user of hs1 (its headscale_users: lab, ops)"]
+
+
+def test_a_node_without_user_needs_tags_and_0_28():
+    assert errors_of(tailnet(ts1={})) == [
+        'host ts1: tailscale_user: required unless tailscale_tags are given (a node belongs to a user of hs1 or to its tags)']
+    old = tailnet(hs1=server(headscale_version='0.27.1'), ts1={'tailscale_tags': ['tag:web']})
+    assert any('host ts1: tailscale_user: required with headscale 0.27.1' in error for error in errors_of(old))
+    assert errors_of(tailnet(ts1={'tailscale_tags': ['tag:web']})) == []
+
+
+def test_tags_need_an_owner_in_the_policy():
+    hostvars = tailnet(hs1=server(headscale_policy={'tag_owners': {'web': ['lab']}, 'acls': []}),
+                       ts1=node(tailscale_tags=['tag:web']), ts2=node(tailscale_tags=['tag:db', 'Tag:x']))
+    errors = errors_of(hostvars)
+    assert any(error.startswith('host ts2: tailscale_tags[0]: tag:db has no owner') for error in errors), errors
+    assert any(error.startswith('host ts2: tailscale_tags[1]:') for error in errors), errors
+    assert not any(error.startswith('host ts1') for error in errors)
+
+
+def test_node_settings_are_checked():
+    hostvars = tailnet(ts1=node(tailscale_advertise_routes=['10.1.0.1/24'], tailscale_accept_dns='yes', tailscale_networking='wg',
+                                tailscale_port=70000, tailscale_key_expiration='forever', tailscale_hostname='Bad_Name'))
+    errors = errors_of(hostvars)
+    for variable in ('tailscale_advertise_routes', 'tailscale_accept_dns', 'tailscale_networking', 'tailscale_port',
+                     'tailscale_key_expiration', 'tailscale_hostname'):
+        assert any(error.startswith('host ts1: %s' % variable) for error in errors), (variable, errors)
+
+
+def test_host_names_are_unique_per_tailnet():
+    errors = errors_of(tailnet(ts2=node(tailscale_hostname='ts1')))
+    assert errors == ['host ts2: tailscale_hostname: ts1 is also the name of host ts1 on https://hs1.example.net; each node of a tailnet needs its own']
+
+
+def test_the_server_must_be_named_when_there_are_several():
+    groups = {'headscale_servers': ['hs1', 'hs2'], 'tailscale_nodes': ['ts1']}
+    hostvars = {'hs1': server(), 'hs2': server(headscale_server_url='https://hs2.example.net'), 'ts1': node()}
+    assert errors_of(hostvars, groups)[0].startswith('host ts1: tailscale_server: required: the inventory has 2 present headscale servers')
+    hostvars['ts1'] = node(tailscale_server='hs3')
+    assert errors_of(hostvars, groups) == ["host ts1: tailscale_server: 'hs3' is not a present host of group headscale_servers"]
+    hostvars['ts1'] = node(tailscale_server='hs2')
+    assert errors_of(hostvars, groups) == []
+
+
+def test_a_server_outside_the_inventory_needs_a_url_and_a_key():
+    groups = {'tailscale_nodes': ['ts1']}
+    assert errors_of({'ts1': {'tailscale_login_server': 'http://hs.example.net'}}, groups) == [
+        "host ts1: tailscale_login_server: 'http://hs.example.net' must be the https:// URL of the headscale server",
+        'host ts1: tailscale_auth_key: required with tailscale_login_server (a server outside the inventory mints no key for this node)']
+    assert errors_of({'ts1': {'tailscale_login_server': 'https://hs.example.net', 'tailscale_auth_key': 'k'}}, groups) == []
+
+
+def test_a_node_being_removed_is_not_checked():
+    assert errors_of(tailnet(ts1={'tailscale_state': 'absent', 'tailscale_user': 'nobody'})) == []
+
+
+def test_messages_never_show_the_auth_key():
+    groups = {'tailscale_nodes': ['ts1']}
+    errors = errors_of({'ts1': {'tailscale_login_server': 'ftp://x', 'tailscale_auth_key': 'hskey-auth-secret'}}, groups)
+    assert errors and not any('hskey-auth-secret' in error for error in errors)
+
+
+def test_server_plan_without_policy_leaves_the_policy_path_empty():
+    plan = inventory.server_plan(tailnet(), GROUPS, 'hs1')
+    assert plan['policy'] is None
+    assert plan['config']['policy'] == {'mode': 'file', 'path': ''}
+    assert plan['policy_path'] == ''
+    assert plan['tls_from_pki'] is True
+    assert plan['subject_alt_names'] == ['DNS:hs1.example.net']
+    assert plan['tcp_ports'] == [443] and plan['udp_ports'] == [3478]
+    assert plan['database_path'] == '/var/lib/headscale/db.sqlite'
+    assert [user['name'] for user in plan['users']] == ['lab', 'ops']
+
+
+def test_server_plan_with_policy():
+    policy = {'acls': [{'action': 'accept', 'src': ['lab'], 'dst': ['*:*']}]}
+    plan = inventory.server_plan(tailnet(hs1=server(headscale_policy=policy)), GROUPS, 'hs1')
+    assert json.loads(plan['policy']) == {'acls': [{'action': 'accept', 'src': ['lab@'], 'dst': ['*:*']}]}
+    assert plan['policy_path'] == '/etc/headscale/policy.json'
+
+
+def test_server_plan_with_certificates_of_your_own():
+    tls = {'cert_path': '/etc/ssl/hs.crt', 'key_path': '/etc/ssl/hs.key'}
+    plan = inventory.server_plan(tailnet(hs1=server(headscale_tls=tls)), GROUPS, 'hs1')
+    assert plan['tls_from_pki'] is False
+    assert (plan['cert_path'], plan['key_path']) == ('/etc/ssl/hs.crt', '/etc/ssl/hs.key')
+
+
+def test_environment_holds_the_secrets_quoted():
+    database = {'type': 'postgres', 'postgres': {'host': 'db', 'name': 'hs', 'user': 'hs', 'password': 'p"w\\1'}}
+    text = inventory.environment_text(tailnet(hs1=server(headscale_database=database)), 'hs1')
+    assert text == 'HEADSCALE_DATABASE_POSTGRES_PASS="p\\"w\\\\1"\n'
+    assert inventory.environment_text(tailnet(), 'hs1') == ''
+    assert inventory.server_plan(tailnet(hs1=server(headscale_database=database)), GROUPS, 'hs1')['has_secret_environment'] is True
+
+
+def test_node_plan():
+    hostvars = tailnet(ts3=node(tailscale_advertise_routes=['10.213.1.0/24'], tailscale_advertise_exit_node=True,
+                                tailscale_tags=['tag:b', 'tag:a']))
+    plan = inventory.node_plan(hostvars, GROUPS, 'ts3')
+    assert plan['server'] == 'hs1'
+    assert plan['login_server'] == 'https://hs1.example.net'
+    assert plan['hostname'] == 'ts3'
+    assert plan['tags'] == ['tag:a', 'tag:b']
+    assert plan['routes'] == ['10.213.1.0/24', '0.0.0.0/0', '::/0']
+    assert plan['server_tls_from_pki'] is True
+    assert plan['package'] is True
+
+
+def test_route_approvals_only_for_joined_nodes_with_unapproved_routes():
+    def host(name, routes, ips=('100.64.0.1',), approved=(), exit_node=False):
+        plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'hostname': name, 'advertise_routes': list(routes),
+                'advertise_exit_node': exit_node, 'routes': list(routes) + (['0.0.0.0/0', '::/0'] if exit_node else [])}
+        return {'tailscale__plan': plan, 'tailscale__node': {'tailscale_ips': list(ips), 'approved_routes': list(approved)}}
+
+    nodes = [host('b', ['10.1.0.0/24']), host('a', [], exit_node=True), host('c', ['10.2.0.0/24'], approved=['10.2.0.0/24']),
+             host('d', []), host('e', ['10.3.0.0/24'], ips=())]
+    assert inventory.route_approvals(nodes) == {'hs1': {'version': '0.29.3', 'nodes': [
+        {'name': 'a', 'routes': [], 'exit_node': True},
+        {'name': 'b', 'routes': ['10.1.0.0/24'], 'exit_node': False}]}}
+
+
+@pytest.mark.parametrize('policy, must_answer', [(None, True), ({'acls': []}, False)])
+def test_peers_record(policy, must_answer):
+    hostvars = tailnet(hs1=server(headscale_policy=policy))
+    hostvars['ts2']['tailscale__node'] = {'tailscale_ips': ['100.64.0.2', 'fd7a:115c:a1e0::2']}
+    record = inventory.peers_record(hostvars, GROUPS, 'ts1')
+    assert record == {'system': 'tailscale', 'peers': [{
+        'system': 'tailscale', 'network': 'hs1', 'interface': 'tailscale0', 'peer': 'ts2', 'managed': True,
+        'addresses': ['100.64.0.2', 'fd7a:115c:a1e0::2'], 'must_answer': must_answer, 'extras': {'tailscale_hostname': 'ts2'}}]}

@@ -1,0 +1,293 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# overlaynet.vpn.tailscale_node's main() against the fake tailscale CLI of test__tailscale_node
+# (its outputs and its up/set/logout follow the upstream sources; see there). The pre-auth key is
+# a secret: besides what the module does, these tests check that it appears nowhere.
+
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.overlaynet.vpn.plugins.modules import tailscale_node
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__tailscale_node import (
+    FORWARDING_WARNING,
+    HS,
+    HS_KEY,
+    KEY_FILE,
+    NOT_RUNNING,
+    OTHER,
+    TIMEOUT_ERROR,
+    Control,
+    FakeTailscale,
+)
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+
+READS = ['status --json --peers=false', 'debug prefs']
+WEB1 = dict(login_server=HS, hostname='web1', advertise_tags=['tag:server'])
+
+
+@pytest.fixture
+def key_file(tmp_path):
+    """A key file as a play writes it; the fake CLI reads it, the module only checks that it is a file."""
+    path = tmp_path / 'tailscale-key'
+    path.write_text(HS_KEY + '\n')
+    path.chmod(0o600)
+    return str(path)
+
+
+def join_words(key_file):
+    return ('up --reset --login-server=https://hs.example.org --auth-key=file:%s --hostname=web1 --advertise-tags=tag:server '
+            '--advertise-routes= --advertise-exit-node=false --accept-routes=false --accept-dns=true --timeout=60s' % key_file)
+
+
+def installed(monkeypatch, fake, binary='/usr/bin/tailscale'):
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run(args))
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        assert name == 'tailscale'
+        if binary is None and required:
+            self.fail_json(msg='Failed to find required executable "tailscale"')
+        return binary
+
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
+    fake.warnings = warnings
+    return fake
+
+
+def new_node(monkeypatch, keys=(HS_KEY,), **control):
+    """A node whose tailscaled runs and has never logged in; headscale at HS has keys."""
+    return installed(monkeypatch, FakeTailscale([Control(HS, keys=keys, **control)]))
+
+
+def run(args, **kwargs):
+    result = call_main(tailscale_node.main, args, **kwargs)
+    assert HS_KEY not in json.dumps(result), 'the key is in no return value and no message'
+    return result
+
+
+def test_a_new_node_without_a_key_asks_for_one(monkeypatch):
+    fake = new_node(monkeypatch)
+    result = run(WEB1)
+    assert result['changed'] is False and result['needs_auth_key'] is True and result['join_reason'] == 'not logged in'
+    assert result['backend_state'] == 'NeedsLogin' and result['tailscale_ips'] == [] and result['dns_name'] is None
+    assert fake.words() == READS and fake.warnings == []
+
+
+def test_check_mode_says_a_join_would_happen(monkeypatch):
+    fake = new_node(monkeypatch)
+    result = run(WEB1, check_mode=True, diff=True)
+    assert result['changed'] is True and result['needs_auth_key'] is True
+    assert result['settings']['login_server'] == HS and result['settings']['advertise_tags'] == ['tag:server']
+    assert result['diff']['before'].startswith('login_server: null\nhostname: null\n')
+    assert result['diff']['after'].startswith('login_server: https://hs.example.org\nhostname: web1\nadvertise_tags: [tag:server]\n')
+    assert fake.mutations() == []
+
+
+def test_a_new_node_joins_with_the_key(monkeypatch, key_file):
+    fake = new_node(monkeypatch)
+    result = run(dict(WEB1, auth_key_file=key_file), diff=True)
+    assert result['changed'] is True and result['needs_auth_key'] is False and result['join_reason'] == 'not logged in'
+    assert fake.words() == READS + [join_words(key_file)] + READS
+    assert result['backend_state'] == 'Running' and result['tailscale_ips'] == ['100.64.0.5', 'fd7a:115c:a1e0::5']
+    assert result['dns_name'] == 'web1.tailnet.example.org' and result['hostname'] == 'web1' and result['tags'] == ['tag:server']
+    assert result['settings'] == dict(login_server=HS, hostname='web1', advertise_tags=['tag:server'], advertise_routes=[],
+                                      advertise_exit_node=False, accept_routes=False, accept_dns=True)
+    assert result['diff']['after'].startswith('login_server: https://hs.example.org\n')
+    # The next run finds it as wanted: the key file may be gone by then.
+    result = run(dict(WEB1, auth_key_file='/nonexistent/key'))
+    assert result['changed'] is False and result['join_reason'] is None and fake.words()[-2:] == READS
+
+
+def test_a_converged_node_costs_two_reads(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(tags=['tag:server'], hostname='web1', routes=['10.1.0.0/16']))
+    result = run(dict(WEB1, advertise_routes=['10.1.0.0/16'], login_server=HS + ':443/'), diff=True)
+    assert result['changed'] is False and result['needs_auth_key'] is False and 'diff' not in result
+    assert fake.words() == READS
+
+
+def test_differing_settings_are_set_alone(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(tags=['tag:server'], hostname='old', routes=['10.1.0.0/16'], exit_node=True))
+    result = run(dict(WEB1, advertise_routes=['10.2.0.0/16'], advertise_exit_node=True, accept_dns=False), diff=True)
+    assert fake.mutations() == ['set --hostname=web1 --advertise-routes=10.2.0.0/16 --accept-dns=false']
+    assert result['changed'] is True and result['settings']['advertise_routes'] == ['10.2.0.0/16']
+    assert result['settings']['advertise_exit_node'] is True and result['settings']['hostname'] == 'web1'
+    assert result['diff'] == dict(
+        before_header='tailscale settings', after_header='tailscale settings',
+        before='login_server: https://hs.example.org\nhostname: old\nadvertise_tags: [tag:server]\nadvertise_routes: [10.1.0.0/16]\n'
+               'advertise_exit_node: true\naccept_routes: false\naccept_dns: true\n',
+        after='login_server: https://hs.example.org\nhostname: web1\nadvertise_tags: [tag:server]\nadvertise_routes: [10.2.0.0/16]\n'
+              'advertise_exit_node: true\naccept_routes: false\naccept_dns: false\n')
+
+
+def test_routes_are_cleared_and_an_unset_hostname_is_left_alone(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(hostname='kept', routes=['10.1.0.0/16'], exit_node=True))
+    result = run(dict(login_server=HS))
+    assert fake.mutations() == ['set --advertise-routes= --advertise-exit-node=false']
+    assert result['settings']['advertise_routes'] == [] and result['settings']['hostname'] == 'kept'
+
+
+def test_check_mode_predicts_the_settings(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined())
+    result = run(dict(login_server=HS, accept_routes=True), check_mode=True, diff=True)
+    assert result['changed'] is True and result['settings']['accept_routes'] is True
+    assert 'accept_routes: true' in result['diff']['after'] and fake.mutations() == []
+
+
+def test_set_warnings_are_passed_on(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined())
+    fake.ip_forwarding = False
+    run(dict(login_server=HS, advertise_routes=['192.168.10.0/24']))
+    assert fake.warnings == ['tailscale set: ' + FORWARDING_WARNING]
+
+
+def test_a_node_of_another_server_is_logged_in_anew(monkeypatch, key_file):
+    fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]).joined(url=OTHER))
+    result = run(dict(login_server=HS))
+    assert result['needs_auth_key'] is True and result['join_reason'] == 'logged in to %s, not %s' % (OTHER, HS)
+    assert fake.mutations() == []
+    result = run(dict(login_server=HS, auth_key_file=key_file))
+    assert fake.mutations() == ['up --reset --login-server=https://hs.example.org --auth-key=file:%s --force-reauth --advertise-tags= '
+                                '--advertise-routes= --advertise-exit-node=false --accept-routes=false --accept-dns=true --timeout=60s'
+                                % key_file]
+    assert result['changed'] is True and result['settings']['login_server'] == HS and result['backend_state'] == 'Running'
+
+
+def test_other_tags_take_a_login_on_the_same_server(monkeypatch, key_file):
+    fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]).joined(tags=['tag:old']))
+    result = run(dict(login_server=HS, advertise_tags=['tag:new'], auth_key_file=key_file))
+    assert result['changed'] is True and result['tags'] == ['tag:new']
+    assert result['join_reason'] == 'advertise_tags differ (tag:old now; tags are sent at login)'
+    assert '--force-reauth' not in fake.mutations()[0] and '--advertise-tags=tag:new' in fake.mutations()[0]
+
+
+def test_a_stopped_node_starts_with_its_node_key(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(hostname='web1').stopped())
+    result = run(dict(login_server=HS, hostname='web1', accept_dns=False))
+    assert fake.mutations() == ['up --reset --login-server=https://hs.example.org --hostname=web1 --advertise-tags= --advertise-routes= '
+                                '--advertise-exit-node=false --accept-routes=false --accept-dns=false --timeout=60s']
+    assert result['changed'] is True and result['backend_state'] == 'Running' and result['needs_auth_key'] is False
+    assert result['join_reason'] is None and result['settings']['accept_dns'] is False
+
+
+def test_an_unset_hostname_is_kept_by_up(monkeypatch, key_file):
+    fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]).joined(hostname='by-hand', tags=['tag:old']))
+    result = run(dict(login_server=HS, advertise_tags=['tag:new'], auth_key_file=key_file))
+    assert '--hostname=by-hand' in fake.mutations()[0].split(' ') and result['settings']['hostname'] == 'by-hand'
+    fake.stopped()
+    run(dict(login_server=HS, advertise_tags=['tag:new']))
+    assert '--hostname=by-hand' in fake.mutations()[1].split(' ')
+
+
+def test_a_stopped_node_the_server_forgot_says_a_key_is_needed(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined().stopped())
+    fake.controls[HS].expired = True
+    result = run(dict(login_server=HS, timeout=5), fail=True)
+    assert result['msg'].startswith('tailscale up failed (rc 1): To authenticate, visit:; https://hs.example.org/register/AbCdEf123; ')
+    assert result['msg'].endswith('; the control server wants this node to log in again (its node key expired, or the node was removed '
+                                  'there): run the module with auth_key_file holding a new pre-auth key (logged in but stopped)')
+    assert result['join_reason'] is None
+    # The next run finds it asking for a login, and asks for a key.
+    result = run(dict(login_server=HS))
+    assert result['needs_auth_key'] is True and result['join_reason'].startswith('the control server wants it to log in again')
+
+
+def test_an_untrusted_server_fails_with_what_to_check(monkeypatch, key_file):
+    new_node(monkeypatch, trusted=False)
+    result = run(dict(login_server=HS, auth_key_file=key_file, timeout=30), fail=True)
+    assert result['msg'].startswith('tailscale up failed (rc 1): %s; tailscaled did not reach the Running state within 30s. '
+                                    'Check that this host reaches https://hs.example.org over HTTPS and trusts the CA' % TIMEOUT_ERROR)
+    assert 'x509: certificate signed by unknown authority' in result['msg'] and result['msg'].endswith('(not logged in)')
+    assert result['join_reason'] == 'not logged in' and result['rc'] == 1
+
+
+def test_a_spent_key_is_reported_without_it(monkeypatch, key_file):
+    fake = new_node(monkeypatch, keys=())
+    result = run(dict(login_server=HS, auth_key_file=key_file), fail=True)
+    assert result['msg'] == 'tailscale up failed (rc 1): backend error: invalid key: authkey expired or already used (not logged in)'
+    assert fake.state == 'NeedsLogin'
+
+
+def test_a_missing_key_file_fails_before_the_join(monkeypatch):
+    fake = new_node(monkeypatch)
+    result = run(dict(login_server=HS, auth_key_file='/nonexistent/key'), fail=True)
+    assert result['msg'] == ('auth_key_file: /nonexistent/key is no file (it must hold the pre-auth key to join with); '
+                             'nothing was changed')
+    assert fake.mutations() == []
+
+
+def test_over_tailscale_ssh_a_new_login_is_refused_with_a_reason(monkeypatch, key_file):
+    fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]).joined(url=OTHER))
+    fake.ssh_over_tailscale = True
+    result = run(dict(login_server=HS, auth_key_file=key_file), fail=True)
+    assert result['msg'].startswith('tailscale up failed (rc 1): aborted, no changes made; tailscale asked for a confirmation')
+
+
+def test_logout(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(hostname='web1'))
+    result = run(dict(state='absent'), check_mode=True)
+    assert result['changed'] is True and fake.mutations() == []
+    assert result['settings'] == dict(login_server=None, hostname=None, advertise_tags=[], advertise_routes=[], advertise_exit_node=False,
+                                      accept_routes=False, accept_dns=True)
+    result = run(dict(state='absent'), diff=True)
+    assert result['changed'] is True and fake.mutations() == ['logout']
+    assert result['backend_state'] == 'NeedsLogin' and result['tailscale_ips'] == [] and result['settings']['login_server'] is None
+    assert result['diff']['before'].startswith('login_server: https://hs.example.org\nhostname: web1\n') and result['diff']['after'] == ''
+    result = run(dict(state='absent', login_server='https://ignored.example.org'))
+    assert result['changed'] is False and fake.mutations() == ['logout']
+
+
+def test_bad_options_fail_before_any_command(monkeypatch):
+    fake = new_node(monkeypatch)
+    result = run(dict(login_server='http://hs.example.org', advertise_tags=['Server'], advertise_routes=['10.0.0.1/8'], hostname='a.b'),
+                 fail=True)
+    assert result['msg'].startswith("login_server: 'http://hs.example.org' is not an https URL")
+    assert "advertise_tags[0]: 'Server' is not a tag" in result['msg'] and "hostname: 'a.b' is not a DNS label" in result['msg']
+    assert 'advertise_routes: 10.0.0.1/8 has host bits set (did you mean 10.0.0.0/8?)' in result['msg']
+    assert fake.commands == []
+    assert 'login_server' in run(dict(hostname='web1'), fail=True)['msg'] and fake.commands == []
+
+
+def test_socket_and_executable_are_used(monkeypatch, tmp_path):
+    fake = installed(monkeypatch, FakeTailscale().joined(), binary=None)
+    executable = tmp_path / 'tailscale'
+    executable.write_text('#!/bin/sh\nexit 1\n')
+    executable.chmod(0o755)
+    run(dict(login_server=HS, accept_dns=False, executable=str(executable), socket='/run/ts/tailscaled.sock'))
+    assert [command[:2] for command in fake.commands] == [[str(executable), '--socket=/run/ts/tailscaled.sock']] * 5
+    executable.chmod(0o644)
+    assert run(dict(login_server=HS, executable=str(executable)), fail=True)['msg'] == 'executable: %s is no executable file' % executable
+    assert len(fake.commands) == 5
+
+
+def test_a_stopped_daemon_fails_outside_check_mode(monkeypatch):
+    fake = new_node(monkeypatch)
+    fake.daemon_down = True
+    result = run(dict(login_server=HS), fail=True)
+    assert result['msg'].startswith('tailscale status --json failed (rc 1): %s; is tailscaled running' % NOT_RUNNING)
+    result = run(dict(login_server=HS), check_mode=True)
+    assert result['changed'] is True and result['needs_auth_key'] is True
+    assert len(fake.warnings) == 1 and 'check mode assumes a node that has not joined' in fake.warnings[0]
+
+
+def test_check_mode_before_tailscale_is_installed(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale(), binary=None)
+    result = run(dict(login_server=HS, auth_key_file=KEY_FILE), check_mode=True)
+    assert result['changed'] is True and result['needs_auth_key'] is False and result['join_reason'] == 'not logged in'
+    assert fake.commands == [] and fake.warnings == ['tailscale is not installed; check mode assumes a node that has not joined']
+    result = run(dict(state='absent'), check_mode=True)
+    assert result['changed'] is False
+
+
+def test_without_tailscale_a_real_run_fails(monkeypatch):
+    installed(monkeypatch, FakeTailscale(), binary=None)
+    assert 'tailscale' in run(dict(login_server=HS), fail=True)['msg']
