@@ -9,6 +9,7 @@
 #   make bench-pki  issuing 100 and 500 OpenVPN client certificates: openvpn_pki vs easy-rsa 3 vs openssl per certificate
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
 #   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
+#   make bench-tailnet   headscale/Tailscale converge/rerun with 4 and 8 nodes, and tailnet throughput
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
 #   make headscale      build the pinned headscale, tailscale and tailscaled (cached per machine)
 SHELL := /bin/bash
@@ -59,7 +60,7 @@ FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
 .PHONY: help setup venv collection-link lab-image wireguard-go headscale demo demo-down test lint sanity unit molecule \
-	bench-openvpn bench-openvpn-converge bench-openvpn-throughput \
+	bench-openvpn bench-openvpn-converge bench-openvpn-throughput bench-tailnet bench-tailnet-converge bench-tailnet-throughput \
         build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
 help:
@@ -171,7 +172,7 @@ $(BENCH_VENV)/.complete: bench/requirements.txt
 	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
 	touch $@
 
-bench: bench-converge bench-throughput bench-pki bench-openvpn
+bench: bench-converge bench-throughput bench-pki bench-openvpn bench-tailnet
 
 bench-converge: setup lab-image
 	python bench/wireguard_converge.py --hosts 4 8 16 --runs 3 --output bench/results
@@ -217,6 +218,30 @@ bench-openvpn-converge: setup lab-image
 
 bench-openvpn-throughput: setup lab-image
 	python bench/openvpn_throughput.py --runs 3 --seconds 5 --grid-runs 2 --grid-seconds 3 --output $(BENCH_OUTPUT)
+
+bench-tailnet: bench-tailnet-converge bench-tailnet-throughput
+
+# The public roles the tailnet converge bench runs side by side with ours (bench/tailnet_converge.py),
+# cloned on first use and pinned to the commits the results name; the *_REPO may be local mirrors.
+TAILNET_BASELINE_HEADSCALE_REPO ?= https://github.com/kazauwa/ansible-role-headscale
+TAILNET_BASELINE_HEADSCALE_DIR ?= $(BUILD)/tailnet-baseline-headscale-role
+TAILNET_BASELINE_HEADSCALE_COMMIT ?= 30b8fca9d1b8c2e956d571edfefcceaea031e4b1
+TAILNET_BASELINE_TAILSCALE_REPO ?= https://github.com/artis3n/ansible-collection-tailscale
+TAILNET_BASELINE_TAILSCALE_DIR ?= $(BUILD)/tailnet-baseline-tailscale-collection
+TAILNET_BASELINE_TAILSCALE_COMMIT ?= 6e54795d8a7a7ccf946de4f482a6b381548d4766
+BENCH_TAILNET_NODES ?= 4 8
+BENCH_TAILNET_RUNS ?= 3
+
+bench-tailnet-converge: setup lab-image headscale
+	test -f $(TAILNET_BASELINE_HEADSCALE_DIR)/tasks/main.yml || git clone -q $(TAILNET_BASELINE_HEADSCALE_REPO) $(TAILNET_BASELINE_HEADSCALE_DIR)
+	git -C $(TAILNET_BASELINE_HEADSCALE_DIR) checkout -q $(TAILNET_BASELINE_HEADSCALE_COMMIT)
+	test -f $(TAILNET_BASELINE_TAILSCALE_DIR)/galaxy.yml || git clone -q $(TAILNET_BASELINE_TAILSCALE_REPO) $(TAILNET_BASELINE_TAILSCALE_DIR)
+	git -C $(TAILNET_BASELINE_TAILSCALE_DIR) checkout -q $(TAILNET_BASELINE_TAILSCALE_COMMIT)
+	python bench/tailnet_converge.py --nodes $(BENCH_TAILNET_NODES) --runs $(BENCH_TAILNET_RUNS) --output $(BENCH_OUTPUT) \
+	  --baseline-headscale-role-dir $(TAILNET_BASELINE_HEADSCALE_DIR) --baseline-tailscale-collection-dir $(TAILNET_BASELINE_TAILSCALE_DIR)
+
+bench-tailnet-throughput: setup lab-image headscale
+	python bench/tailnet_throughput.py --runs 3 --seconds 5 --output $(BENCH_OUTPUT)
 
 clean:
 	rm -rf $(BUILD)

@@ -67,24 +67,20 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
-import platform
-import re
-import shutil
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
-from labkit import guard, traffic  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, parse_podman_calls, podman_call_log_env, write_json, write_podman_wrapper  # noqa: E402
-from labkit.bench import timed_playbook as run_playbook  # noqa: E402
+from labkit import traffic  # noqa: E402  (after the path is set)
+from labkit.bench import LAB, write_json, write_podman_wrapper  # noqa: E402
+from labkit.converge import Contender, machine_description, modules_text, ratios, seconds_per_client, summarise, tree_description  # noqa: E402
 from labkit.podman import LabError, run  # noqa: E402
-from labkit.provenance import commit_description, cpu_model, role_version  # noqa: E402
-from labkit.summary import spread, spread_text, write_report  # noqa: E402
+from labkit.provenance import role_version  # noqa: E402
+from labkit.summary import spread_text, write_report  # noqa: E402
 
 COLLECTION_LINK = os.path.join(ROOT, "build", "collections", "ansible_collections", "overlaynet", "vpn")
 OURS_LABEL = "overlaynet.vpn.openvpn_server + openvpn_client"
@@ -103,11 +99,9 @@ SERVER_TUNNEL_ADDRESS = "10.80.0.1"
 OURS_CLIENT_DEVICE = "ovpnc-" + INSTANCE
 BASELINE_CLIENT_DEVICE = "tun0"
 TUNNEL_TIMEOUT_S = 120
-UP_BATCH = 8
 
 TARGET_CONVERGE_RATIO = 0.5
 TARGET_RERUN_RATIO = 0.3
-DEFAULT_FORKS = 32
 
 
 # --- inventories and playbooks ---------------------------------------------------------------
@@ -180,14 +174,6 @@ def baseline_playbook(role_dir):
 
 # --- one playbook run ------------------------------------------------------------------------
 
-def timed_playbook(playbook, inventories, log_path, wrapper, hosts, forks):
-    """(seconds, recap, podman calls per host) of one ansible-playbook run, its podman calls logged by the wrapper."""
-    call_log = log_path[:-len(".log")] + "-podman.txt"
-    elapsed, recap = run_playbook(playbook, inventories, log_path, ROOT, podman_call_log_env(wrapper, call_log, forks))
-    with open(call_log) as handle:
-        return elapsed, recap, parse_podman_calls(handle.read(), hosts)
-
-
 def wait_for_tunnels(clients, device, timeout=TUNNEL_TIMEOUT_S):
     """Every client routes the server's tunnel address through its tun device, then gets a ping
     answer from it; all within timeout seconds. The route comes first, so that no probe ever
@@ -198,178 +184,6 @@ def wait_for_tunnels(clients, device, timeout=TUNNEL_TIMEOUT_S):
                            lambda: traffic.route_device(client, SERVER_TUNNEL_ADDRESS) == device,
                            timeout=max(0.0, deadline - time.monotonic()), interval=0.5)
         traffic.wait_for_reply(client, SERVER_TUNNEL_ADDRESS, timeout=max(0.0, deadline - time.monotonic()))
-
-
-def task_count(counts):
-    return sum(counts.get(key, 0) for key in ("ok", "changed", "skipped", "failed"))
-
-
-def per_host(recap, calls, server, clients):
-    """Tasks and module runs of the server, and the largest and smallest among the clients."""
-    def host(name):
-        return {"tasks": task_count(recap.get(name, {})), "module_runs": calls[name]["module_runs"],
-                "podman_calls": calls[name]["podman_calls"]}
-    client_rows = [host(name) for name in clients]
-    return {
-        "server": host(server),
-        "client_max": dict((key, max(row[key] for row in client_rows)) for key in client_rows[0]),
-        "client_min": dict((key, min(row[key] for row in client_rows)) for key in client_rows[0]),
-        "server_modules": calls[server]["modules"],
-        "client_modules": calls[clients[0]]["modules"],
-    }
-
-
-class Contender(object):
-    """One role under test: its playbook, inventory writer, lab image variant, host names and
-    the client's tunnel device."""
-
-    def __init__(self, label, playbook, inventory, variant, host_prefix, client_device):
-        self.label, self.playbook, self.inventory, self.variant = label, playbook, inventory, variant
-        self.host_prefix, self.client_device = host_prefix, client_device
-
-    def server(self):
-        return self.host_prefix + "s"
-
-    def clients(self, count):
-        return ["%sc%02d" % (self.host_prefix, index) for index in range(1, count + 1)]
-
-    def down(self, count):
-        run(LAB + ["down", self.server()] + self.clients(count))
-
-    def up(self, hosts, lab_inventory):
-        """Start the hosts a batch at a time (the server with each batch): lab.py gives a batch
-        60 s to boot, which 33 hosts booting at once on 2 cores do not make. Then one inventory
-        of them all. Returns how many egress-guard probes the lab's self-checks sent."""
-        server, clients = hosts[0], hosts[1:]
-        variant = ["--variant", self.variant] if self.variant else []
-        batches = [clients[start:start + UP_BATCH] for start in range(0, len(clients), UP_BATCH)]
-        for batch in batches:
-            try:
-                run(LAB + ["up", server] + batch + variant)
-            except LabError as exc:
-                # Hosts already running are left as they are: a second `up` gives the slow
-                # ones another 60 s; a real lab fault fails again.
-                print("bench: %s; once more" % str(exc).splitlines()[-1], file=sys.stderr)
-                run(LAB + ["up", server] + batch + variant)
-        with open(lab_inventory, "w") as handle:
-            handle.write(run(LAB + ["inventory"] + hosts).stdout)
-        return len(batches)
-
-    def run_once(self, count, run_index, workdir, wrapper):
-        server, clients = self.server(), self.clients(count)
-        hosts = [server] + clients
-        lab_inventory = os.path.join(workdir, "%s-lab.json" % self.host_prefix)
-        group_inventory = os.path.join(workdir, "%s-groups.json" % self.host_prefix)
-        state_dir = os.path.join(workdir, "%s-controller" % self.host_prefix)
-        log = os.path.join(workdir, "%s-n%d-run%d-%%s.log" % (self.host_prefix, count, run_index + 1))
-        forks = max(DEFAULT_FORKS, len(hosts))
-        self.down(count)
-        # The controller's side starts empty too: a PKI or profiles left by an earlier run
-        # would turn the converge into a partial rerun.
-        shutil.rmtree(state_dir, ignore_errors=True)
-        os.makedirs(state_dir)
-        dropped_before = guard.dropped_packets() or 0
-        probes = 0
-        try:
-            probes = self.up(hosts, lab_inventory)
-            write_json(group_inventory, self.inventory(server, clients, state_dir))
-            inventories = [lab_inventory, group_inventory]
-            converge_s, converge_recap, converge_calls = timed_playbook(
-                self.playbook, inventories, log % "converge", wrapper, hosts, forks)
-            rerun_s, rerun_recap, rerun_calls = timed_playbook(
-                self.playbook, inventories, log % "rerun", wrapper, hosts, forks)
-            wait_for_tunnels(clients, self.client_device)
-        finally:
-            self.down(count)
-        result = {
-            "converge": converge_s, "rerun": rerun_s,
-            "changed_on_rerun": sum(counts.get("changed", 0) for counts in rerun_recap.values()),
-            "converge_counts": per_host(converge_recap, converge_calls, server, clients),
-            "rerun_counts": per_host(rerun_recap, rerun_calls, server, clients),
-            # Packets the lab's egress guard dropped during this run, less the self-checks' own
-            # probes: anything left came from some lab host (other users of the lab included).
-            "guard_drops_besides_probes": (guard.dropped_packets() or 0) - dropped_before - probes,
-        }
-        print("bench: %s N=%d run %d: converge %.1f s, rerun %.1f s, rerun changed=%d; server tasks %d/%d, module "
-              "runs %d/%d; client tasks %d/%d, module runs %d/%d (converge/rerun)" % (
-                  self.label, count, run_index + 1, converge_s, rerun_s, result["changed_on_rerun"],
-                  result["converge_counts"]["server"]["tasks"], result["rerun_counts"]["server"]["tasks"],
-                  result["converge_counts"]["server"]["module_runs"], result["rerun_counts"]["server"]["module_runs"],
-                  result["converge_counts"]["client_max"]["tasks"], result["rerun_counts"]["client_max"]["tasks"],
-                  result["converge_counts"]["client_max"]["module_runs"],
-                  result["rerun_counts"]["client_max"]["module_runs"]), file=sys.stderr)
-        return result
-
-
-# --- summary and report ----------------------------------------------------------------------
-
-def summarise(label, count, samples):
-    def largest(phase, who, key):
-        return max(sample[phase + "_counts"][who][key] for sample in samples)
-
-    counts = {}
-    for phase in ("converge", "rerun"):
-        for who in ("server", "client_max"):
-            for key in ("tasks", "module_runs", "podman_calls"):
-                counts["%s_%s_%s" % (phase, who, key)] = largest(phase, who, key)
-    return {
-        "label": label, "clients": count, "hosts": count + 1, "runs": len(samples),
-        "converge": spread([sample["converge"] for sample in samples]),
-        "rerun": spread([sample["rerun"] for sample in samples]),
-        "changed_on_rerun": max(sample["changed_on_rerun"] for sample in samples),
-        "guard_drops_besides_probes": sum(sample["guard_drops_besides_probes"] for sample in samples),
-        "counts": counts,
-        "samples": samples,
-    }
-
-
-def seconds_per_client(rows, label, phase):
-    """Seconds one more client adds to the phase, between the smallest and the largest N."""
-    own = sorted((row for row in rows if row["label"] == label), key=lambda row: row["clients"])
-    if len(own) < 2 or own[-1]["clients"] == own[0]["clients"]:
-        return None
-    return (own[-1][phase]["median"] - own[0][phase]["median"]) / (own[-1]["clients"] - own[0]["clients"])
-
-
-def ratios(rows):
-    by_key = dict(((row["label"], row["clients"]), row) for row in rows)
-    result = []
-    for count in sorted(set(row["clients"] for row in rows)):
-        ours, base = by_key.get((OURS_LABEL, count)), by_key.get((BASELINE_LABEL, count))
-        if not ours or not base:
-            continue
-        converge = ours["converge"]["median"] / base["converge"]["median"]
-        rerun = ours["rerun"]["median"] / base["rerun"]["median"]
-        result.append({"clients": count, "converge": converge, "rerun": rerun,
-                       "converge_target_met": converge <= TARGET_CONVERGE_RATIO,
-                       "rerun_target_met": rerun <= TARGET_RERUN_RATIO})
-    return result
-
-
-def tree_description(repo_dir):
-    """The commit measured; for a tree with uncommitted changes also a digest of them (the diff
-    against HEAD and the untracked files), so that two reports can tell whether they measured
-    the same code."""
-    description = commit_description(repo_dir)
-    if "uncommitted" not in description:
-        return description
-    digest = hashlib.sha256(run(["git", "-C", repo_dir, "diff", "HEAD", "--binary"]).stdout.encode())
-    untracked = run(["git", "-C", repo_dir, "ls-files", "-z", "--others", "--exclude-standard"]).stdout.split("\0")
-    for path in sorted(name for name in untracked if name):
-        digest.update(path.encode() + b"\0")
-        with open(os.path.join(repo_dir, path), "rb") as handle:
-            digest.update(handle.read())
-    return "%s (changes sha256 %s)" % (description, digest.hexdigest()[:12])
-
-
-def machine_description():
-    ansible_core = run(["ansible-playbook", "--version"], check=False).stdout.splitlines()
-    podman = run(["podman", "--version"], check=False).stdout.strip()
-    return {"host": platform.node(), "cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
-            "python": platform.python_version(),
-            "ansible_core": (re.findall(r"core ([\d.]+)", ansible_core[0]) or ["unknown"])[0] if ansible_core else "unknown",
-            "podman": podman.replace("podman version ", "") or "unknown",
-            "load_average_at_start": os.getloadavg()}
 
 
 def markdown(report):
@@ -481,10 +295,6 @@ def markdown(report):
     return "\n".join(lines)
 
 
-def modules_text(modules):
-    return ", ".join("%s %d" % item for item in sorted(modules.items(), key=lambda item: (-item[1], item[0]))) or "none"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32], help="numbers of clients (N), one server each")
@@ -516,7 +326,7 @@ def main():
     machine = machine_description()
 
     ours = Contender(OURS_LABEL, os.path.join(ROOT, "site.yml"), ours_inventory, None, args.host_prefix + "o",
-                     OURS_CLIENT_DEVICE)
+                     lambda clients: wait_for_tunnels(clients, OURS_CLIENT_DEVICE))
     contenders = [ours]
     baseline_version = None
     if args.baseline_role_dir:
@@ -528,7 +338,7 @@ def main():
         write_json(playbook, baseline_playbook(role_dir))
         run(LAB + ["image", "--variant", BASELINE_VARIANT])
         contenders.append(Contender(BASELINE_LABEL, playbook, baseline_inventory, BASELINE_VARIANT,
-                                    args.host_prefix + "k", BASELINE_CLIENT_DEVICE))
+                                    args.host_prefix + "k", lambda clients: wait_for_tunnels(clients, BASELINE_CLIENT_DEVICE)))
     run(LAB + ["image"])
 
     rows, earlier = [], None
@@ -547,7 +357,7 @@ def main():
             order = contenders if run_index % 2 == 0 else list(reversed(contenders))
             for contender in order:
                 try:
-                    samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper))
+                    samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper, ROOT))
                     # Every sample so far, for a look at a run that stops half-way.
                     write_json(partial, {"clients": count, "commit": commit, "date": datetime.date.today().isoformat(),
                                          "samples": samples})
@@ -569,7 +379,8 @@ def main():
         "earlier": earlier and {"clients": earlier["clients"], "commit": earlier["commit"], "date": earlier["date"]},
         "baseline_version": baseline_version, "runs": runs_by_count, "clients": sorted(runs_by_count),
         "targets": {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO},
-        "rows": rows, "ratios": ratios(rows), "seconds_per_client": per_client,
+        "rows": rows, "ratios": ratios(rows, OURS_LABEL, BASELINE_LABEL, {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO}),
+        "seconds_per_client": per_client,
     }
     name = "openvpn-converge-baseline" if baseline_version else "openvpn-converge"
     write_report(args.output, name, report, markdown(report))

@@ -23,6 +23,9 @@ LABEL = "io.overlaynet.lab"
 DEFAULT_NETWORK = "lab"
 NETWORK_PREFIX = "overlaynet-"
 DNS_SERVER = "/usr/lib/podman/aardvark-dns"
+# The domain under which aardvark-dns answers for lab hosts (the hosts' search domain): a fully
+# qualified NAME.dns.podman, for services that want one (a TLS server name, a control URL).
+DNS_DOMAIN = "dns.podman"
 SETUP_HINT = "run lab/setup-host.sh (make setup) as root"
 
 # Subnets of the lab networks: fixed so that inventories and reports are stable.
@@ -305,3 +308,8 @@ def inventory(names):
             "lab_ipv6": first.get("ipv6"),
         }
     return {"all": {"children": {"lab": {"hosts": hosts}}}}
+
+
+def fqdn(host):
+    """The fully qualified name of a lab host, as the lab's DNS answers it."""
+    return "%s.%s" % (host, DNS_DOMAIN)

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
+from labkit import hosts, traffic, wireguard  # noqa: E402  (after the path is set)
 
 RECAP_OUTPUT = """\
 PLAY [Mesh] ********************************************************************
@@ -161,3 +161,7 @@ def test_secrets_in_files_reads_keys_and_client_files(tmp_path):
     (tmp_path / "net" / "laptop.conf").write_text("[Interface]\nPrivateKey = %s\n" % key)
     (tmp_path / "net" / "laptop.png").write_bytes(b"\x89PNG")
     assert wireguard.secrets_in_files(str(tmp_path)) == {key}
+
+
+def test_fqdn_is_the_name_the_lab_dns_answers():
+    assert hosts.fqdn("hs1") == "hs1.dns.podman"

@@ -81,6 +81,36 @@ def test_the_lan_host_answers_through_the_approved_route(lab):
         assert lab.tcp_exchange(node, LAN_HOST, address, 7200 + index) == "ack:%s-to-%s" % (node, LAN_HOST)
 
 
+def test_the_exit_node_is_approved_and_offered_to_the_others(lab):
+    exit_node = [node for node in nodes_list(lab) if node["given_name"] == "ts1"][0]
+    assert sorted(exit_node.get("approved_routes") or []) == ["0.0.0.0/0", "::/0"]
+    # ts3 may reach anything ("*:*"); the exit node is offered to the nodes the policy lets use it.
+    peers = json.loads(lab.host("ts3").check_output("tailscale status --json"))["Peer"].values()
+    offered = [peer["HostName"] for peer in peers if peer.get("ExitNodeOption")]
+    assert offered == ["ts1"]
+
+
+def test_the_database_is_backed_up_before_another_version_takes_it_over(lab):
+    """The role records the version it installed; a record of the previous minor version is an
+    upgrade: the database is copied, named after that version, before the binary changes. A
+    version headscale could not migrate from is refused first, with nothing changed."""
+    server = lab.host(SERVER)
+    record_path = "/var/lib/overlaynet/headscale.json"
+    record = json.loads(server.check_output("cat %s", record_path))
+    server.check_output("printf '%%s' %s > %s", json.dumps(dict(record, version="0.27.1")), record_path)
+    returncode, recap, output = lab.run_playbook("--limit", SERVER)
+    assert returncode != 0 and "upgrade one minor version at a time" in output, output
+    assert recap[SERVER]["changed"] == 0, output
+    server.check_output("printf '%%s' %s > %s", json.dumps(dict(record, version="0.28.2")), record_path)
+    returncode, recap, output = lab.run_playbook("--limit", SERVER)
+    assert returncode == 0, output
+    backup = server.file("/var/lib/headscale/db.sqlite.0.28.2.backup")
+    assert backup.exists and backup.mode == 0o600 and backup.size > 0
+    assert json.loads(server.check_output("cat %s", record_path))["version"] == record["version"]
+    assert server.service("headscale").is_running
+    traffic.wait_for_reply("ts1", tailnet_ipv4(lab, "ts3"))
+
+
 def test_keys_and_state_are_private(lab):
     server = lab.host(SERVER)
     key = server.file("/etc/headscale/tls/headscale.key")
@@ -122,7 +152,7 @@ def test_a_new_policy_is_previewed_then_reloaded_in_place(lab):
     # Keys older headscale versions read, which 0.29 refuses or silently ignores.
     ({"headscale_extra_config": {"dns_config": {"magic_dns": True}, "ip_prefixes": ["100.64.0.0/10"]}},
      ["host hs1: headscale_extra_config.dns_config", "host hs1: headscale_extra_config.ip_prefixes"]),
-    ({"headscale_dns": {"base_domain": "hs1"}}, ["host hs1: headscale_dns.base_domain"]),
+    ({"headscale_dns": {"base_domain": "dns.podman"}}, ["host hs1: headscale_dns.base_domain"]),
     ({"headscale_policy": {"acls": [{"action": "deny", "src": ["lab"], "dst": ["*:*"]}]}}, ["host hs1: headscale_policy.acls[0].action"]),
     ({"headscale_policy": {"acls": [{"action": "accept", "src": ["group:nope"], "dst": ["*:*"]}]}}, ["host hs1: headscale_policy", "group:nope"]),
     ({"tailscale_user": "mallory"}, ["host ts1: tailscale_user", "host ts2: tailscale_user"]),
