@@ -187,7 +187,8 @@ def baseline_inventory_writer(tailscaled_unit):
                 # kazauwa.headscale
                 "headscale_version": "0.29.3", "headscale_download": False, "headscale_users": ["bench"],
                 "headscale_config": headscale_config_of(server, ours),
-                # artis3n.tailscale.machine
+                # artis3n.tailscale.machine (its tasks ask for become; lab hosts have no sudo, and we are root)
+                "ansible_become_method": "su",
                 "state": "present", "tailscale_manage_binaries_skip": True, "auth_key_in_state": False,
                 "tailscale_args": "--login-server=https://%s --hostname={{ inventory_hostname }}" % fqdn(server),
             },
@@ -339,6 +340,18 @@ def markdown(report):
     return "\n".join(lines)
 
 
+def collection_version(collection_dir):
+    """The commit of a collection checkout, else the version its galaxy.yml names."""
+    version = role_version(collection_dir)
+    if version != "unknown version":
+        return version
+    with open(os.path.join(collection_dir, "galaxy.yml")) as handle:
+        for line in handle:
+            if line.startswith("version:"):
+                return "version %s (galaxy.yml)" % line.split(":", 1)[1].strip()
+    return version
+
+
 def baseline_contender(args, workdir):
     """The baseline's contender: its roles where Ansible finds them (a patched copy of the
     headscale role, the collection as an installed one), its playbook and inventory writer."""
@@ -392,7 +405,7 @@ def main():
             parser.error("the baseline needs both --baseline-headscale-role-dir and --baseline-tailscale-collection-dir")
         contenders.append(baseline_contender(args, workdir))
         baseline_versions = [role_version(os.path.abspath(args.baseline_headscale_role_dir)),
-                             role_version(os.path.abspath(args.baseline_tailscale_collection_dir))]
+                             collection_version(os.path.abspath(args.baseline_tailscale_collection_dir))]
 
     rows = []
     commit = tree_description(ROOT)
