@@ -64,6 +64,7 @@ import ipaddress
 import json
 import os
 import re
+import time
 from urllib.parse import urlsplit
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import normalise_networks, parse_cidr_list
@@ -98,6 +99,10 @@ _LABEL = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 UP_TIMEOUT_TEXT = 'timeout waiting for Tailscale service to enter a Running state'
 AUTH_URL_TEXT = 'To authenticate, visit'
 ABORTED_TEXT = 'aborted, no changes made'
+# A logout that could not reach the control server (seen right after a node joined: its name did
+# not resolve, "no DNS fallback candidates remain"): tried again until the timeout.
+LOGOUT_RETRY_TEXTS = ('fetch control key', 'failed to resolve')
+LOGOUT_RETRY_SECONDS = 2.0
 # tailscaled not reached: status and up (diag.go fixTailscaledConnectErrorImpl), the other commands (client/local/local.go).
 NOT_RUNNING_TEXTS = ('failed to connect to local tailscaled', 'failed to connect to local Tailscaled',
                      'Failed to connect to local Tailscale daemon')
@@ -650,6 +655,19 @@ def _diff(module, result, before, after, after_header='tailscale settings'):
                               before=settings_text(before), after=settings_text(after))
 
 
+def logout_until(cli, timeout, clock=time.monotonic, sleep=time.sleep):
+    """cli.logout(), tried again every LOGOUT_RETRY_SECONDS while it fails only because the control
+    server could not be reached, at most timeout seconds; its stdout."""
+    deadline = clock() + timeout
+    while True:
+        try:
+            return cli.logout()[0]
+        except TailscaleCLIError as error:
+            if not any(text in error.message for text in LOGOUT_RETRY_TEXTS) or clock() >= deadline:
+                raise
+        sleep(LOGOUT_RETRY_SECONDS)
+
+
 def run_absent(module, cli):
     status, prefs = read_node(module, cli)
     before = settings_of(prefs)
@@ -659,7 +677,14 @@ def run_absent(module, cli):
         prefs = _fresh_node()[1]    # logout deletes the login profile; a new, empty one is current
     else:
         try:
-            stdout, _stderr = cli.logout()
+            if before['accept_dns']:
+                # The logout fetches the control server's key, resolving its name. With the tailnet's
+                # DNS in charge, /etc/resolv.conf names tailscaled's own resolver (100.100.100.100),
+                # which the logout tears down while that lookup may still be in flight, and the
+                # lookup then fails (seen: "no DNS fallback candidates remain"). The host's DNS
+                # comes back first.
+                cli.set(dict(accept_dns=False), ['accept_dns'])
+            stdout = logout_until(cli, module.params['timeout'])
             for warning in cli_warnings('tailscale logout', stdout):
                 module.warn(warning)
         except TailscaleCLIError as error:

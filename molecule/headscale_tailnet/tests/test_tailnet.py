@@ -152,7 +152,7 @@ def test_a_new_policy_is_previewed_then_reloaded_in_place(lab):
     # Keys older headscale versions read, which 0.29 refuses or silently ignores.
     ({"headscale_extra_config": {"dns_config": {"magic_dns": True}, "ip_prefixes": ["100.64.0.0/10"]}},
      ["host hs1: headscale_extra_config.dns_config", "host hs1: headscale_extra_config.ip_prefixes"]),
-    ({"headscale_dns": {"base_domain": "dns.podman"}}, ["host hs1: headscale_dns.base_domain"]),
+    ({"headscale_dns": {"base_domain": "hs1"}}, ["host hs1: headscale_dns.base_domain"]),
     ({"headscale_policy": {"acls": [{"action": "deny", "src": ["lab"], "dst": ["*:*"]}]}}, ["host hs1: headscale_policy.acls[0].action"]),
     ({"headscale_policy": {"acls": [{"action": "accept", "src": ["group:nope"], "dst": ["*:*"]}]}}, ["host hs1: headscale_policy", "group:nope"]),
     ({"tailscale_user": "mallory"}, ["host ts1: tailscale_user", "host ts2: tailscale_user"]),

@@ -642,3 +642,32 @@ def test_key_tags_leave_advertise_tags_empty():
                                            timeout=60))
     assert problems == ['advertise_tags: leave it empty with key_tags (headscale 0.29 refuses a login with a pre-auth key that also '
                         'asks for tags)']
+
+
+def test_a_logout_that_cannot_reach_the_server_is_tried_again_until_the_timeout():
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import TailscaleCLIError, logout_until
+
+    class Cli(object):
+        def __init__(self, failures, message):
+            self.failures, self.message, self.calls = failures, message, 0
+
+        def logout(self):
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise TailscaleCLIError(self.message, rc=1)
+            return 'Success.', ''
+
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    unreachable = 'tailscale logout failed (rc 1): 500 Internal Server Error: fetch control key: failed to resolve "hs"'
+    cli = Cli(2, unreachable)
+    assert logout_until(cli, 60, clock=lambda: now[0], sleep=sleep) == 'Success.' and cli.calls == 3
+    with pytest.raises(TailscaleCLIError):
+        logout_until(Cli(100, unreachable), 10, clock=lambda: now[0], sleep=sleep)
+    other = Cli(1, 'tailscale logout failed (rc 1): permission denied')
+    with pytest.raises(TailscaleCLIError):
+        logout_until(other, 60, clock=lambda: now[0], sleep=sleep)
+    assert other.calls == 1
