@@ -62,6 +62,7 @@ __metaclass__ = type
 
 import ipaddress
 import json
+import math
 import os
 import re
 import time
@@ -101,8 +102,11 @@ AUTH_URL_TEXT = 'To authenticate, visit'
 ABORTED_TEXT = 'aborted, no changes made'
 # A logout that could not reach the control server (seen right after a node joined: its name did
 # not resolve, "no DNS fallback candidates remain"): tried again until the timeout.
-LOGOUT_RETRY_TEXTS = ('fetch control key', 'failed to resolve')
-LOGOUT_RETRY_SECONDS = 2.0
+# A login or logout that failed before the control server saw it: its name did not resolve or its
+# key could not be fetched. Nothing was used up (a single-use pre-auth key still holds), so the
+# command may run again.
+CONTROL_UNREACHABLE_TEXTS = ('fetch control key', 'failed to resolve')
+CONTROL_RETRY_SECONDS = 2.0
 # tailscaled not reached: status and up (diag.go fixTailscaledConnectErrorImpl), the other commands (client/local/local.go).
 NOT_RUNNING_TEXTS = ('failed to connect to local tailscaled', 'failed to connect to local Tailscaled',
                      'Failed to connect to local Tailscale daemon')
@@ -655,17 +659,17 @@ def _diff(module, result, before, after, after_header='tailscale settings'):
                               before=settings_text(before), after=settings_text(after))
 
 
-def logout_until(cli, timeout, clock=time.monotonic, sleep=time.sleep):
-    """cli.logout(), tried again every LOGOUT_RETRY_SECONDS while it fails only because the control
-    server could not be reached, at most timeout seconds; its stdout."""
+def until_control_reached(attempt, timeout, clock=time.monotonic, sleep=time.sleep):
+    """attempt(seconds_left), run again every CONTROL_RETRY_SECONDS while it fails only because
+    the control server could not be reached, at most timeout seconds in all; what it returns."""
     deadline = clock() + timeout
     while True:
         try:
-            return cli.logout()[0]
+            return attempt(max(1, int(math.ceil(deadline - clock()))))
         except TailscaleCLIError as error:
-            if not any(text in error.message for text in LOGOUT_RETRY_TEXTS) or clock() >= deadline:
+            if not any(text in error.message for text in CONTROL_UNREACHABLE_TEXTS) or clock() >= deadline:
                 raise
-        sleep(LOGOUT_RETRY_SECONDS)
+        sleep(CONTROL_RETRY_SECONDS)
 
 
 def run_absent(module, cli):
@@ -684,7 +688,7 @@ def run_absent(module, cli):
                 # lookup then fails (seen: "no DNS fallback candidates remain"). The host's DNS
                 # comes back first.
                 cli.set(dict(accept_dns=False), ['accept_dns'])
-            stdout = logout_until(cli, module.params['timeout'])
+            stdout = until_control_reached(lambda _seconds_left: cli.logout(), module.params['timeout'])[0]
             for warning in cli_warnings('tailscale logout', stdout):
                 module.warn(warning)
         except TailscaleCLIError as error:
@@ -724,7 +728,8 @@ def run_present(module, cli, wanted):
                 what = 'tailscale set'
             else:
                 key_file = params['auth_key_file'] if plan['action'] == 'join' else None
-                stdout, _stderr = cli.up(wanted, params['timeout'], key_file, plan['force_reauth'])
+                stdout, _stderr = until_control_reached(
+                    lambda seconds_left: cli.up(wanted, seconds_left, key_file, plan['force_reauth']), params['timeout'])
                 what = 'tailscale up'
         except TailscaleCLIError as error:
             module.fail_json(msg='%s (%s)' % (error.message, plan['reason']), rc=error.rc,

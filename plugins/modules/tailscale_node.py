@@ -35,6 +35,8 @@ description:
     joins or starts. C(tailscale set) leaves them alone.
   - B(Log out.) With O(state=absent), a node that holds a login gets C(tailscale logout), which expires its node key
     on the server; the node stays in the server's list until removed there.
+  - A join or logout that fails before the control server saw it (its name did not resolve, its key could not be
+    fetched) runs again every 2 seconds until O(timeout) has passed in all; nothing was used up by the failed try.
   - The pre-auth key is never read by the module, never on a command line (the CLI reads O(auth_key_file)) and never
     in a return value or message; anything that looks like a key (C(tskey-...), C(hskey-auth-...), 48 hexadecimal
     digits) is removed from what the CLI says before the module quotes it.

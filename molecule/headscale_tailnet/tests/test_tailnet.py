@@ -39,6 +39,11 @@ def lan_address(lab):
     return lab.tunnel_addresses(LAN_HOST, "eth0")["inet"][0]
 
 
+def tailscaled_log(lab, node):
+    """The end of the node's tailscaled journal, for a failure's message (why a login or logout did not reach the server)."""
+    return "\n--- tailscaled on %s:\n%s" % (node, lab.host(node).run("journalctl -u tailscaled -n 80 --no-pager -o short-precise").stdout)
+
+
 def main_pid(lab):
     return lab.host(SERVER).check_output("systemctl show -p MainPID --value headscale.service").strip()
 
@@ -181,14 +186,14 @@ def test_a_config_headscale_refuses_at_start_is_rolled_back(lab):
 def test_a_node_that_leaves_is_logged_out_and_rejoins_with_a_new_key_printing_no_secret(lab):
     node = "ts2"
     returncode, recap, output = lab.run_playbook("--limit", "%s,%s" % (SERVER, node), "-e", json.dumps({"tailscale_state": "absent"}))
-    assert returncode == 0, output
+    assert returncode == 0, output + tailscaled_log(lab, node)
     listed = [entry for entry in nodes_list(lab) if entry["given_name"] == node][0]
     assert listed.get("expiry", {}).get("seconds", 0) <= time.time(), listed
     assert not lab.host(node).service("tailscaled").is_running
     assert not lab.host(node).file("/var/lib/tailscale").exists
     # Back in: a key is minted on the server for this node; nothing secret may be printed.
     returncode, recap, output = lab.run_playbook("-vvv", "--diff")
-    assert returncode == 0, output
+    assert returncode == 0, output + tailscaled_log(lab, node)
     assert recap[node]["changed"] >= 1
     secrets = []
     server = lab.host(SERVER)

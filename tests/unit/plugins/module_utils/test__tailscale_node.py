@@ -644,30 +644,35 @@ def test_key_tags_leave_advertise_tags_empty():
                         'asks for tags)']
 
 
-def test_a_logout_that_cannot_reach_the_server_is_tried_again_until_the_timeout():
-    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import TailscaleCLIError, logout_until
-
-    class Cli(object):
-        def __init__(self, failures, message):
-            self.failures, self.message, self.calls = failures, message, 0
-
-        def logout(self):
-            self.calls += 1
-            if self.calls <= self.failures:
-                raise TailscaleCLIError(self.message, rc=1)
-            return 'Success.', ''
+def test_a_command_that_cannot_reach_the_control_server_runs_again_until_the_timeout():
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import TailscaleCLIError, until_control_reached
 
     now = [0.0]
 
     def sleep(seconds):
         now[0] += seconds
 
+    def failing(times, message):
+        calls = []
+
+        def attempt(seconds_left):
+            calls.append(seconds_left)
+            now[0] += 1
+            if len(calls) <= times:
+                raise TailscaleCLIError(message, rc=1)
+            return 'Success.', ''
+        return attempt, calls
+
     unreachable = 'tailscale logout failed (rc 1): 500 Internal Server Error: fetch control key: failed to resolve "hs"'
-    cli = Cli(2, unreachable)
-    assert logout_until(cli, 60, clock=lambda: now[0], sleep=sleep) == 'Success.' and cli.calls == 3
+    attempt, calls = failing(2, unreachable)
+    assert until_control_reached(attempt, 60, clock=lambda: now[0], sleep=sleep) == ('Success.', '')
+    # Each attempt is given what is left of the time (tailscale up --timeout).
+    assert calls == [60, 57, 54]
+    attempt, calls = failing(100, unreachable)
     with pytest.raises(TailscaleCLIError):
-        logout_until(Cli(100, unreachable), 10, clock=lambda: now[0], sleep=sleep)
-    other = Cli(1, 'tailscale logout failed (rc 1): permission denied')
+        until_control_reached(attempt, 10, clock=lambda: now[0], sleep=sleep)
+    assert len(calls) == 4
+    attempt, calls = failing(1, 'tailscale up failed (rc 1): invalid key: authkey already used')
     with pytest.raises(TailscaleCLIError):
-        logout_until(other, 60, clock=lambda: now[0], sleep=sleep)
-    assert other.calls == 1
+        until_control_reached(attempt, 60, clock=lambda: now[0], sleep=sleep)
+    assert len(calls) == 1
