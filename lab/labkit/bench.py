@@ -30,6 +30,15 @@ MODULE_RUN = re.compile(r"python\S*\s+\S*/AnsiballZ_(\w+)\.py")
 LAB = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab.py")]
 
 
+def make_workdir(root, output, name=None):
+    """Make the bench's working directory (its playbooks, inventories and logs: build/bench, or
+    build/bench/NAME) and output (where its report goes); the working directory."""
+    workdir = os.path.join(root, "build", "bench", name) if name else os.path.join(root, "build", "bench")
+    os.makedirs(workdir, exist_ok=True)
+    os.makedirs(output, exist_ok=True)
+    return workdir
+
+
 def require_collection_link(parser, root):
     """Stop with parser's usage error unless Ansible finds overlaynet.vpn in the checkout root (make setup links it)."""
     link = os.path.join(root, "build", "collections", "ansible_collections", "overlaynet", "vpn")

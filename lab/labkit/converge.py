@@ -18,7 +18,7 @@ import shutil
 import sys
 
 from labkit import guard
-from labkit.bench import LAB, parse_podman_calls, podman_call_log_env, timed_playbook, turn_order, write_json, write_podman_wrapper
+from labkit.bench import LAB, make_workdir, parse_podman_calls, podman_call_log_env, timed_playbook, turn_order, write_json, write_podman_wrapper
 from labkit.podman import LabError, run
 from labkit.provenance import commit_description, cpu_model
 from labkit.summary import spread
@@ -144,9 +144,7 @@ class Contender(object):
 def prepare(root, output):
     """(workdir, podman wrapper, machine description) of a bench run that reports into output; makes
     build/bench (the playbooks, inventories and logs) and output."""
-    workdir = os.path.join(root, "build", "bench")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(output, exist_ok=True)
+    workdir = make_workdir(root, output)
     return workdir, write_podman_wrapper(workdir), machine_description()
 
 

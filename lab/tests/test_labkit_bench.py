@@ -163,3 +163,10 @@ def test_require_collection_link(tmp_path, capsys):
     os.makedirs(link_dir)
     os.symlink(root, os.path.join(link_dir, "vpn"))
     bench.require_collection_link(argparse.ArgumentParser(prog="bench"), root)
+
+
+def test_make_workdir_makes_the_working_directory_and_the_output(tmp_path):
+    output = str(tmp_path / "results")
+    assert bench.make_workdir(str(tmp_path), output) == str(tmp_path / "build" / "bench")
+    assert bench.make_workdir(str(tmp_path), output, "openvpn-throughput") == str(tmp_path / "build" / "bench" / "openvpn-throughput")
+    assert os.path.isdir(str(tmp_path / "build" / "bench" / "openvpn-throughput")) and os.path.isdir(output)
