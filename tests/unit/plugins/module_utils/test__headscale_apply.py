@@ -26,7 +26,6 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_apply im
     configtest_argv,
     input_problems,
     needs_config_check,
-    needs_stop,
     not_connected,
     parse_environment,
     plan_present,
@@ -234,11 +233,6 @@ def test_parse_environment_reads_what_the_role_writes_and_plain_lines():
 def test_secret_scrubber_replaces_values_and_keys():
     scrub = secret_scrubber({'A': 'hunter2', 'B': 'hunter2-long', 'C': ''})
     assert scrub('pass hunter2-long, hunter2, key %s' % OLD_KEY) == 'pass (secret), (secret), key (key)'
-
-
-def test_needs_stop_for_every_state_but_a_stopped_one():
-    assert needs_stop('active') and needs_stop('activating') and needs_stop('reloading')
-    assert not needs_stop('inactive') and not needs_stop('failed') and not needs_stop('unknown')
 
 
 # ---------------------------------------------------------------------------------------------
