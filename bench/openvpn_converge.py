@@ -76,13 +76,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, write_json, write_podman_wrapper  # noqa: E402
-from labkit.converge import Contender, machine_description, modules_text, ratios, seconds_per_client, summarise, tree_description  # noqa: E402
-from labkit.podman import LabError, run  # noqa: E402
+from labkit.bench import LAB, require_collection_link, write_json  # noqa: E402
+from labkit.converge import Contender, check_rerun_unchanged, measured_sentence, module_run_lines, prepare, ratios, run_all  # noqa: E402
+from labkit.converge import seconds_per_client_by_label, summarise, tree_description  # noqa: E402
+from labkit.podman import run  # noqa: E402
 from labkit.provenance import role_version  # noqa: E402
 from labkit.summary import spread_text, write_report  # noqa: E402
 
-COLLECTION_LINK = os.path.join(ROOT, "build", "collections", "ansible_collections", "overlaynet", "vpn")
 OURS_LABEL = "overlaynet.vpn.openvpn_server + openvpn_client"
 BASELINE_LABEL = "kyl191/ansible-role-openvpn"
 BASELINE_URL = "https://github.com/kyl191/ansible-role-openvpn"
@@ -187,15 +187,12 @@ def wait_for_tunnels(clients, device, timeout=TUNNEL_TIMEOUT_S):
 
 
 def markdown(report):
-    machine, rows = report["machine"], report["rows"]
+    rows = report["rows"]
     baseline = report["baseline_version"] is not None
     lines = [
         "# OpenVPN converge and rerun: one server and N clients" + (", side by side with a baseline" if baseline else ""),
         "",
-        "Measured %s on %s (%d cores, %s), kernel %s; Python %s, ansible-core %s, podman %s; load average %.2f at the "
-        "start; overlaynet.vpn %s." % (
-            report["date"], machine["host"], machine["cores"], machine["cpu"], machine["kernel"], machine["python"],
-            machine["ansible_core"], machine["podman"], machine["load_average_at_start"][0], report["commit"]),
+        measured_sentence(report),
         "",
         "Fresh lab hosts (podman, systemd, packages pre-installed) and an empty controller side (PKI, profiles) for",
         "every run; forks >= hosts; times are wall-clock seconds of the whole `ansible-playbook` run, median (min–max)",
@@ -282,15 +279,7 @@ def markdown(report):
         "the run; steps delegated to the controller (ours: the PKI) are not in them. Modules of one run by name:",
         "",
     ]
-    for row in rows:
-        if row["clients"] != max(r["clients"] for r in rows if r["label"] == row["label"]):
-            continue
-        sample = row["samples"][0]
-        for phase in ("converge", "rerun"):
-            counts = sample[phase + "_counts"]
-            lines.append("- %s, %d clients, %s: server %s; a client %s" % (
-                row["label"], row["clients"], phase, modules_text(counts["server_modules"]),
-                modules_text(counts["client_modules"])))
+    lines += module_run_lines(rows)
     lines.append("")
     return "\n".join(lines)
 
@@ -317,13 +306,8 @@ def main():
         args.runs = args.runs * len(args.clients)
     if any(count < 1 for count in args.clients) or any(runs < 1 for runs in args.runs) or len(args.runs) != len(args.clients):
         parser.error("--clients needs 1 or more clients, --runs at least 1 run, once or once per N")
-    if os.path.realpath(COLLECTION_LINK) != ROOT:
-        parser.error("%s does not point at this checkout; run `make setup` (or `make collection-link`)" % COLLECTION_LINK)
-    workdir = os.path.join(ROOT, "build", "bench")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(args.output, exist_ok=True)
-    wrapper = write_podman_wrapper(workdir)
-    machine = machine_description()
+    require_collection_link(parser, ROOT)
+    workdir, wrapper, machine = prepare(ROOT, args.output)
 
     ours = Contender(OURS_LABEL, os.path.join(ROOT, "site.yml"), ours_inventory, None, args.host_prefix + "o",
                      lambda clients: wait_for_tunnels(clients, OURS_CLIENT_DEVICE))
@@ -349,28 +333,11 @@ def main():
         if earlier["clients"] in args.clients or sorted(earlier["samples"]) != sorted(c.label for c in contenders):
             parser.error("--earlier-samples: its N (%d) must not be in --clients, and its roles must be these" % earlier["clients"])
         rows.extend(summarise(label, earlier["clients"], samples) for label, samples in earlier["samples"].items())
+    # --earlier-samples reads this file, copied away.
     partial = os.path.join(workdir, "openvpn-converge-samples.json")
-    for count, runs in zip(args.clients, args.runs):
-        samples = dict((contender.label, []) for contender in contenders)
-        for run_index in range(runs):
-            # Alternate which role goes first, so that neither always meets a warmer machine.
-            order = contenders if run_index % 2 == 0 else list(reversed(contenders))
-            for contender in order:
-                try:
-                    samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper, ROOT))
-                    # Every sample so far, for a look at a run that stops half-way.
-                    write_json(partial, {"clients": count, "commit": commit, "date": datetime.date.today().isoformat(),
-                                         "samples": samples})
-                except LabError as exc:
-                    raise SystemExit("bench: %s, %d clients, run %d: %s" % (contender.label, count, run_index + 1, exc))
-        rows.extend(summarise(contender.label, count, samples[contender.label]) for contender in contenders)
+    rows += run_all(contenders, zip(args.clients, args.runs), workdir, wrapper, ROOT, partial, commit)
     rows.sort(key=lambda row: (row["label"] != OURS_LABEL, row["clients"]))
 
-    per_client = {}
-    for contender in contenders:
-        converge, rerun = (seconds_per_client(rows, contender.label, phase) for phase in ("converge", "rerun"))
-        if converge is not None:
-            per_client[contender.label] = {"converge": converge, "rerun": rerun}
     runs_by_count = dict(zip(args.clients, args.runs))
     if earlier:
         runs_by_count[earlier["clients"]] = min(len(samples) for samples in earlier["samples"].values())
@@ -380,14 +347,11 @@ def main():
         "baseline_version": baseline_version, "runs": runs_by_count, "clients": sorted(runs_by_count),
         "targets": {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO},
         "rows": rows, "ratios": ratios(rows, OURS_LABEL, BASELINE_LABEL, {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO}),
-        "seconds_per_client": per_client,
+        "seconds_per_client": seconds_per_client_by_label(rows, [contender.label for contender in contenders]),
     }
     name = "openvpn-converge-baseline" if baseline_version else "openvpn-converge"
     write_report(args.output, name, report, markdown(report))
-    changed = [row for row in rows if row["label"] == OURS_LABEL and row["changed_on_rerun"]]
-    if changed:
-        raise SystemExit("bench: the rerun of ours reported changes (%s); logs in %s" % (
-            ", ".join("%d clients: changed=%d" % (row["clients"], row["changed_on_rerun"]) for row in changed), workdir))
+    check_rerun_unchanged(rows, OURS_LABEL, workdir)
 
 
 if __name__ == "__main__":

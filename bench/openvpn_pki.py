@@ -63,12 +63,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
-from labkit.provenance import commit_description, cpu_model  # noqa: E402  (after the path is set)
+from labkit.bench import require_collection_link, turn_order  # noqa: E402  (after the path is set)
+from labkit.provenance import commit_description, cpu_model  # noqa: E402
 from labkit.summary import spread, spread_text, write_report  # noqa: E402
 
 MODULE = os.path.join(ROOT, "plugins", "modules", "openvpn_pki.py")
 COLLECTIONS_DIR = os.path.join(ROOT, "build", "collections")
-COLLECTION_LINK = os.path.join(COLLECTIONS_DIR, "ansible_collections", "overlaynet", "vpn")
 EASYRSA = "/usr/share/easy-rsa/easyrsa"
 KYL191_COMMIT = "c8db1c3, 2026-07-23"
 SERVER_NAME = "server"
@@ -522,8 +522,7 @@ def main():
     args = parser.parse_args()
     if any(count < 1 for count in args.clients) or args.runs < 1:
         parser.error("--clients needs 1 or more clients, --runs at least 1")
-    if os.path.realpath(COLLECTION_LINK) != ROOT:
-        parser.error("%s does not point at this checkout; run `make setup` (or `make collection-link`)" % COLLECTION_LINK)
+    require_collection_link(parser, ROOT)
     for binary in (EASYRSA, "openssl", "openvpn"):
         if not shutil.which(binary):
             parser.error("%s is not installed; `make setup` installs easy-rsa, openssl and openvpn" % binary)
@@ -540,9 +539,7 @@ def main():
     for count in sorted(args.clients):
         samples = dict((contestant.label, []) for contestant in contestants)
         for run_index in range(args.runs):
-            # Rotate the order, so that no contestant always meets the same state of the machine.
-            shift = run_index % len(contestants)
-            for contestant in contestants[shift:] + contestants[:shift]:
+            for contestant in turn_order(contestants, run_index):
                 workdir = tempfile.mkdtemp(prefix="%s-n%d-" % (contestant.label.replace(" ", "-"), count), dir=args.workdir)
                 try:
                     sample = contestant.run(workdir, count)

@@ -56,7 +56,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import openvpn, traffic  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, fresh_hosts, timed_playbook, write_json  # noqa: E402
+from labkit.bench import LAB, fresh_hosts, make_workdir, timed_playbook, write_json  # noqa: E402
 from labkit.podman import on, run, shell_quote  # noqa: E402
 from labkit.provenance import commit_description, machine_text  # noqa: E402
 from labkit.summary import median, write_report  # noqa: E402
@@ -606,9 +606,7 @@ def main():
         raise SystemExit("bench: --runs, --seconds, --grid-seconds and --grid-runs must be at least 1")
 
     lab = Lab(args.host_prefix)
-    workdir = os.path.join(ROOT, "build", "bench", "openvpn-throughput")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(args.output, exist_ok=True)
+    workdir = make_workdir(ROOT, args.output, "openvpn-throughput")
     lab_inventory = os.path.join(workdir, "lab.json")
     group_inventory = os.path.join(workdir, "groups.json")
     # Fresh hosts get a fresh PKI (the old one holds certificates for keys that are gone).

@@ -70,14 +70,14 @@ sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 
 from labkit import traffic  # noqa: E402  (after the path is set)
 from labkit.hosts import fqdn  # noqa: E402
-from labkit.bench import LAB, write_json, write_podman_wrapper  # noqa: E402
-from labkit.converge import Contender, machine_description, modules_text, ratios, seconds_per_client, summarise, tree_description  # noqa: E402
+from labkit.bench import LAB, require_collection_link, write_json  # noqa: E402
+from labkit.converge import Contender, check_rerun_unchanged, measured_sentence, module_run_lines, prepare, ratios, run_all  # noqa: E402
+from labkit.converge import seconds_per_client_by_label, tree_description  # noqa: E402
 from labkit.podman import LabError, on, run  # noqa: E402
 from labkit.provenance import role_version  # noqa: E402
 from labkit.summary import spread_text, write_report  # noqa: E402
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import server_plan  # noqa: E402
 
-COLLECTION_LINK = os.path.join(ROOT, "build", "collections", "ansible_collections", "overlaynet", "vpn")
 OURS_LABEL = "overlaynet.vpn.headscale + tailscale"
 BASELINE_LABEL = "kazauwa.headscale + artis3n.tailscale.machine"
 BASELINE_URLS = ("https://github.com/kazauwa/ansible-role-headscale", "https://github.com/artis3n/ansible-collection-tailscale")
@@ -275,14 +275,11 @@ def baseline_playbook():
 
 
 def markdown(report):
-    machine, rows = report["machine"], report["rows"]
+    rows = report["rows"]
     lines = [
         "# Tailnet converge and rerun: one headscale server and N Tailscale nodes",
         "",
-        "Measured %s on %s (%d cores, %s), kernel %s; Python %s, ansible-core %s, podman %s; load average %.2f at the "
-        "start; overlaynet.vpn %s." % (
-            report["date"], machine["host"], machine["cores"], machine["cpu"], machine["kernel"], machine["python"],
-            machine["ansible_core"], machine["podman"], machine["load_average_at_start"][0], report["commit"]),
+        measured_sentence(report),
         "",
         "Fresh lab hosts (podman, systemd) and an empty controller side (the server's CA) for every run; forks >=",
         "hosts; times are wall-clock seconds of the whole `ansible-playbook` run, median (min–max) of %s. After the" % (
@@ -328,14 +325,7 @@ def markdown(report):
     for label, per_node in sorted(report["seconds_per_client"].items()):
         lines += ["", "%s, seconds per added node: converge %.1f, rerun %.1f." % (label, per_node["converge"], per_node["rerun"])]
     lines += ["", "Module runs by module (largest N, first run):", ""]
-    for row in rows:
-        if row["clients"] != max(r["clients"] for r in rows if r["label"] == row["label"]):
-            continue
-        sample = row["samples"][0]
-        for phase in ("converge", "rerun"):
-            counts = sample[phase + "_counts"]
-            lines.append("- %s, %d nodes, %s: server %s; a node %s" % (
-                row["label"], row["clients"], phase, modules_text(counts["server_modules"]), modules_text(counts["client_modules"])))
+    lines += module_run_lines(rows, "node")
     lines.append("")
     return "\n".join(lines)
 
@@ -389,14 +379,9 @@ def main():
     args = parser.parse_args()
     if any(count < 2 for count in args.nodes) or args.runs < 1:
         parser.error("--nodes needs 2 or more nodes, --runs at least 1 run")
-    if os.path.realpath(COLLECTION_LINK) != ROOT:
-        parser.error("%s does not point at this checkout; run `make setup` (or `make collection-link`)" % COLLECTION_LINK)
+    require_collection_link(parser, ROOT)
     binaries()
-    workdir = os.path.join(ROOT, "build", "bench")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(args.output, exist_ok=True)
-    wrapper = write_podman_wrapper(workdir)
-    machine = machine_description()
+    workdir, wrapper, machine = prepare(ROOT, args.output)
     run(LAB + ["image"])
     contenders = [Contender(OURS_LABEL, os.path.join(ROOT, "site.yml"), ours_inventory, None, args.host_prefix + "o", wait_for_tailnet)]
     baseline_versions = None
@@ -407,38 +392,20 @@ def main():
         baseline_versions = [role_version(os.path.abspath(args.baseline_headscale_role_dir)),
                              collection_version(os.path.abspath(args.baseline_tailscale_collection_dir))]
 
-    rows = []
     commit = tree_description(ROOT)
     partial = os.path.join(workdir, "tailnet-converge-samples.json")
-    for count in args.nodes:
-        samples = dict((contender.label, []) for contender in contenders)
-        for run_index in range(args.runs):
-            order = contenders if run_index % 2 == 0 else list(reversed(contenders))
-            for contender in order:
-                try:
-                    samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper, ROOT))
-                    write_json(partial, {"nodes": count, "commit": commit, "date": datetime.date.today().isoformat(), "samples": samples})
-                except LabError as exc:
-                    raise SystemExit("bench: %s, %d nodes, run %d: %s" % (contender.label, count, run_index + 1, exc))
-        rows.extend(summarise(contender.label, count, samples[contender.label]) for contender in contenders)
+    rows = run_all(contenders, [(count, args.runs) for count in args.nodes], workdir, wrapper, ROOT, partial, commit, "node")
     rows.sort(key=lambda row: (row["label"] != OURS_LABEL, row["clients"]))
 
-    per_node = {}
-    for contender in contenders:
-        converge, rerun = (seconds_per_client(rows, contender.label, phase) for phase in ("converge", "rerun"))
-        if converge is not None:
-            per_node[contender.label] = {"converge": converge, "rerun": rerun}
     targets = {"converge_ratio": TARGET_CONVERGE_RATIO, "rerun_ratio": TARGET_RERUN_RATIO}
     report = {
         "date": datetime.date.today().isoformat(), "machine": machine, "commit": commit, "baseline_versions": baseline_versions,
         "runs": dict((count, args.runs) for count in args.nodes), "nodes": sorted(args.nodes), "targets": targets,
-        "rows": rows, "ratios": ratios(rows, OURS_LABEL, BASELINE_LABEL, targets), "seconds_per_client": per_node,
+        "rows": rows, "ratios": ratios(rows, OURS_LABEL, BASELINE_LABEL, targets),
+        "seconds_per_client": seconds_per_client_by_label(rows, [contender.label for contender in contenders]),
     }
     write_report(args.output, "tailnet-converge-baseline" if baseline_versions else "tailnet-converge", report, markdown(report))
-    changed = [row for row in rows if row["label"] == OURS_LABEL and row["changed_on_rerun"]]
-    if changed:
-        raise SystemExit("bench: the rerun of ours reported changes (%s); logs in %s" % (
-            ", ".join("%d nodes: changed=%d" % (row["clients"], row["changed_on_rerun"]) for row in changed), workdir))
+    check_rerun_unchanged(rows, OURS_LABEL, workdir, "node")
 
 
 if __name__ == "__main__":

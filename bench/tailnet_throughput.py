@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic  # noqa: E402  (after the path is set)
 from labkit.hosts import fqdn  # noqa: E402
-from labkit.bench import LAB, fresh_hosts, timed_playbook, write_json  # noqa: E402
+from labkit.bench import LAB, fresh_hosts, make_workdir, timed_playbook, write_json  # noqa: E402
 from labkit.podman import on, run  # noqa: E402
 from labkit.provenance import commit_description, machine_text  # noqa: E402
 from labkit.summary import median, write_report  # noqa: E402
@@ -74,26 +74,11 @@ def tailnet_ipv4(host):
 
 
 def measure(case, address, seconds, runs, with_cpu):
-    """{streams: [{'gbps', 'cpu_per_gbps'}...]} for each stream count."""
-    results = {}
-    for streams in STREAM_COUNTS:
-        samples = []
-        for index in range(runs):
-            pids = dict((host, traffic.unit_pid(host, "tailscaled.service")) for host in NODES) if with_cpu else {}
-            cpu_before = traffic.total_cpu_seconds(pids) if pids else None
-            report = traffic.iperf_client(NODES[0], address, IPERF_PORT, ["--time", seconds, "--omit", 1, "--parallel", streams],
-                                          timeout=seconds + 60)
-            gbps = report["end"]["sum_received"]["bits_per_second"] / 1e9
-            measured_seconds = report["end"]["sum_received"]["seconds"]
-            sample = {"gbps": gbps, "cpu_per_gbps": None}
-            if pids:
-                # Includes the 1 s warm-up, so this slightly overstates the CPU per Gbit/s.
-                cores = (traffic.total_cpu_seconds(pids) - cpu_before) / (measured_seconds + 1)
-                sample["cpu_per_gbps"] = cores / gbps if gbps else None
-            samples.append(sample)
-            print("bench: %-8s %d stream(s) run %d: %.2f Gbit/s" % (case, streams, index + 1, gbps), file=sys.stderr)
-        results[streams] = samples
-    return results
+    """{streams: [{'gbps', 'cpu_per_gbps'}...]} for each stream count; with_cpu: count the CPU time of tailscaled."""
+    def daemon_pids():
+        return dict((host, traffic.unit_pid(host, "tailscaled.service")) for host in NODES)
+
+    return traffic.measure_throughput(case, NODES[0], address, IPERF_PORT, seconds, runs, STREAM_COUNTS, daemon_pids if with_cpu else None)
 
 
 def wireguard_reference():
@@ -191,9 +176,7 @@ def main():
     if missing:
         raise SystemExit("bench: no Go-built %s (run make headscale)" % ", ".join(missing))
 
-    workdir = os.path.join(ROOT, "build", "bench")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(args.output, exist_ok=True)
+    workdir = make_workdir(ROOT, args.output)
     lab_inventory = os.path.join(workdir, "tailnet-throughput-lab.json")
     group_inventory = os.path.join(workdir, "tailnet-throughput-groups.json")
     hosts = (SERVER,) + NODES

@@ -46,7 +46,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, timed_playbook, write_json  # noqa: E402
+from labkit.bench import LAB, make_workdir, timed_playbook, turn_order, write_json  # noqa: E402
 from labkit.podman import run  # noqa: E402
 from labkit.provenance import commit_description, role_version  # noqa: E402
 
@@ -246,9 +246,7 @@ def main():
     args = parser.parse_args()
     if any(count < 2 for count in args.hosts) or args.runs < 1:
         parser.error("--hosts needs 2 or more hosts per mesh, --runs at least 1")
-    workdir = os.path.join(ROOT, "build", "bench")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(args.output, exist_ok=True)
+    workdir = make_workdir(ROOT, args.output)
 
     ours = Contender(OURS_LABEL, os.path.join(ROOT, "site.yml"), ours_inventory, None, args.host_prefix + "bench")
     contenders = [ours]
@@ -269,9 +267,7 @@ def main():
     for count in args.hosts:
         results = {c.label: [] for c in contenders}
         for run_index in range(args.runs):
-            # Alternate which role goes first, so that neither always meets a warmer machine.
-            order = contenders if run_index % 2 == 0 else list(reversed(contenders))
-            for contender in order:
+            for contender in turn_order(contenders, run_index):
                 results[contender.label].append(contender.run_once(count, run_index, workdir))
         for contender in contenders:
             rows[contender.label].append(summarise(contender.label, count, results[contender.label]))

@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
 from labkit import traffic, wireguard  # noqa: E402  (after the path is set)
-from labkit.bench import LAB, fresh_hosts, timed_playbook, write_json  # noqa: E402
+from labkit.bench import LAB, fresh_hosts, make_workdir, timed_playbook, write_json  # noqa: E402
 from labkit.podman import on, run  # noqa: E402
 from labkit.provenance import commit_description, machine_text  # noqa: E402
 from labkit.summary import median, write_report  # noqa: E402
@@ -115,29 +115,13 @@ def hand_tuned_down():
 # --- measuring ---------------------------------------------------------------------------
 
 def measure(case, address, seconds, runs, daemon_interface):
-    """{streams: [{'gbps', 'cpu_per_gbps'}...]} for each stream count."""
-    results = {}
-    for streams in STREAM_COUNTS:
-        samples = []
-        for index in range(runs):
-            pids = {}
-            if daemon_interface:
-                pids = {host: daemon_pid(host, daemon_interface) for host in HOSTS}
-            cpu_before = traffic.total_cpu_seconds(pids) if pids else None
-            report = traffic.iperf_client(HOSTS[0], address, IPERF_PORT,
-                                          ["--time", seconds, "--omit", 1, "--parallel", streams],
-                                          timeout=seconds + 60)
-            gbps = report["end"]["sum_received"]["bits_per_second"] / 1e9
-            measured_seconds = report["end"]["sum_received"]["seconds"]
-            sample = {"gbps": gbps, "cpu_per_gbps": None}
-            if pids:
-                # Includes the 1 s warm-up, so this slightly overstates the CPU per Gbit/s.
-                cores = (traffic.total_cpu_seconds(pids) - cpu_before) / (measured_seconds + 1)
-                sample["cpu_per_gbps"] = cores / gbps if gbps else None
-            samples.append(sample)
-            print("bench: %-11s %d stream(s) run %d: %.2f Gbit/s" % (case, streams, index + 1, gbps), file=sys.stderr)
-        results[streams] = samples
-    return results
+    """{streams: [{'gbps', 'cpu_per_gbps'}...]} for each stream count; daemon_interface: the interface
+    whose userspace daemon's CPU time counts (None: no daemon)."""
+    def daemon_pids():
+        return {host: daemon_pid(host, daemon_interface) for host in HOSTS}
+
+    return traffic.measure_throughput(case, HOSTS[0], address, IPERF_PORT, seconds, runs, STREAM_COUNTS,
+                                      daemon_pids if daemon_interface else None)
 
 
 # --- report ------------------------------------------------------------------------------
@@ -207,9 +191,7 @@ def main():
     if not args.wireguard_go or not os.path.isfile(args.wireguard_go):
         raise SystemExit("bench: no Go-built wireguard-go (run make wireguard-go or pass --wireguard-go)")
 
-    workdir = os.path.join(ROOT, "build", "bench")
-    os.makedirs(workdir, exist_ok=True)
-    os.makedirs(args.output, exist_ok=True)
+    workdir = make_workdir(ROOT, args.output)
     lab_inventory = os.path.join(workdir, "throughput-lab.json")
     group_inventory = os.path.join(workdir, "throughput-groups.json")
     lab_addresses = fresh_hosts(HOSTS, lab_inventory)

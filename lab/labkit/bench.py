@@ -30,6 +30,29 @@ MODULE_RUN = re.compile(r"python\S*\s+\S*/AnsiballZ_(\w+)\.py")
 LAB = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab.py")]
 
 
+def make_workdir(root, output, name=None):
+    """Make the bench's working directory (its playbooks, inventories and logs: build/bench, or
+    build/bench/NAME) and output (where its report goes); the working directory."""
+    workdir = os.path.join(root, "build", "bench", name) if name else os.path.join(root, "build", "bench")
+    os.makedirs(workdir, exist_ok=True)
+    os.makedirs(output, exist_ok=True)
+    return workdir
+
+
+def require_collection_link(parser, root):
+    """Stop with parser's usage error unless Ansible finds overlaynet.vpn in the checkout root (make setup links it)."""
+    link = os.path.join(root, "build", "collections", "ansible_collections", "overlaynet", "vpn")
+    if os.path.realpath(link) != root:
+        parser.error("%s does not point at this checkout; run `make setup` (or `make collection-link`)" % link)
+
+
+def turn_order(contenders, run_index):
+    """The contenders in the order of run run_index: the list turned by one place each run, so that no
+    contender always meets the same state of the machine (two of them alternate)."""
+    shift = run_index % len(contenders)
+    return contenders[shift:] + contenders[:shift]
+
+
 def write_json(path, data):
     """JSON is valid YAML: inventories and playbooks are written as JSON."""
     with open(path, "w") as handle:

@@ -4,10 +4,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the converge benches share (bench/openvpn_converge.py, bench/tailnet_converge.py): one
 server and N clients on fresh lab hosts per run, the converge and the rerun timed with their
-task and module-run counts per host, side by side with a baseline role; the summaries, ratios
-and the description of the machine and the commit measured."""
+task and module-run counts per host, side by side with a baseline role, the runs of every N
+taking turns; the summaries, ratios, the parts of the report that are alike, and the
+description of the machine and the commit measured."""
 from __future__ import absolute_import, division, print_function
 
+import datetime
 import hashlib
 import os
 import platform
@@ -16,7 +18,7 @@ import shutil
 import sys
 
 from labkit import guard
-from labkit.bench import LAB, parse_podman_calls, podman_call_log_env, timed_playbook, write_json
+from labkit.bench import LAB, make_workdir, parse_podman_calls, podman_call_log_env, timed_playbook, turn_order, write_json, write_podman_wrapper
 from labkit.podman import LabError, run
 from labkit.provenance import commit_description, cpu_model
 from labkit.summary import spread
@@ -139,6 +141,42 @@ class Contender(object):
         return result
 
 
+def prepare(root, output):
+    """(workdir, podman wrapper, machine description) of a bench run that reports into output; makes
+    build/bench (the playbooks, inventories and logs) and output."""
+    workdir = make_workdir(root, output)
+    return workdir, write_podman_wrapper(workdir), machine_description()
+
+
+def run_all(contenders, runs_by_count, workdir, wrapper, root, samples_path, commit, client_noun="client"):
+    """The summary rows of every contender for every N, from runs_by_count [(N, runs), ...] in that
+    order. After each run every sample so far goes to samples_path (its N under the key
+    client_noun + "s"), for a look at a bench that stops half-way. client_noun: what the report
+    calls a client ("client", "node")."""
+    rows = []
+    for count, runs in runs_by_count:
+        samples = dict((contender.label, []) for contender in contenders)
+        for run_index in range(runs):
+            for contender in turn_order(contenders, run_index):
+                try:
+                    samples[contender.label].append(contender.run_once(count, run_index, workdir, wrapper, root))
+                    write_json(samples_path, {client_noun + "s": count, "commit": commit, "date": datetime.date.today().isoformat(),
+                                              "samples": samples})
+                except LabError as exc:
+                    raise SystemExit("bench: %s, %d %ss, run %d: %s" % (contender.label, count, client_noun, run_index + 1, exc))
+        rows.extend(summarise(contender.label, count, samples[contender.label]) for contender in contenders)
+    return rows
+
+
+def check_rerun_unchanged(rows, label, workdir, client_noun="client"):
+    """Stop the bench when a rerun of label reported changes: a rerun of ours must change nothing.
+    The report is written before, so the numbers are kept; the logs are in workdir."""
+    changed = [row for row in rows if row["label"] == label and row["changed_on_rerun"]]
+    if changed:
+        raise SystemExit("bench: the rerun of ours reported changes (%s); logs in %s" % (
+            ", ".join("%d %ss: changed=%d" % (row["clients"], client_noun, row["changed_on_rerun"]) for row in changed), workdir))
+
+
 # --- summary and report ----------------------------------------------------------------------
 
 def summarise(label, count, samples):
@@ -167,6 +205,16 @@ def seconds_per_client(rows, label, phase):
     if len(own) < 2 or own[-1]["clients"] == own[0]["clients"]:
         return None
     return (own[-1][phase]["median"] - own[0][phase]["median"]) / (own[-1]["clients"] - own[0]["clients"])
+
+
+def seconds_per_client_by_label(rows, labels):
+    """{label: {"converge": s, "rerun": s}} of seconds_per_client, for the labels measured with more than one N."""
+    result = {}
+    for label in labels:
+        converge, rerun = (seconds_per_client(rows, label, phase) for phase in ("converge", "rerun"))
+        if converge is not None:
+            result[label] = {"converge": converge, "rerun": rerun}
+    return result
 
 
 def ratios(rows, ours_label, baseline_label, targets):
@@ -214,3 +262,28 @@ def machine_description():
 
 def modules_text(modules):
     return ", ".join("%s %d" % item for item in sorted(modules.items(), key=lambda item: (-item[1], item[0]))) or "none"
+
+
+def measured_sentence(report):
+    """The first sentence of a converge report: when, on what machine and tools, and the commit measured."""
+    machine = report["machine"]
+    return ("Measured %s on %s (%d cores, %s), kernel %s; Python %s, ansible-core %s, podman %s; load average %.2f at the "
+            "start; overlaynet.vpn %s." % (
+                report["date"], machine["host"], machine["cores"], machine["cpu"], machine["kernel"], machine["python"],
+                machine["ansible_core"], machine["podman"], machine["load_average_at_start"][0], report["commit"]))
+
+
+def module_run_lines(rows, client_noun="client"):
+    """Markdown list items: per role, of its first run with its largest N, the module runs by module of
+    the server and of a client, converge and rerun."""
+    lines = []
+    for row in rows:
+        if row["clients"] != max(r["clients"] for r in rows if r["label"] == row["label"]):
+            continue
+        sample = row["samples"][0]
+        for phase in ("converge", "rerun"):
+            counts = sample[phase + "_counts"]
+            lines.append("- %s, %d %ss, %s: server %s; a %s %s" % (
+                row["label"], row["clients"], client_noun, phase, modules_text(counts["server_modules"]), client_noun,
+                modules_text(counts["client_modules"])))
+    return lines

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Traffic between lab hosts and what carries it: ping round-trip times, a one-shot TCP
-exchange, bulk transfers with iperf3, routes and interface addresses, the process serving a
+exchange, bulk transfers and throughput runs with iperf3, routes and interface addresses, the process serving a
 unix socket, and the PLAY RECAP of ansible-playbook output.
 
 Functions that touch a host take its name and run shell commands in it with `podman exec`
@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import re
+import sys
 import time
 
 from labkit.podman import LabError, on, shell_quote
@@ -25,6 +26,8 @@ PING_SUMMARY = re.compile(r"= [\d.]+/([\d.]+)/")
 # ss -p: users:(("wireguard-go",pid=1234,fd=7))
 SOCKET_USER_PID = re.compile(r"pid=(\d+)")
 POLL_INTERVAL_S = 0.1
+# iperf3 runs this long before the part it reports (--omit), so that TCP has ramped up.
+IPERF_WARM_UP_S = 1
 
 # A one-connection TCP server: accepts once, answers with a token derived from what it
 # read, exits. Bounded by its own timeout so that a failed test leaves nothing behind.
@@ -100,6 +103,20 @@ def parse_iperf_report(output):
 
 
 # --- waiting ---------------------------------------------------------------------------------
+
+def throughput_sample(report, cpu_seconds=None):
+    """{'gbps', 'cpu_per_gbps'} of an iperf3 --json report of a run with IPERF_WARM_UP_S of warm-up:
+    the Gbit/s the receiver measured and, given the CPU seconds the daemons carrying the traffic
+    used during the run, the cores they kept busy per Gbit/s (None without, or when nothing arrived)."""
+    received = report["end"]["sum_received"]
+    gbps = received["bits_per_second"] / 1e9
+    sample = {"gbps": gbps, "cpu_per_gbps": None}
+    if cpu_seconds is not None:
+        # The CPU seconds include the warm-up the report leaves out: this slightly overstates the CPU per Gbit/s.
+        cores = cpu_seconds / (received["seconds"] + IPERF_WARM_UP_S)
+        sample["cpu_per_gbps"] = cores / gbps if gbps else None
+    return sample
+
 
 def parse_proc_stat_cpu_ticks(stat):
     """utime + stime (clock ticks) from the text of /proc/PID/stat. The command name, field 2,
@@ -240,6 +257,26 @@ def bulk_transfer(source, destination, address, port, megabytes, timeout=60.0):
         return 0, 0
     summary = report["end"]
     return int(summary["sum_sent"]["bytes"]), int(summary["sum_received"]["bytes"])
+
+
+def measure_throughput(case, client, address, port, seconds, runs, stream_counts, daemon_pids=None):
+    """{streams: [throughput_sample, ...]}: for each stream count, that many runs of iperf3 TCP for
+    seconds from the client to the iperf3 server at address:port. daemon_pids: a callable giving
+    {host: pid} of the daemons whose CPU time counts, asked before each run; None where no daemon
+    carries the traffic (the raw link)."""
+    results = {}
+    for streams in stream_counts:
+        samples = []
+        for index in range(runs):
+            pids = daemon_pids() if daemon_pids else {}
+            cpu_before = total_cpu_seconds(pids) if pids else None
+            report = iperf_client(client, address, port, ["--time", seconds, "--omit", IPERF_WARM_UP_S, "--parallel", streams],
+                                  timeout=seconds + 60)
+            sample = throughput_sample(report, total_cpu_seconds(pids) - cpu_before if pids else None)
+            samples.append(sample)
+            print("bench: %-11s %d stream(s) run %d: %.2f Gbit/s" % (case, streams, index + 1, sample["gbps"]), file=sys.stderr)
+        results[streams] = samples
+    return results
 
 
 # --- processes -------------------------------------------------------------------------------

@@ -144,6 +144,20 @@ def test_iperf_report_is_parsed_or_none():
     assert traffic.parse_iperf_report("iperf3: error - unable to connect to server") is None
 
 
+def test_throughput_sample_of_an_iperf_report():
+    # What iperf3 3.12 --json reports at its end (shortened): the receiver's side counts.
+    report = {"end": {"sum_sent": {"seconds": 4.0, "bits_per_second": 2.1e9, "retransmits": 12},
+                      "sum_received": {"seconds": 4.0, "bits_per_second": 2.0e9}}}
+    assert traffic.throughput_sample(report) == {"gbps": 2.0, "cpu_per_gbps": None}
+    # 5 s of CPU over the 4 s reported and the 1 s warm-up: 1 core busy, for 2 Gbit/s.
+    assert traffic.throughput_sample(report, cpu_seconds=5.0) == {"gbps": 2.0, "cpu_per_gbps": 0.5}
+
+
+def test_throughput_sample_of_a_run_where_nothing_arrived():
+    report = {"end": {"sum_received": {"seconds": 4.0, "bits_per_second": 0.0}}}
+    assert traffic.throughput_sample(report, cpu_seconds=1.0) == {"gbps": 0.0, "cpu_per_gbps": None}
+
+
 def test_parse_secrets_of_each_file_kind():
     key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
     psk = "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="

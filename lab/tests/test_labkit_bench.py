@@ -6,6 +6,7 @@
 readers, without a lab: the samples are output of the real commands on the lab hosts."""
 from __future__ import absolute_import, division, print_function
 
+import argparse
 import json
 import os
 import subprocess
@@ -143,3 +144,29 @@ def test_role_version_of_a_git_checkout_is_its_commit(tmp_path):
     # A role inside some other repository is not named by that repository's commit.
     (tmp_path / "roles" / "inner").mkdir(parents=True)
     assert provenance.role_version(str(tmp_path / "roles" / "inner")) == "unknown version"
+
+
+def test_turn_order_turns_the_list_by_one_place_each_run():
+    assert [bench.turn_order(["a", "b", "c"], run_index) for run_index in range(4)] == [
+        ["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"]]
+    assert bench.turn_order(["ours", "theirs"], 1) == ["theirs", "ours"]
+
+
+def test_require_collection_link(tmp_path, capsys):
+    root = str(tmp_path / "checkout")
+    os.makedirs(root)
+    with pytest.raises(SystemExit):
+        bench.require_collection_link(argparse.ArgumentParser(prog="bench"), root)
+    assert capsys.readouterr().err.endswith("/build/collections/ansible_collections/overlaynet/vpn does not point at this checkout; "
+                                            "run `make setup` (or `make collection-link`)\n")
+    link_dir = os.path.join(root, "build", "collections", "ansible_collections", "overlaynet")
+    os.makedirs(link_dir)
+    os.symlink(root, os.path.join(link_dir, "vpn"))
+    bench.require_collection_link(argparse.ArgumentParser(prog="bench"), root)
+
+
+def test_make_workdir_makes_the_working_directory_and_the_output(tmp_path):
+    output = str(tmp_path / "results")
+    assert bench.make_workdir(str(tmp_path), output) == str(tmp_path / "build" / "bench")
+    assert bench.make_workdir(str(tmp_path), output, "openvpn-throughput") == str(tmp_path / "build" / "bench" / "openvpn-throughput")
+    assert os.path.isdir(str(tmp_path / "build" / "bench" / "openvpn-throughput")) and os.path.isdir(output)

@@ -78,7 +78,12 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli impo
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import UNIX_SOCKET
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
-from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import SystemdService
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import (
+    SystemdService,
+    existing_paths,
+    needs_stop,
+    removal_diff,
+)
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import is_mapping, type_name
 from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import read_text_or_none
 
@@ -92,8 +97,6 @@ ACTIONS = ('none', 'reload', 'restart', 'replace', 'remove')
 # A flag `policy check --help` lists from 0.29 on, when the check asks the running server.
 SERVER_CHECK_FLAG = '--bypass-'
 NOT_CONNECTED = 'connecting to headscale'
-# `systemctl is-active` states in which there is nothing to stop.
-STOPPED_STATES = ('inactive', 'failed', 'unknown')
 
 ANSI_ESCAPE = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 LOG_TIME = re.compile(r'^\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:?\d\d)?\s+')
@@ -222,10 +225,6 @@ def secret_scrubber(environment):
     """A function that replaces the values of environment (longest first) and anything that looks like a pre-auth key."""
     secrets = sorted(set(value for value in environment.values() if value), key=len, reverse=True)
     return lambda text: scrub_keys(scrub_secrets(text, secrets))
-
-
-def needs_stop(state):
-    return state not in STOPPED_STATES
 
 
 def file_diff(path, before, after, after_header=None):
@@ -387,12 +386,6 @@ class HeadscaleServer(object):
         if not self.service.restarted_and_ready(self.ready, self.timeout):
             self.fail('%s did not start with %s: %s' % (self.unit, self.config_path, self.status()))
 
-    def stop_and_disable(self, state, enabled):
-        if needs_stop(state):
-            self.service.systemctl_or_fail('stop')
-        if enabled:
-            self.service.systemctl_or_fail('disable')
-
 
 # -- the runs ----------------------------------------------------------------------------------
 
@@ -435,21 +428,15 @@ def run_absent(server):
     module = server.module
     state = server.service.active_state()
     enabled = server.service.is_enabled()
-    paths = []
-    for path in [server.config_path, server.policy_path] + module.params['remove_paths']:
-        if path not in paths and os.path.lexists(path):
-            paths.append(path)
+    paths = existing_paths([server.config_path, server.policy_path] + module.params['remove_paths'])
     changed = needs_stop(state) or enabled or bool(paths)
     result = dict(changed=changed, action='remove' if changed else 'none')
-    diffs = [file_diff(path, read_text_or_none(path), '', '%s (absent)' % path)
-             for path in (server.config_path, server.policy_path) if path in paths]
+    diffs = [removal_diff(path) for path in (server.config_path, server.policy_path) if path in paths]
     if module._diff and diffs:
         result['diff'] = diffs
     if module.check_mode or not changed:
         return result
-    server.stop_and_disable(state, enabled)
-    for path in paths:
-        server.service.remove_path(path)
+    server.service.remove(needs_stop(state), enabled, paths)
     return result
 
 

@@ -710,6 +710,17 @@ class HeadscaleCLI(object):
 # The module runs
 # ---------------------------------------------------------------------------------------------
 
+def cli_argument_spec(**options):
+    """The argument_spec of a module of the headscale CLI: its own options and the ones the doc fragment
+    overlaynet.vpn.headscale_cli documents for all of them."""
+    spec = dict(options)
+    spec.update(
+        version=dict(type='str', default=DEFAULT_VERSION),
+        config_path=dict(type='path'),
+    )
+    return spec
+
+
 def cli_for(module, what='users'):
     """The HeadscaleCLI of the module's options; None in check mode when headscale is not installed (yet)."""
     executable = module.get_bin_path(EXECUTABLE, required=not module.check_mode)

@@ -32,7 +32,8 @@ import re
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import interface_name_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_inventory import CLIENT_UNIT, NAME_PATTERN, SERVER_UNIT
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import SECRET_PLACEHOLDER
-from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import WAIT_TIMEOUT_SECONDS, SystemdService
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import WAIT_TIMEOUT_SECONDS, SystemdService, existing_paths, removal_diff
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import needs_stop as state_needs_stop
 from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import read_text_or_none
 
 UNITS = {'server': SERVER_UNIT + '.service', 'client': CLIENT_UNIT + '.service'}
@@ -90,7 +91,7 @@ def is_running(properties):
 
 def needs_stop(properties):
     """Whether a stop is needed: the unit runs, is starting, or waits to be started again."""
-    return properties.get('ActiveState', 'inactive') not in ('inactive', 'failed')
+    return state_needs_stop(properties.get('ActiveState', 'inactive'))
 
 
 def unit_phase(properties):
@@ -227,16 +228,6 @@ class OpenVPNInstance(object):
             return phases[-1] == 'running'
         return None
 
-    def stop_and_disable(self, properties, enabled):
-        if needs_stop(properties):
-            self.service.systemctl_or_fail('stop')
-        if enabled:
-            self.service.systemctl_or_fail('disable')
-
-    def remove_path(self, path):
-        """Remove a file, a link or a directory tree."""
-        self.service.remove_path(path)
-
 
 # -- the runs ----------------------------------------------------------------------------------
 
@@ -282,17 +273,14 @@ def run_absent(instance):
     module = instance.module
     properties = instance.properties()
     enabled = instance.service.is_enabled()
-    paths = [path for path in [instance.config_path] + module.params['remove_paths'] if os.path.lexists(path)]
+    paths = existing_paths([instance.config_path] + module.params['remove_paths'])
     changed = needs_stop(properties) or enabled or bool(paths)
     result = dict(changed=changed, restarted=False, connected=False, unit=instance.unit)
     if module._diff and instance.config_path in paths:
-        result['diff'] = scrubbed_diff(dict(before_header=instance.config_path, after_header='%s (absent)' % instance.config_path,
-                                            before=read_text_or_none(instance.config_path) or '', after=''))
+        result['diff'] = scrubbed_diff(removal_diff(instance.config_path))
     if module.check_mode or not changed:
         return result
-    instance.stop_and_disable(properties, enabled)
-    for path in paths:
-        instance.remove_path(path)
+    instance.service.remove(needs_stop(properties), enabled, paths)
     return result
 
 

@@ -11,7 +11,7 @@ __metaclass__ = type
 # or reload by what changed, wait for the unit with a bound, put the previous files back when
 # the daemon does not come up on new ones (one file, or several a daemon reads together),
 # remember what was applied (a fingerprint of what cannot be read back from the daemon), and
-# remove files.
+# take the unit and its files away (state=absent).
 #
 # A small class that takes the AnsibleModule, as community.crypto's backends do; the decisions
 # (what changed, which action) stay in pure functions of each system's module_utils.
@@ -34,6 +34,8 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files impor
 FINGERPRINT_LENGTH = 64
 WAIT_TIMEOUT_SECONDS = 10.0
 WAIT_POLL_SECONDS = 0.2
+# `systemctl is-active` states (and ActiveState values) in which there is nothing to stop.
+STOPPED_STATES = ('inactive', 'failed', 'unknown')
 
 
 def fingerprint(data):
@@ -44,6 +46,25 @@ def fingerprint(data):
 
 def is_fingerprint(text):
     return len(text) == FINGERPRINT_LENGTH and all(char in '0123456789abcdef' for char in text)
+
+
+def needs_stop(active_state):
+    """Whether a unit in active_state must be stopped: it runs, is starting, or waits to be started again."""
+    return active_state not in STOPPED_STATES
+
+
+def existing_paths(paths):
+    """The paths that exist (a dangling link too), each once, in their order: what state=absent removes."""
+    existing = []
+    for path in paths:
+        if path not in existing and os.path.lexists(path):
+            existing.append(path)
+    return existing
+
+
+def removal_diff(path):
+    """The diff of a file that state=absent removes: its text before, nothing after."""
+    return dict(before_header=path, after_header='%s (absent)' % path, before=read_text_or_none(path) or '', after='')
 
 
 class SystemdService(object):
@@ -260,6 +281,15 @@ class SystemdService(object):
             return check(path)
         finally:
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+    def remove(self, running, enabled, paths):
+        """What state=absent does: stop the unit when it runs, disable it when enabled, then remove paths (see remove_path)."""
+        if running:
+            self.systemctl_or_fail('stop')
+        if enabled:
+            self.systemctl_or_fail('disable')
+        for path in paths:
+            self.remove_path(path)
 
     def remove_file(self, path):
         """Remove path; a file that is already gone is fine."""

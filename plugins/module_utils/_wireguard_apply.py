@@ -18,7 +18,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import addresses_differ, interface_name_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
-from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import WAIT_TIMEOUT_SECONDS, SystemdService
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import WAIT_TIMEOUT_SECONDS, SystemdService, removal_diff
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_conf import parse_private_key_file, parse_psk_file, parse_wg_quick
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import (
     apply_inputs_digest,
@@ -538,8 +538,7 @@ def run_absent(manager):
                   implementation=None, userspace_binary=None, userspace_version=None, removed_files=files,
                   peers_added=[], peers_removed=[], peers_changed={}, latest_handshakes={})
     if module._diff and manager.config_path in files:
-        result['diff'] = dict(before_header=manager.config_path, after_header='%s (absent)' % manager.config_path,
-                              before=read_text_or_none(manager.config_path) or '', after='')
+        result['diff'] = removal_diff(manager.config_path)
     if module.check_mode or not changed:
         return result
     if active:

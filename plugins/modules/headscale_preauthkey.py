@@ -55,17 +55,8 @@ options:
     type: list
     elements: str
     default: []
-  version:
-    description:
-      - The headscale version on the server (C(0.26.x) to C(0.29.x)); it decides whether O(user) may be left out.
-    type: str
-    default: 0.29.3
-  config_path:
-    description:
-      - The configuration file the CLI reads to find the server's unix socket (C(--config)). When unset, the CLI reads
-        C($HEADSCALE_CONFIG) or C(/etc/headscale/config.yaml).
-    type: path
 extends_documentation_fragment:
+  - overlaynet.vpn.headscale_cli
   - overlaynet.vpn.attributes
 attributes:
   check_mode:
@@ -75,9 +66,6 @@ attributes:
         users to find O(user); a user that does not exist yet, or a server that cannot be reached yet, is a warning.
   diff_mode:
     support: none
-requirements:
-  - headscale 0.26 to 0.29, its server running, on the target; the module runs as a user who may use its unix socket
-    (usually root).
 notes:
   - Keys of headscale 0.26 and 0.27 are 48 hexadecimal digits, those of 0.28 and later start with C(hskey-auth-).
 seealso:
@@ -152,20 +140,17 @@ expiration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import DEFAULT_EXPIRATION, run_preauthkey
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import DEFAULT_VERSION
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import DEFAULT_EXPIRATION, cli_argument_spec, run_preauthkey
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=cli_argument_spec(
             user=dict(type='str'),
             reusable=dict(type='bool', default=False),
             ephemeral=dict(type='bool', default=False),
             expiration=dict(type='str', default=DEFAULT_EXPIRATION),
             tags=dict(type='list', elements='str', default=[]),
-            version=dict(type='str', default=DEFAULT_VERSION),
-            config_path=dict(type='path'),
         ),
         supports_check_mode=True,
     )

@@ -50,17 +50,8 @@ options:
       - From 0 to 3600.
     type: int
     default: 0
-  version:
-    description:
-      - The headscale version on the server (C(0.26.x) to C(0.29.x)), for the differences of its CLI.
-    type: str
-    default: 0.29.3
-  config_path:
-    description:
-      - The configuration file the CLI reads to find the server's unix socket (C(--config)). When unset, the CLI reads
-        C($HEADSCALE_CONFIG) or C(/etc/headscale/config.yaml).
-    type: path
 extends_documentation_fragment:
+  - overlaynet.vpn.headscale_cli
   - overlaynet.vpn.attributes
 attributes:
   check_mode:
@@ -73,9 +64,6 @@ attributes:
     support: full
     details:
       - The approved routes of the listed nodes before and after, one a line, as the node name, a colon and the route.
-requirements:
-  - headscale 0.26 to 0.29, its server running, on the target; the module runs as a user who may use its unix socket
-    (usually root).
 notes:
   - Routes that the policy's C(autoApprovers) allow are approved by headscale itself, and are part of a node's approved
     routes; list them too. headscale approves them again when the node next announces its routes or the policy is
@@ -143,17 +131,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import run_routes
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import DEFAULT_VERSION
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import cli_argument_spec, run_routes
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=cli_argument_spec(
             nodes=dict(type='list', elements='dict', required=True),
             wait_for_announce=dict(type='int', default=0),
-            version=dict(type='str', default=DEFAULT_VERSION),
-            config_path=dict(type='path'),
         ),
         supports_check_mode=True,
     )

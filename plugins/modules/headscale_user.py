@@ -37,17 +37,8 @@ options:
     type: list
     elements: raw
     required: true
-  version:
-    description:
-      - The headscale version on the server (C(0.26.x) to C(0.29.x)), for the differences of its CLI and its warnings.
-    type: str
-    default: 0.29.3
-  config_path:
-    description:
-      - The configuration file the CLI reads to find the server's unix socket (C(--config)). When unset, the CLI reads
-        C($HEADSCALE_CONFIG) or C(/etc/headscale/config.yaml).
-    type: path
 extends_documentation_fragment:
+  - overlaynet.vpn.headscale_cli
   - overlaynet.vpn.attributes
 attributes:
   check_mode:
@@ -59,9 +50,6 @@ attributes:
     support: full
     details:
       - The names of the server's users before and after, one a line.
-requirements:
-  - headscale 0.26 to 0.29, its server running, on the target; the module runs as a user who may use its unix socket
-    (usually root).
 notes:
   - headscale 0.28 deletes every pre-auth key of the server, of all users, when it deletes a user (fixed in 0.29); the
     module warns when it removes a user from a 0.28 server. Nodes that have joined stay.
@@ -122,16 +110,13 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import run_users
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import DEFAULT_VERSION
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import cli_argument_spec, run_users
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=cli_argument_spec(
             users=dict(type='list', elements='raw', required=True),
-            version=dict(type='str', default=DEFAULT_VERSION),
-            config_path=dict(type='path'),
         ),
         supports_check_mode=True,
     )

@@ -26,7 +26,6 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_apply im
     configtest_argv,
     input_problems,
     needs_config_check,
-    needs_stop,
     not_connected,
     parse_environment,
     plan_present,
@@ -39,6 +38,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_apply im
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_policy import policy_text as render_policy
 from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import SystemdService
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import Failed, FakeModule, FakeUnitHost
 
 HEADSCALE = '/usr/bin/headscale'
 SYSTEMCTL = '/usr/bin/systemctl'
@@ -235,21 +235,9 @@ def test_secret_scrubber_replaces_values_and_keys():
     assert scrub('pass hunter2-long, hunter2, key %s' % OLD_KEY) == 'pass (secret), (secret), key (key)'
 
 
-def test_needs_stop_for_every_state_but_a_stopped_one():
-    assert needs_stop('active') and needs_stop('activating') and needs_stop('reloading')
-    assert not needs_stop('inactive') and not needs_stop('failed') and not needs_stop('unknown')
-
-
 # ---------------------------------------------------------------------------------------------
 # SystemdService: several files put back together
 # ---------------------------------------------------------------------------------------------
-
-class Failed(Exception):
-    def __init__(self, msg, result=None):
-        super(Failed, self).__init__(msg)
-        self.msg = msg
-        self.result = result or {}
-
 
 class PairModule(object):
     """A unit that starts only on a pair of files it accepts together."""
@@ -383,7 +371,7 @@ def go_json(value):
     return json.dumps(value, indent='\t')
 
 
-class FakeHost(object):
+class FakeHost(FakeUnitHost):
     """headscale.service (Type=simple, ExecReload=kill -HUP) with headscale 0.26 or 0.29 and its CLI.
 
     The daemon starts on the config and the policy file in place: systemctl restart returns at
@@ -399,14 +387,12 @@ class FakeHost(object):
     UP_DELAY = 0.6
 
     def __init__(self, tmp_path, version=(0, 29)):
+        super(FakeHost, self).__init__()
         self.version = version
         self.config_path = str(tmp_path / 'etc' / 'headscale' / 'config.yaml')
         self.policy_path = str(tmp_path / 'etc' / 'headscale' / 'policy.json')
-        self.now = 1000.0
-        self.sleeps = []
         self.commands = []
-        self.enabled = False
-        self.state = 'inactive'
+        self.active_state = 'inactive'
         self.up_at = self.dies_at = None
         self.running_config = self.running_policy = None
         self.log = []
@@ -414,15 +400,6 @@ class FakeHost(object):
         self.environments = []  # the environment added to each configtest
         self.postgres_password = 'Pg-Secret-1'
         self.state_created = False
-
-    # -- time ----------------------------------------------------------------------------------
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
     # -- what headscale says about a config and a policy ---------------------------------------
 
@@ -472,7 +449,7 @@ class FakeHost(object):
 
     def start(self):
         config = read_or_none(self.config_path) or ''
-        self.state, self.up_at, self.dies_at = 'active', None, None
+        self.active_state, self.up_at, self.dies_at = 'active', None, None
         unit_environment = {'HEADSCALE_DATABASE_POSTGRES_PASS': self.postgres_password}
         if read_or_none(self.config_path) is None or self.server_error(config, unit_environment) or MISSING_CERTIFICATE in config:
             self.dies_at = self.now + self.DIE_DELAY
@@ -483,15 +460,15 @@ class FakeHost(object):
         self.running_policy = read_or_none(path) if path else None
 
     def stop(self):
-        self.state, self.up_at, self.dies_at = 'inactive', None, None
+        self.active_state, self.up_at, self.dies_at = 'inactive', None, None
 
     def advance(self):
         if self.dies_at is not None and self.now >= self.dies_at:
-            self.state, self.dies_at = 'failed', None
+            self.active_state, self.dies_at = 'failed', None
 
     def answers(self):
         self.advance()
-        return self.state == 'active' and self.up_at is not None and self.now >= self.up_at
+        return self.active_state == 'active' and self.up_at is not None and self.now >= self.up_at
 
     def sighup(self):
         path = self.named_policy(self.running_config or '')
@@ -528,22 +505,15 @@ class FakeHost(object):
     def systemctl(self, rest):
         verb, unit = rest
         assert unit == UNIT
-        if verb == 'is-active':
-            return (0 if self.state == 'active' else 3), self.state + '\n', ''
-        if verb == 'is-enabled':
-            return (0, 'enabled\n', '') if self.enabled else (1, 'disabled\n', '')
-        if verb in ('enable', 'disable'):
-            self.enabled = verb == 'enable'
-            return 0, '', ''
-        if verb == 'stop':
-            self.stop()
-            return 0, '', ''
+        answer = self.common_systemctl(verb)
+        if answer is not None:
+            return answer
         if verb == 'restart':
             self.stop()
             self.start()
             return 0, '', ''   # Type=simple: the job is done once the process is forked
         if verb == 'reload':
-            if self.state != 'active':
+            if self.active_state != 'active':
                 return 1, '', '%s is not active, cannot reload.\n' % UNIT
             self.sighup()
             return 0, '', ''
@@ -599,31 +569,6 @@ class FakeHost(object):
                              % (LOG_TIME, error.replace('"', '\\"')))
 
 
-class FakeModule(object):
-    """The AnsibleModule surface the apply step uses, its commands answered by a FakeHost."""
-
-    def __init__(self, host, params, check_mode=False, diff=False):
-        self.host = host
-        self.params = dict(state='present', config=None, config_path=host.config_path, policy=None, policy_path=host.policy_path,
-                           environment_file=None, executable=None, unit=UNIT, restart=False, enabled=True, timeout=30, remove_paths=[])
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        return '/usr/bin/' + name
-
-    def run_command(self, args, data=None, binary_data=False, environ_update=None):
-        return self.host.run(args, environ_update)
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-    def fail_json(self, msg, **kwargs):
-        raise Failed(msg, kwargs)
-
-
 def fake_host(monkeypatch, tmp_path, version=(0, 29)):
     host = FakeHost(tmp_path, version)
     monkeypatch.setattr(systemd_service, 'time', host)
@@ -641,7 +586,10 @@ def host_0_26(tmp_path, monkeypatch):
 
 
 def params_for(host, **extra):
-    params = dict(config=config_for(host.policy_path), policy=POLICY)
+    """The module's parameters with their defaults, a config and a policy, and extra."""
+    params = dict(state='present', config=config_for(host.policy_path), config_path=host.config_path, policy=POLICY,
+                  policy_path=host.policy_path, environment_file=None, executable=None, unit=UNIT, restart=False, enabled=True,
+                  timeout=30, remove_paths=[])
     params.update(extra)
     return params
 
@@ -760,7 +708,7 @@ def test_a_config_refused_only_at_start_rolls_back_both_files(host):
 def test_a_first_install_refused_at_start_is_removed_and_stopped(host):
     message = run_fail(host, config=config_for(host.policy_path, extra=MISSING_CERTIFICATE))
     assert message.endswith('the files were removed and the unit stopped')
-    assert read_or_none(host.config_path) is None and read_or_none(host.policy_path) is None and host.state == 'inactive'
+    assert read_or_none(host.config_path) is None and read_or_none(host.policy_path) is None and host.active_state == 'inactive'
 
 
 def test_the_wait_is_bounded_and_never_a_blind_sleep(host):
@@ -958,7 +906,7 @@ def test_absent_stops_disables_and_removes(host, tmp_path):
 
 def test_absent_stops_a_unit_that_is_starting(host):
     converged(host)
-    host.state = 'activating'
+    host.active_state = 'activating'
     run(host, state='absent')
     assert '%s stop %s' % (SYSTEMCTL, UNIT) in host.mutations()
 

@@ -31,7 +31,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_apply impo
     unit_phase,
 )
 from ansible_collections.overlaynet.vpn.plugins.modules import openvpn_instance
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import Failed, FakeModule, FakeUnitHost, call_main, patch_exits
 
 SERVER_CONF = '''mode server
 tls-server
@@ -175,7 +175,7 @@ def test_status_summary():
 # A fake host: a Debian OpenVPN unit on systemd, openvpn's parser, ip, journalctl
 # ---------------------------------------------------------------------------------------------
 
-class FakeHost(object):
+class FakeHost(FakeUnitHost):
     """One openvpn-server@ or openvpn-client@ unit as openvpn 2.6 behaves under systemd.
 
     The daemon sends READY=1 after its option checks (a text with contradicting options never
@@ -190,27 +190,16 @@ class FakeHost(object):
     KEY_FAILURE_DELAY = 0.1
 
     def __init__(self, kind, config_path, device):
-        self.now = 1000.0
-        self.sleeps = []
+        super(FakeHost, self).__init__()
         self.kind = kind
         self.config_path = config_path
         self.device = device
         self.unit = 'openvpn-%s@%s.service' % (kind, 'main' if kind == 'server' else 'office')
-        self.enabled = False
         self.server_reachable = True
         self.commands = []
         self.checked = []
         self.stop()
         self.result = 'success'
-
-    # -- time ----------------------------------------------------------------------------------------
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
     # -- the daemon --------------------------------------------------------------------------------
 
@@ -265,8 +254,9 @@ class FakeHost(object):
 
     # -- the fake run_command ------------------------------------------------------------------------
 
-    def run(self, args):
+    def run(self, args, environ=None):
         assert isinstance(args, list), 'commands must be argument lists'
+        assert not environ, 'the apply step adds no environment to a command'
         self.commands.append(' '.join(args))
         self.advance()
         program, rest = os.path.basename(args[0]), args[1:]
@@ -297,16 +287,9 @@ class FakeHost(object):
             return 0, '', ''
         verb, unit = rest
         assert unit == self.unit
-        if verb == 'is-active':
-            return (0 if self.active_state == 'active' else 3), self.active_state + '\n', ''
-        if verb == 'is-enabled':
-            return (0, 'enabled\n', '') if self.enabled else (1, 'disabled\n', '')
-        if verb in ('enable', 'disable'):
-            self.enabled = verb == 'enable'
-            return 0, '', ''
-        if verb == 'stop':
-            self.stop()
-            return 0, '', ''
+        answer = self.common_systemctl(verb)
+        if answer is not None:
+            return answer
         if verb == 'restart':
             # A blocking restart returns when the daemon sent READY=1 or exited before it.
             self.stop()
@@ -314,38 +297,6 @@ class FakeHost(object):
                 return 0, '', ''
             return 1, '', 'Job for %s failed because the control process exited with error code.\n' % self.unit
         raise AssertionError('unexpected systemctl %r' % (rest,))
-
-
-class Failed(Exception):
-    def __init__(self, msg, result):
-        super(Failed, self).__init__(msg)
-        self.msg = msg
-        self.result = result
-
-
-class FakeModule(object):
-    """The AnsibleModule surface the apply step uses, its commands answered by a FakeHost."""
-
-    def __init__(self, host, params, check_mode=False, diff=False):
-        self.host = host
-        self.params = dict(state='present', config=None, device=None, restart=False, enabled=True,
-                           remove_paths=[], required_files=[])
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        return '/usr/bin/' + name
-
-    def run_command(self, args, data=None, binary_data=False):
-        return self.host.run(args)
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-    def fail_json(self, msg, **kwargs):
-        raise Failed(msg, kwargs)
 
 
 def fake_host(monkeypatch, *args):
@@ -366,8 +317,10 @@ def client(tmp_path, monkeypatch):
 
 
 def params_for(host, **extra):
-    params = dict(name='main' if host.kind == 'server' else 'office', kind=host.kind, config_path=host.config_path,
-                  device=host.device, config=SERVER_CONF if host.kind == 'server' else CLIENT_CONF)
+    """The module's parameters with their defaults, the host's unit and config, and extra."""
+    params = dict(state='present', name='main' if host.kind == 'server' else 'office', kind=host.kind, config_path=host.config_path,
+                  device=host.device, config=SERVER_CONF if host.kind == 'server' else CLIENT_CONF, restart=False, enabled=True,
+                  remove_paths=[], required_files=[])
     params.update(extra)
     return params
 

@@ -10,7 +10,14 @@ import stat
 
 import pytest
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import SystemdService, fingerprint, is_fingerprint
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import (
+    SystemdService,
+    existing_paths,
+    fingerprint,
+    is_fingerprint,
+    needs_stop,
+    removal_diff,
+)
 
 
 class Failed(Exception):
@@ -135,6 +142,39 @@ def test_remove_file_tolerates_a_missing_file(tmp_path):
     path.write_text('x')
     service.remove_file(str(path))
     assert not path.exists()
+
+
+def test_needs_stop_for_every_state_but_a_stopped_one():
+    assert needs_stop('active') and needs_stop('activating') and needs_stop('reloading') and needs_stop('deactivating')
+    assert not needs_stop('inactive') and not needs_stop('failed') and not needs_stop('unknown')
+
+
+def test_existing_paths_keep_their_order_once_with_dangling_links(tmp_path):
+    (tmp_path / 'config').write_text('x')
+    (tmp_path / 'dir').mkdir()
+    os.symlink(str(tmp_path / 'nowhere'), str(tmp_path / 'dangling'))
+    paths = [str(tmp_path / name) for name in ('dir', 'missing', 'config', 'dangling', 'dir')]
+    assert existing_paths(paths) == [str(tmp_path / name) for name in ('dir', 'config', 'dangling')]
+
+
+def test_removal_diff_shows_the_text_before_and_nothing_after(tmp_path):
+    path = tmp_path / 'x.conf'
+    path.write_text('port 1194\n')
+    assert removal_diff(str(path)) == dict(before_header=str(path), after_header='%s (absent)' % path, before='port 1194\n', after='')
+    assert removal_diff(str(tmp_path / 'gone'))['before'] == ''
+
+
+def test_remove_stops_and_disables_only_what_needs_it_then_removes_the_paths(tmp_path):
+    (tmp_path / 'x.conf').write_text('x')
+    (tmp_path / 'state').mkdir()
+    (tmp_path / 'state' / 'db').write_text('x')
+    module = FakeModule()
+    SystemdService(module, 'x.service').remove(True, True, [str(tmp_path / 'x.conf'), str(tmp_path / 'state')])
+    assert module.commands == ['/usr/bin/systemctl stop x.service', '/usr/bin/systemctl disable x.service']
+    assert os.listdir(str(tmp_path)) == []
+    module = FakeModule()
+    SystemdService(module, 'x.service').remove(False, False, [])
+    assert module.commands == []
 
 
 class RestartingModule(FakeModule):

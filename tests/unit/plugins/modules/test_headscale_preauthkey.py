@@ -13,8 +13,6 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.overlaynet.vpn.plugins.modules import headscale_preauthkey
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__headscale_cli import (
     ALICE,
@@ -24,18 +22,11 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__he
     FakeHeadscale,
     go_json,
 )
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, module_args, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, install_fake_commands, module_args
 
 
 def installed(monkeypatch, fake, binary='/usr/bin/headscale', exits=True):
-    if exits:
-        patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run(args))
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: binary)
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-    fake.warnings = warnings
-    return fake
+    return install_fake_commands(monkeypatch, fake, {'headscale': binary}, exits=exits)
 
 
 @pytest.fixture

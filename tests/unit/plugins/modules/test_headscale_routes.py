@@ -10,8 +10,6 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _headscale_cli
 from ansible_collections.overlaynet.vpn.plugins.modules import headscale_routes
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__headscale_cli import (
@@ -21,23 +19,7 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__he
     FakeHeadscale,
     node_json,
 )
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
-
-
-class FakeClock(object):
-    """time as the module sees it: sleep() only moves the clock."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds > 0
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import FakeClock, call_main, install_fake_commands
 
 
 def server_nodes(version=(0, 29, 2)):
@@ -57,19 +39,7 @@ def server(monkeypatch):
 
 
 def installed(monkeypatch, fake, binary='/usr/bin/headscale'):
-    patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run(args))
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        assert name == 'headscale'
-        if binary is None and required:
-            self.fail_json(msg='Failed to find required executable "headscale"')
-        return binary
-
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-    fake.warnings = warnings
+    install_fake_commands(monkeypatch, fake, {'headscale': binary})
     fake.clock = FakeClock()
     monkeypatch.setattr(_headscale_cli, 'time', fake.clock)
     return fake

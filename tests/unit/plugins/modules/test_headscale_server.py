@@ -25,23 +25,13 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__he
     fake_host,
     read_or_none,
 )
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, install_fake_commands
 
 
 def installed(monkeypatch, tmp_path, version=(0, 29), binary=HEADSCALE):
-    host = fake_host(monkeypatch, tmp_path, version)
-    patch_exits(monkeypatch)
+    host = install_fake_commands(monkeypatch, fake_host(monkeypatch, tmp_path, version), {'systemctl': SYSTEMCTL, 'headscale': binary})
+    # The fake host also sees the environment a command gets: configtest must get the database password.
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: host.run(args, kwargs.get('environ_update')))
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        path = {'systemctl': SYSTEMCTL, 'headscale': binary}[name]
-        if path is None and required:
-            self.fail_json(msg='Failed to find required executable "%s"' % name)
-        return path
-
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
-    host.warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: host.warnings.append(warning))
     return host
 
 
@@ -121,7 +111,7 @@ def test_absent_in_check_mode_and_for_real(host, tmp_path):
     result = call_main(headscale_server.main, dict(state='absent', config_path=host.config_path, policy_path=host.policy_path,
                                                    remove_paths=[str(lib)]))
     assert result == dict(changed=True, action='remove') and not lib.exists() and not os.path.exists(host.config_path)
-    assert host.state == 'inactive' and not host.enabled
+    assert host.active_state == 'inactive' and not host.enabled
 
 
 def test_0_26_first_run(monkeypatch, tmp_path):

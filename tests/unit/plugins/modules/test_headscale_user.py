@@ -10,8 +10,6 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.overlaynet.vpn.plugins.modules import headscale_user
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__headscale_cli import (
     ALICE,
@@ -21,7 +19,7 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__he
     FakeHeadscale,
     node_json,
 )
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, install_fake_commands
 
 
 @pytest.fixture
@@ -31,20 +29,7 @@ def server(monkeypatch):
 
 
 def installed(monkeypatch, fake, binary='/usr/bin/headscale'):
-    patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run(args))
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        assert name == 'headscale'
-        if binary is None and required:
-            self.fail_json(msg='Failed to find required executable "headscale"')
-        return binary
-
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-    fake.warnings = warnings
-    return fake
+    return install_fake_commands(monkeypatch, fake, {'headscale': binary})
 
 
 def run(args, **kwargs):

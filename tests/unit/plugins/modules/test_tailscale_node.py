@@ -13,8 +13,6 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.overlaynet.vpn.plugins.modules import tailscale_node
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__tailscale_node import (
     FORWARDING_WARNING,
@@ -27,7 +25,7 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__ta
     Control,
     FakeTailscale,
 )
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, install_fake_commands
 
 READS = ['status --json --peers=false', 'debug prefs']
 WEB1 = dict(login_server=HS, hostname='web1', advertise_tags=['tag:server'])
@@ -48,20 +46,7 @@ def join_words(key_file):
 
 
 def installed(monkeypatch, fake, binary='/usr/bin/tailscale'):
-    patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: fake.run(args))
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        assert name == 'tailscale'
-        if binary is None and required:
-            self.fail_json(msg='Failed to find required executable "tailscale"')
-        return binary
-
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-    fake.warnings = warnings
-    return fake
+    return install_fake_commands(monkeypatch, fake, {'tailscale': binary})
 
 
 def new_node(monkeypatch, keys=(HS_KEY,), **control):

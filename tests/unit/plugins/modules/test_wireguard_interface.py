@@ -22,7 +22,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils import _wireguard_a
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import apply_inputs_digest, desired_interface, interface_fingerprint
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import public_key_from_private
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.wireguard_files import PEER_A, PEER_B, PEER_C, PRIVATE, PSK_A, new_key
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import ExitJson, FailJson, FakeClock, patch_exits
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import module_args as arguments_of_run
 from ansible_collections.overlaynet.vpn.plugins.modules import wireguard_interface
 
@@ -325,19 +325,6 @@ class FakeSystem(object):
 # ---------------------------------------------------------------------------------------------
 # Running the module
 # ---------------------------------------------------------------------------------------------
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
 
 @pytest.fixture
 def system(tmp_path, monkeypatch):
