@@ -98,7 +98,7 @@ $(OVERLAYNET_TAILSCALE):
 $(OVERLAYNET_TAILSCALED):
 	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscaled $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"
 
-demo: setup wireguard-go
+demo: setup wireguard-go headscale
 	$(LAB) up $(DEMO_HOSTS) --inventory $(DEMO_INVENTORY)
 	ansible-playbook -i $(DEMO_INVENTORY) -i lab/demo/inventory.yml site.yml playbooks/report.yml \
 	  -e overlaynet_report_html=$(DEMO_REPORT)

@@ -23,6 +23,17 @@ def controller_file_sha256(path):
     return digest.hexdigest()
 
 
+def installed_binary_sha256(source, file='', checksum=''):
+    """The SHA-256 (hex) a binary has once the platform's install step put it in place from source:
+    the controller file's (file) or the checksum's (url); None for a package, whose files are the
+    package's to keep."""
+    if source == 'file':
+        return controller_file_sha256(file)
+    if source == 'url':
+        return checksum.split(':')[-1].lower()
+    return None
+
+
 class FilterModule(object):
     def filters(self):
-        return {'controller_file_sha256': controller_file_sha256}
+        return {'controller_file_sha256': controller_file_sha256, 'installed_binary_sha256': installed_binary_sha256}

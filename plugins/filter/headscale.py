@@ -20,6 +20,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventor
     server_plan,
     validate,
 )
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import unchanged_result
 
 
 def headscale_validate(hostvars, groups):
@@ -63,6 +64,14 @@ def tailscale_route_approvals(nodes):
     return route_approvals(facts)
 
 
+def tailscale_node_unchanged(state, settings):
+    """overlaynet.vpn.tailscale_node's result for a node the probe read (tailscale_state) that is as settings (that
+    module's options) want it; None when the module must run: `probe.tailscale_state | tailscale_node_unchanged(settings)`."""
+    if not state:
+        return None
+    return unchanged_result(state['status'], state['prefs'], dict(settings))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -71,6 +80,7 @@ class FilterModule(object):
             'headscale_environment': headscale_environment,
             'headscale_upgrade_problem': headscale_upgrade_problem,
             'tailscale_node_plan': tailscale_node_plan,
+            'tailscale_node_unchanged': tailscale_node_unchanged,
             'tailscale_peers_record': tailscale_peers_record,
             'tailscale_route_approvals': tailscale_route_approvals,
         }

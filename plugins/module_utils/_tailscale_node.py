@@ -604,6 +604,38 @@ class TailscaleCLI(object):
         return self.run(logout_argv(self.executable, self.socket), 'tailscale logout')
 
 
+def read_state(run_command, executable, socket=None):
+    """{status, prefs} of the node (parse_status, parse_prefs: no key in either), read with the CLI at
+    executable; None when it is not installed there or tailscaled does not answer. What
+    overlaynet.vpn.host_probe returns for its option tailscale_state."""
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        return None
+    cli = TailscaleCLI(run_command, executable, socket)
+    try:
+        return dict(status=cli.status(), prefs=cli.prefs())
+    except TailscaleCLIError:
+        return None
+
+
+def unchanged_result(status, prefs, params):
+    """What the module returns for state present on a node read as (status, prefs) that is as params
+    want it: nothing to run, no key to mint. None when the module must run (to change the node, ask
+    for a key, warn or fail), so that a play runs it only then."""
+    options = dict(timeout=DEFAULT_TIMEOUT)
+    options.update(params)
+    options['state'] = 'present'
+    wanted, problems = check_options(options)
+    if problems:
+        return None
+    before = settings_of(prefs)
+    if wanted['hostname'] is None:
+        wanted = dict(wanted, hostname=before['hostname'])
+    plan = plan_present(status, prefs, wanted, False)
+    if plan['action'] is not None or plan['needs_auth_key'] or status['backend_state'] == NEEDS_MACHINE_AUTH:
+        return None
+    return _result(status, before, changed=False, needs_auth_key=False, join_reason=None)
+
+
 # ---------------------------------------------------------------------------------------------
 # The module run
 # ---------------------------------------------------------------------------------------------

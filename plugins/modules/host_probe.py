@@ -71,6 +71,21 @@ options:
         the key C(wg0) with the value C(overlaynet-wireguard@wg0.service)).
       - Returns RV(wireguard_live_state), compared by the WireGuard role with what its apply step recorded.
     type: dict
+  tailscale_state:
+    description:
+      - Read the Tailscale node with its CLI (C(tailscale status --json), C(tailscale debug prefs)), as
+        M(overlaynet.vpn.tailscale_node) reads it first.
+      - Returns RV(tailscale_state); the Tailscale role runs M(overlaynet.vpn.tailscale_node) only when it differs
+        from what the role wants.
+    type: dict
+    suboptions:
+      executable:
+        description: Path of the C(tailscale) CLI.
+        type: path
+        required: true
+      socket:
+        description: tailscaled's socket, when not the default.
+        type: path
   sysctls:
     description:
       - Kernel parameter names as C(sysctl) takes them, for example C(net.ipv4.ip_forward) or
@@ -252,6 +267,17 @@ wireguard_live_state:
   returned: when O(wireguard_live_state) is set
   type: dict
   sample: {wg0: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}
+tailscale_state:
+  description:
+    - The node as M(overlaynet.vpn.tailscale_node) reads it - C(status) (backend state, tailnet addresses, names, tags,
+      approved routes) and C(prefs) (the settings that module keeps); no key is in either. V(null) when the CLI is not
+      at O(tailscale_state.executable) or tailscaled does not answer.
+  returned: when O(tailscale_state) is set
+  type: dict
+  sample: {status: {backend_state: Running, tailscale_ips: [100.64.0.1, 'fd7a:115c:a1e0::1'], dns_name: ts1.tailnet.lab,
+                    hostname: ts1, tags: ['tag:alpha'], expired: false, have_node_key: true, approved_routes: []},
+           prefs: {login_server: 'https://hs1', hostname: null, advertise_tags: [], advertise_routes: [], advertise_exit_node: false,
+                   accept_routes: true, accept_dns: true, want_running: true, logged_out: false}}
 sysctls:
   description: For each key of O(sysctls), its value as C(sysctl -n) prints it, or V(null) when the host has no such key or it cannot be read.
   returned: when O(sysctls) is set
@@ -310,6 +336,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, active_units, can_create_link, probe_host
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import read_state as read_tailscale_state
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_apply import LiveInterface
 
 # The tree the module reads; tests point it at a fake one.
@@ -336,6 +363,9 @@ def run_module(module):
         result['wireguard_live_state'] = dict(
             (name, LiveInterface(module, name, unit, module.run_command).digest())
             for name, unit in sorted(params['wireguard_live_state'].items()))
+    if params['tailscale_state'] is not None:
+        result['tailscale_state'] = read_tailscale_state(module.run_command, params['tailscale_state']['executable'],
+                                                         params['tailscale_state']['socket'])
     result['changed'] = False
     return result
 
@@ -352,6 +382,7 @@ def main():
             wireguard_kernel=dict(type='bool', default=False),
             wireguard_key_dir=dict(type='path', no_log=False),
             wireguard_live_state=dict(type='dict'),
+            tailscale_state=dict(type='dict', options=dict(executable=dict(type='path', required=True), socket=dict(type='path'))),
             x509_keys=dict(type='dict', no_log=False),
             active_units=dict(type='list', elements='str'),
         ),

@@ -11,7 +11,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import controller_file_sha256
+from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import controller_file_sha256, installed_binary_sha256
 
 
 def test_sha256_of_a_file_larger_than_one_read_block(tmp_path):
@@ -24,3 +24,11 @@ def test_sha256_of_a_file_larger_than_one_read_block(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(AnsibleFilterError, match="cannot read .*missing"):
         controller_file_sha256(str(tmp_path / "missing"))
+
+
+def test_installed_binary_sha256_by_source(tmp_path):
+    binary = tmp_path / 'tailscaled'
+    binary.write_bytes(b'binary')
+    assert installed_binary_sha256('file', str(binary)) == hashlib.sha256(b'binary').hexdigest()
+    assert installed_binary_sha256('url', checksum='sha256:ABCDEF') == 'abcdef'
+    assert installed_binary_sha256('package') is None

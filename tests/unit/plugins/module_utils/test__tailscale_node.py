@@ -34,6 +34,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node imp
     parse_status,
     plan_present,
     prefs_argv,
+    read_state,
     scrub_keys,
     set_argv,
     settings_after,
@@ -41,6 +42,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node imp
     settings_text,
     split_routes,
     status_argv,
+    unchanged_result,
     up_argv,
 )
 
@@ -676,3 +678,34 @@ def test_a_command_that_cannot_reach_the_control_server_runs_again_until_the_tim
     with pytest.raises(TailscaleCLIError):
         until_control_reached(attempt, 60, clock=lambda: now[0], sleep=sleep)
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The node read by the probe, and what a play then skips
+# ---------------------------------------------------------------------------------------------
+
+def test_the_probe_reads_the_node_like_the_module_and_nothing_when_tailscaled_is_down(tmp_path):
+    executable = tmp_path / 'tailscale'
+    executable.write_text('#!/bin/sh\n')
+    executable.chmod(0o755)
+    fake = FakeTailscale().joined(tags=['tag:server'])
+    assert read_state(fake.run, str(executable)) == dict(status=read(fake)[0], prefs=read(fake)[1])
+    fake.daemon_down = True
+    assert read_state(fake.run, str(executable)) is None
+    assert read_state(fake.run, str(tmp_path / 'missing')) is None
+
+
+def test_an_unchanged_result_only_for_a_node_that_is_as_wanted():
+    options = dict(login_server=HS, hostname=None, advertise_tags=[], advertise_routes=[], advertise_exit_node=False,
+                   accept_routes=False, accept_dns=True)
+    result = unchanged_result(*read(FakeTailscale().joined()), params=options)
+    assert result['changed'] is False and result['needs_auth_key'] is False and result['backend_state'] == 'Running'
+    assert result['tailscale_ips'] and result['settings']['login_server'] == HS
+    # Anything to change, a key to mint, a node waiting for approval or a bad option: the module must run.
+    assert unchanged_result(*read(FakeTailscale().joined()), params=dict(options, accept_dns=False)) is None
+    assert unchanged_result(*read(FakeTailscale()), params=options) is None
+    assert unchanged_result(*read(FakeTailscale().joined().stopped()), params=options) is None
+    waiting = FakeTailscale().joined()
+    waiting.state = 'NeedsMachineAuth'
+    assert unchanged_result(*read(waiting), params=options) is None
+    assert unchanged_result(*read(FakeTailscale().joined()), params=dict(options, hostname='not a label')) is None

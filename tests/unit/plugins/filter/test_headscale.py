@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.overlaynet.vpn.plugins.filter.headscale import tailscale_node_unchanged
+
+# A joined node as the probe returns it (host_probe's tailscale_state).
+STATE = dict(
+    status=dict(backend_state='Running', have_node_key=True, tailscale_ips=['100.64.0.1', 'fd7a:115c:a1e0::1'],
+                dns_name='ts1.tailnet.lab', hostname='ts1', tags=[], expired=False, approved_routes=[]),
+    prefs=dict(login_server='https://hs1', hostname=None, advertise_tags=[], advertise_routes=[], advertise_exit_node=False,
+               accept_routes=True, accept_dns=True, want_running=True, logged_out=False),
+)
+SETTINGS = dict(login_server='https://hs1', hostname=None, advertise_tags=[], key_tags=[], advertise_routes=[],
+                advertise_exit_node=False, accept_routes=True, accept_dns=True)
+
+
+def test_a_node_as_wanted_gets_the_module_result_without_the_module():
+    result = tailscale_node_unchanged(STATE, SETTINGS)
+    assert result['changed'] is False and result['needs_auth_key'] is False
+    assert result['tailscale_ips'] == ['100.64.0.1', 'fd7a:115c:a1e0::1']
+
+
+def test_the_module_runs_when_the_node_differs_or_was_not_read():
+    assert tailscale_node_unchanged(STATE, dict(SETTINGS, accept_routes=False)) is None
+    assert tailscale_node_unchanged(None, SETTINGS) is None
