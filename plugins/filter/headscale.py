@@ -11,6 +11,7 @@ __metaclass__ = type
 # Documentation: one sidecar file per filter next to this file (headscale_validate.yml, ...).
 
 from ansible_collections.overlaynet.vpn.plugins.plugin_utils._filters import UNDEFINED as _UNDEFINED, filter_error as _filter_error
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import users_unchanged
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import upgrade_problem, version_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import (
     environment_text,
@@ -43,6 +44,12 @@ def headscale_upgrade_problem(installed, wanted):
     if version_problem(installed) or version_problem(wanted):
         return ''
     return upgrade_problem(installed, wanted) or ''
+
+
+def headscale_users_unchanged(existing, users):
+    """Whether overlaynet.vpn.headscale_user with users would change nothing on a server the probe read (headscale_users):
+    `probe.headscale_users | headscale_users_unchanged(users)`."""
+    return users_unchanged(users, existing)
 
 
 def tailscale_node_plan(hostvars, groups, host):
@@ -79,6 +86,7 @@ class FilterModule(object):
             'headscale_server_plan': headscale_server_plan,
             'headscale_environment': headscale_environment,
             'headscale_upgrade_problem': headscale_upgrade_problem,
+            'headscale_users_unchanged': headscale_users_unchanged,
             'tailscale_node_plan': tailscale_node_plan,
             'tailscale_node_unchanged': tailscale_node_unchanged,
             'tailscale_peers_record': tailscale_peers_record,

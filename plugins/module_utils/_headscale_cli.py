@@ -80,6 +80,7 @@ __metaclass__ = type
 
 import ipaddress
 import json
+import os
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -577,6 +578,16 @@ def plan_users(entries, existing):
     return plan
 
 
+def users_unchanged(items, existing):
+    """Whether overlaynet.vpn.headscale_user, given items (its option users), would neither change nor warn on a
+    server whose users are existing (parse_users; None when they could not be read): a play runs it only otherwise."""
+    if existing is None:
+        return False
+    entries, problems = normalize_users(items)
+    plan = plan_users(entries, existing)
+    return not (problems or plan['create'] or plan['remove'] or plan['problems'] or plan['warnings'])
+
+
 def nodes_of(nodes, users):
     """{user name: ['NODE (id N)', ...]} of the users (of the JSON) that own nodes."""
     names = dict((user['id'], user['name']) for user in users)
@@ -704,6 +715,17 @@ class HeadscaleCLI(object):
         except ValueError as error:
             raise HeadscaleCLIError('%s succeeded, but its output (not shown: it may hold the key) cannot be read (%s); '
                                     'a key may have been minted: list them with headscale preauthkeys list' % (what, error))
+
+
+def read_users(run_command, executable, config_path=None):
+    """The users of the server (parse_users), read with the CLI at executable; None when it is not installed there or
+    the server does not answer. What overlaynet.vpn.host_probe returns for its option headscale_users."""
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        return None
+    try:
+        return HeadscaleCLI(run_command, executable=executable, config_path=config_path).list_users()
+    except HeadscaleCLIError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

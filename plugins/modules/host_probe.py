@@ -86,6 +86,21 @@ options:
       socket:
         description: tailscaled's socket, when not the default.
         type: path
+  headscale_users:
+    description:
+      - Read the users of the headscale server on the host with its CLI (C(headscale users list)), as
+        M(overlaynet.vpn.headscale_user) reads them first.
+      - Returns RV(headscale_users); the headscale role runs M(overlaynet.vpn.headscale_user) only when they differ from
+        what the role wants.
+    type: dict
+    suboptions:
+      executable:
+        description: Path of the C(headscale) binary.
+        type: path
+        required: true
+      config_path:
+        description: The server's configuration file, when not the default.
+        type: path
   sysctls:
     description:
       - Kernel parameter names as C(sysctl) takes them, for example C(net.ipv4.ip_forward) or
@@ -267,6 +282,14 @@ wireguard_live_state:
   returned: when O(wireguard_live_state) is set
   type: dict
   sample: {wg0: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}
+headscale_users:
+  description:
+    - The server's users as M(overlaynet.vpn.headscale_user) reads them (C(id), C(name), C(display_name), C(email),
+      C(provider)); V(null) when the binary is not at O(headscale_users.executable) or the server does not answer.
+  returned: when O(headscale_users) is set
+  type: list
+  elements: dict
+  sample: [{id: 1, name: alice, display_name: '', email: '', provider: ''}]
 tailscale_state:
   description:
     - The node as M(overlaynet.vpn.tailscale_node) reads it - C(status) (backend state, tailnet addresses, names, tags,
@@ -336,6 +359,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, active_units, can_create_link, probe_host
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import read_users as read_headscale_users
 from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import read_state as read_tailscale_state
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_apply import LiveInterface
 
@@ -363,6 +387,9 @@ def run_module(module):
         result['wireguard_live_state'] = dict(
             (name, LiveInterface(module, name, unit, module.run_command).digest())
             for name, unit in sorted(params['wireguard_live_state'].items()))
+    if params['headscale_users'] is not None:
+        result['headscale_users'] = read_headscale_users(module.run_command, params['headscale_users']['executable'],
+                                                         params['headscale_users']['config_path'])
     if params['tailscale_state'] is not None:
         result['tailscale_state'] = read_tailscale_state(module.run_command, params['tailscale_state']['executable'],
                                                          params['tailscale_state']['socket'])
@@ -382,6 +409,7 @@ def main():
             wireguard_kernel=dict(type='bool', default=False),
             wireguard_key_dir=dict(type='path', no_log=False),
             wireguard_live_state=dict(type='dict'),
+            headscale_users=dict(type='dict', options=dict(executable=dict(type='path', required=True), config_path=dict(type='path'))),
             tailscale_state=dict(type='dict', options=dict(executable=dict(type='path', required=True), socket=dict(type='path'))),
             x509_keys=dict(type='dict', no_log=False),
             active_units=dict(type='list', elements='str'),

@@ -116,6 +116,20 @@ def test_the_database_is_backed_up_before_another_version_takes_it_over(lab):
     traffic.wait_for_reply("ts1", tailnet_ipv4(lab, "ts3"))
 
 
+def test_a_user_deleted_by_hand_comes_back_on_the_next_run(lab):
+    server = lab.host(SERVER)
+
+    def ops_users():
+        return [user for user in json.loads(server.check_output("headscale users list --output json")) if user["name"] == "ops"]
+
+    server.check_output("headscale users destroy --identifier %d --force", ops_users()[0]["id"])
+    assert ops_users() == []
+    returncode, recap, output = lab.run_playbook("--limit", SERVER)
+    assert returncode == 0, output
+    assert recap[SERVER]["changed"] == 1, output
+    assert len(ops_users()) == 1
+
+
 def test_keys_and_state_are_private(lab):
     server = lab.host(SERVER)
     key = server.file("/etc/headscale/tls/headscale.key")

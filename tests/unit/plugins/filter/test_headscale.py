@@ -5,7 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.overlaynet.vpn.plugins.filter.headscale import tailscale_node_unchanged
+from ansible_collections.overlaynet.vpn.plugins.filter.headscale import headscale_users_unchanged, tailscale_node_unchanged
 
 # A joined node as the probe returns it (host_probe's tailscale_state).
 STATE = dict(
@@ -27,3 +27,14 @@ def test_a_node_as_wanted_gets_the_module_result_without_the_module():
 def test_the_module_runs_when_the_node_differs_or_was_not_read():
     assert tailscale_node_unchanged(STATE, dict(SETTINGS, accept_routes=False)) is None
     assert tailscale_node_unchanged(None, SETTINGS) is None
+
+
+def test_users_are_kept_only_where_they_differ():
+    existing = [dict(id=1, name='lab', display_name='', email='', provider=''), dict(id=2, name='ops', display_name='', email='', provider='')]
+    assert headscale_users_unchanged(existing, ['lab', 'ops']) is True
+    assert headscale_users_unchanged(existing, ['lab', {'name': 'ops', 'state': 'present'}]) is True
+    assert headscale_users_unchanged(existing[:1], ['lab', 'ops']) is False
+    assert headscale_users_unchanged(existing, ['lab', {'name': 'ops', 'state': 'absent'}]) is False
+    # A display name headscale cannot change is a warning the module gives.
+    assert headscale_users_unchanged(existing, [{'name': 'lab', 'display_name': 'Lab'}]) is False
+    assert headscale_users_unchanged(None, ['lab']) is False

@@ -43,6 +43,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli impo
     parse_users,
     plan_users,
     preauthkey_problems,
+    read_users,
     route_key,
     routes_problems,
     same_routes,
@@ -52,6 +53,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli impo
     timestamp_text,
     unannounced,
     user_name_problem,
+    users_unchanged,
 )
 
 CREATED = {'seconds': 1764500000, 'nanos': 125000000}   # 2025-11-30T10:53:20Z
@@ -804,3 +806,16 @@ def test_a_refused_approval_is_headscales_error():
         cli(fake).approve_routes(dict(id=9, name='ghost'), ['10.0.0.0/8'])
     assert excinfo.value.message == ('headscale nodes approve-routes for ghost (id 9) failed (rc 1): setting approved routes: rpc error: '
                                      'code = InvalidArgument desc = node not found in NodeStore: 9')
+
+
+def test_the_probe_reads_the_users_like_the_module_and_nothing_from_a_server_that_does_not_answer(tmp_path):
+    executable = tmp_path / 'headscale'
+    executable.write_text('#!/bin/sh\n')
+    executable.chmod(0o755)
+    fake = FakeHeadscale(users=[ALICE, BOB])
+    users = read_users(fake.run, str(executable))
+    assert [user['name'] for user in users] == ['alice', 'bob']
+    assert users_unchanged(['alice', 'bob'], users) and not users_unchanged(['alice', 'carol'], users)
+    fake.down = True
+    assert read_users(fake.run, str(executable)) is None
+    assert read_users(fake.run, str(tmp_path / 'missing')) is None
