@@ -106,6 +106,13 @@ ABORTED_TEXT = 'aborted, no changes made'
 # key could not be fetched. Nothing was used up (a single-use pre-auth key still holds), so the
 # command may run again.
 CONTROL_UNREACHABLE_TEXTS = ('fetch control key', 'failed to resolve')
+# tailscaled's own lookups (the control server's name, for a logout too) go through Go's resolver,
+# which reads /etc/resolv.conf again at most every 5 seconds (net/dnsclient_unix.go, tryUpdate).
+# While tailscaled's DNS is in charge the file names its own resolver, which a logout tears down.
+RESOLV_CONF = '/etc/resolv.conf'
+TAILSCALE_RESOLVER = '100.100.100.100'
+GO_RESOLV_CONF_RECHECK_SECONDS = 5.0
+HOST_DNS_TIMEOUT_SECONDS = 10.0
 CONTROL_RETRY_SECONDS = 2.0
 # tailscaled not reached: status and up (diag.go fixTailscaledConnectErrorImpl), the other commands (client/local/local.go).
 NOT_RUNNING_TEXTS = ('failed to connect to local tailscaled', 'failed to connect to local Tailscaled',
@@ -704,6 +711,28 @@ def until_control_reached(attempt, timeout, clock=time.monotonic, sleep=time.sle
         sleep(CONTROL_RETRY_SECONDS)
 
 
+def wait_for_host_dns(path=RESOLV_CONF, clock=time.time, sleep=time.sleep):
+    """Once tailscaled was told to hand DNS back: wait (bounded) until path no longer names its resolver, then until
+    Go's resolver inside tailscaled must have read the host's servers again (GO_RESOLV_CONF_RECHECK_SECONDS after the
+    file changed), so that the logout's lookup of the control server does not go to a resolver that is going away."""
+    deadline = clock() + HOST_DNS_TIMEOUT_SECONDS
+    while clock() < deadline:
+        try:
+            with open(path) as handle:
+                if TAILSCALE_RESOLVER not in handle.read():
+                    break
+        except (IOError, OSError):
+            return
+        sleep(0.2)
+    try:
+        changed = os.stat(path).st_mtime
+    except (IOError, OSError):
+        return
+    left = changed + GO_RESOLV_CONF_RECHECK_SECONDS - clock()
+    if left > 0:
+        sleep(min(left, GO_RESOLV_CONF_RECHECK_SECONDS))
+
+
 def run_absent(module, cli):
     status, prefs = read_node(module, cli)
     before = settings_of(prefs)
@@ -718,8 +747,9 @@ def run_absent(module, cli):
                 # DNS in charge, /etc/resolv.conf names tailscaled's own resolver (100.100.100.100),
                 # which the logout tears down while that lookup may still be in flight, and the
                 # lookup then fails (seen: "no DNS fallback candidates remain"). The host's DNS
-                # comes back first.
+                # comes back first, and tailscaled's resolver is given the time to read it.
                 cli.set(dict(accept_dns=False), ['accept_dns'])
+                wait_for_host_dns()
             stdout = until_control_reached(lambda _seconds_left: cli.logout(), module.params['timeout'])[0]
             for warning in cli_warnings('tailscale logout', stdout):
                 module.warn(warning)

@@ -122,7 +122,7 @@ def test_a_user_deleted_by_hand_comes_back_on_the_next_run(lab):
     def ops_users():
         return [user for user in json.loads(server.check_output("headscale users list --output json")) if user["name"] == "ops"]
 
-    server.check_output("headscale users destroy --identifier %d --force", ops_users()[0]["id"])
+    server.check_output("headscale users destroy --identifier %s --force", str(ops_users()[0]["id"]))
     assert ops_users() == []
     returncode, recap, output = lab.run_playbook("--limit", SERVER)
     assert returncode == 0, output

@@ -14,6 +14,7 @@ __metaclass__ = type
 # its `logout` ipnlocal Logout; the control server behind it, headscale's hscontrol/auth.go.
 
 import json
+import os
 
 import pytest
 
@@ -709,3 +710,28 @@ def test_an_unchanged_result_only_for_a_node_that_is_as_wanted():
     waiting.state = 'NeedsMachineAuth'
     assert unchanged_result(*read(waiting), params=options) is None
     assert unchanged_result(*read(FakeTailscale().joined()), params=dict(options, hostname='not a label')) is None
+
+
+def test_a_logout_waits_until_tailscaleds_resolver_has_read_the_hosts_dns_again(tmp_path):
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import GO_RESOLV_CONF_RECHECK_SECONDS, wait_for_host_dns
+    resolv_conf = tmp_path / 'resolv.conf'
+    resolv_conf.write_text('nameserver 100.100.100.100\n')
+    now = [1000.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+        if len(slept) == 3:
+            # tailscaled writes the host's file back.
+            resolv_conf.write_text('nameserver 10.213.0.1\n')
+            os.utime(str(resolv_conf), (now[0], now[0]))
+
+    wait_for_host_dns(str(resolv_conf), clock=lambda: now[0], sleep=sleep)
+    assert slept[:3] == [0.2, 0.2, 0.2]
+    assert slept[3] == pytest.approx(GO_RESOLV_CONF_RECHECK_SECONDS)
+    # The host's file for longer than Go's recheck interval: no wait.
+    slept[:] = []
+    os.utime(str(resolv_conf), (now[0] - 60, now[0] - 60))
+    wait_for_host_dns(str(resolv_conf), clock=lambda: now[0], sleep=sleep)
+    assert slept == []
