@@ -5,22 +5,30 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import hashlib
+import os
 
 from ansible.errors import AnsibleFilterError
+
+# module_utils are imported inside the filters (why: docs/dev/architecture.md, "Filter plugins").
+
+
+def controller_digest_cache_path():
+    """Where the controller keeps the digests of its large files (see _file_facts): the user's cache directory."""
+    cache_home = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(cache_home, 'overlaynet-vpn', 'controller-file-digests.json')
 
 
 def controller_file_sha256(path):
     """SHA-256 (hex) of a file on the controller, read in the controller process: deciding
-    whether a binary must be copied costs no module run."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1024 * 1024), b''):
-                digest.update(block)
-    except (IOError, OSError) as exc:
-        raise AnsibleFilterError('controller_file_sha256: cannot read %s: %s' % (path, exc.strerror or exc))
-    return digest.hexdigest()
+    whether a binary must be copied costs no module run, and on a rerun no hashing (the digest
+    of a large file that kept its identity comes from the cache)."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache
+    digests = DigestCache(controller_digest_cache_path())
+    digest = digests.sha256(path)
+    if digest is None:
+        raise AnsibleFilterError('controller_file_sha256: cannot read %s' % path)
+    digests.save()
+    return digest
 
 
 def installed_binary_sha256(source, file='', checksum=''):

@@ -11,36 +11,30 @@ __metaclass__ = type
 # Documentation: one sidecar file per filter next to this file (headscale_validate.yml, ...).
 
 from ansible_collections.overlaynet.vpn.plugins.plugin_utils._filters import UNDEFINED as _UNDEFINED, filter_error as _filter_error
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import users_unchanged
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import upgrade_problem, version_problem
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import (
-    environment_text,
-    node_plan,
-    peers_record,
-    route_approvals,
-    server_plan,
-    validate,
-)
-from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import unchanged_result
+# module_utils are imported inside the filters (why: docs/dev/architecture.md, "Filter plugins").
 
 
 def headscale_validate(hostvars, groups):
     """Every problem of the tailnet's servers and nodes ([] when valid): `hostvars | headscale_validate(groups)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import validate
     return validate(hostvars, groups, _UNDEFINED)
 
 
 def headscale_server_plan(hostvars, groups, host):
     """What the headscale role renders on host: `hostvars | headscale_server_plan(groups, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import server_plan
     return _filter_error('headscale_server_plan', server_plan, hostvars, groups, host, _UNDEFINED)
 
 
 def headscale_environment(hostvars, host):
     """The secret EnvironmentFile text of the headscale service ('' when none): only for a no_log task."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import environment_text
     return _filter_error('headscale_environment', environment_text, hostvars, host, _UNDEFINED)
 
 
 def headscale_upgrade_problem(installed, wanted):
     """'' when headscale `installed` (version text) may be replaced by `wanted`, else why not: `old | headscale_upgrade_problem(new)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import upgrade_problem, version_problem
     if version_problem(installed) or version_problem(wanted):
         return ''
     return upgrade_problem(installed, wanted) or ''
@@ -49,21 +43,25 @@ def headscale_upgrade_problem(installed, wanted):
 def headscale_users_unchanged(existing, users):
     """Whether overlaynet.vpn.headscale_user with users would change nothing on a server the probe read (headscale_users):
     `probe.headscale_users | headscale_users_unchanged(users)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import users_unchanged
     return users_unchanged(users, existing)
 
 
 def tailscale_node_plan(hostvars, groups, host):
     """What the tailscale role does on host: `hostvars | tailscale_node_plan(groups, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import node_plan
     return _filter_error('tailscale_node_plan', node_plan, hostvars, groups, host, _UNDEFINED)
 
 
 def tailscale_peers_record(hostvars, groups, host):
     """The peers of a node for the connectivity report: `hostvars | tailscale_peers_record(groups, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import peers_record
     return _filter_error('tailscale_peers_record', peers_record, hostvars, groups, host, _UNDEFINED)
 
 
 def tailscale_route_approvals(nodes):
     """Routes the servers must approve: `ansible_play_hosts | map('extract', hostvars) | tailscale_route_approvals`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import route_approvals
     # Ansible's per-host variables are not always a Mapping: read the two facts the planner needs.
     facts = []
     for variables in nodes:
@@ -74,6 +72,7 @@ def tailscale_route_approvals(nodes):
 def tailscale_node_unchanged(state, settings):
     """overlaynet.vpn.tailscale_node's result for a node the probe read (tailscale_state) that is as settings (that
     module's options) want it; None when the module must run: `probe.tailscale_state | tailscale_node_unchanged(settings)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import unchanged_result
     if not state:
         return None
     return unchanged_result(state['status'], state['prefs'], dict(settings))

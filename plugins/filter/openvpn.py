@@ -13,64 +13,49 @@ __metaclass__ = type
 # here instead of the sidecars.
 
 from ansible_collections.overlaynet.vpn.plugins.plugin_utils._filters import UNDEFINED as _UNDEFINED, filter_error as _filter_error
-from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import (
-    certificate_current,
-    client_config_text,
-    client_key_checks,
-    client_required_files,
-    client_pki_texts,
-    client_public_files,
-    client_secret_files,
-    profiles_to_write,
-    server_pki_texts,
-    server_public_files,
-    server_secret_files,
-)
-from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import (
-    client_passwords,
-    client_plan,
-    peers_record,
-    pki_options,
-    pki_request,
-    server_plan,
-    unmanaged_profiles,
-)
-from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_validate import validate
+# module_utils are imported inside the filters (why: docs/dev/architecture.md, "Filter plugins").
 
 
 def openvpn_validate(hostvars, groups):
     """Every problem of the OpenVPN inventory ([] when valid): `hostvars | openvpn_validate(groups)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_validate import validate
     return validate(hostvars, groups, _UNDEFINED)
 
 
 def openvpn_server_plan(hostvars, groups, host):
     """The instances of a server host: `hostvars | openvpn_server_plan(groups, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import server_plan
     return _filter_error('openvpn_server_plan', server_plan, hostvars, groups, host, _UNDEFINED)
 
 
 def openvpn_client_plan(hostvars, groups, host):
     """The connections of a client host: `hostvars | openvpn_client_plan(groups, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import client_plan
     return _filter_error('openvpn_client_plan', client_plan, hostvars, groups, host, _UNDEFINED)
 
 
 def openvpn_pki_request(hostvars, groups, host):
     """The openvpn_pki options of a server host's CA: `hostvars | openvpn_pki_request(groups, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import pki_request
     return _filter_error('openvpn_pki_request', pki_request, hostvars, groups, host, _UNDEFINED)
 
 
 def openvpn_peers_record(plan, role):
     """The peers of a host's plan for the connectivity report: `openvpn_server__plan | openvpn_peers_record('server')`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import peers_record
     return _filter_error('openvpn_peers_record', peers_record, plan, role)
 
 
 def openvpn_pki_options(hostvars, groups, host):
     """The openvpn_pki options of a server host's PKI, with this run's CSRs: `hostvars | openvpn_pki_options(groups, server)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import pki_options
     return _filter_error('openvpn_pki_options', pki_options, hostvars, groups, host, _UNDEFINED)
 
 
 def openvpn_server_files(plans, pki_path, host, secret=False, users=None, users_path=None):
     """The files of a server host, public or secret ones, read from its PKI on the controller:
     `openvpn_server__plan | openvpn_server_files(pki_path, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import server_pki_texts, server_public_files, server_secret_files
     pki = server_pki_texts(pki_path, host)
     if not secret:
         return server_public_files(plans, pki)
@@ -81,6 +66,8 @@ def openvpn_client_files(plans, pki_root, host, secret=False, hostvars=None, gro
     """The files of a client host, public or secret ones, read from its servers' PKIs on the controller:
     `openvpn_client__plan | openvpn_client_files(pki_root, inventory_hostname)`; the secret ones need hostvars and groups
     for the passwords."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import client_pki_texts, client_public_files, client_secret_files
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import client_passwords
     servers = sorted(set(plan['server'] for plan in plans if plan['state'] == 'present' and plan['server'] is not None))
     texts = dict((server, client_pki_texts(pki_root, server, host)) for server in servers)
     if not secret:
@@ -92,28 +79,34 @@ def openvpn_client_files(plans, pki_root, host, secret=False, hostvars=None, gro
 def openvpn_profiles(hostvars, groups, host, pki_path, profile_dir):
     """The inline profiles of a server host's unmanaged clients that differ from the files on the controller:
     `hostvars | openvpn_profiles(groups, inventory_hostname, pki_path, profile_dir)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import profiles_to_write
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import unmanaged_profiles
     profiles = _filter_error('openvpn_profiles', unmanaged_profiles, hostvars, groups, host, _UNDEFINED)
     return profiles_to_write(profiles, pki_path, profile_dir)
 
 
 def openvpn_client_config(plan, profile=None):
     """The config file of one client connection plan (profile: the text of its profile_file): `item | openvpn_client_config`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import client_config_text
     return client_config_text(plan, profile)
 
 
 def openvpn_client_required_files(plan):
     """The files one client connection's config names: `item | openvpn_client_required_files`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import client_required_files
     return client_required_files(plan)
 
 
 def openvpn_certificate_current(key_facts, probed_key_file, controller_certificate_path, key_mode='0600'):
     """Whether a host's key and certificate need no signing request in this run:
     `probe.x509_keys.server | openvpn_certificate_current(probe.files[key_path], pki_path ~ '/issued/' ~ host ~ '.crt')`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import certificate_current
     return certificate_current(key_facts, probed_key_file, controller_certificate_path, key_mode=key_mode)
 
 
 def openvpn_client_key_checks(plans):
     """The x509_keys option of a client host's probe: `openvpn_client__plan | openvpn_client_key_checks`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_files import client_key_checks
     return client_key_checks(plans)
 
 

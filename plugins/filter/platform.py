@@ -15,7 +15,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._sysctl import settings_problems
+# module_utils are imported inside the filters (why: docs/dev/architecture.md, "Filter plugins").
 
 # The platform role's firewall entry point (roles/platform/tasks/firewall.yml): where a role's
 # forwarding settings and nftables table live, which sysctls it needs, and what its probe must
@@ -119,6 +119,7 @@ def files_to_write(files, probed_files):
 def sysctl_problems(live_values, writable, wanted, host):
     """Messages for the wanted kernel settings a host lacks and cannot set ([] when none):
     `probed_values | sysctl_problems(probed_writable, wanted, inventory_hostname)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._sysctl import settings_problems
     if not isinstance(wanted, dict) or not isinstance(live_values, dict):
         raise AnsibleFilterError('sysctl_problems: the live values and the wanted settings must be dictionaries')
     try:

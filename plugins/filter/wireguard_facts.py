@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from collections import Counter
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import apply_inputs_digest
+# module_utils are imported inside the filters (why: docs/dev/architecture.md, "Filter plugins").
 
 
 def _get(mapping, key, default=None):
@@ -165,6 +165,7 @@ def wireguard_interface_converged(interface_plan, config_sha256, probe, settings
     settings: config_dir, state_dir, unit_name, unit_changed, psk_files_to_write,
     own_public_keys ({network: key}), userspace_binary (None for the kernel) and
     userspace_binary_sha256 (what the binary will be after this run's install step)."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import apply_inputs_digest
     interface = interface_plan['interface']
     files = probe.get('files') or {}
     record = (probe.get('json_files') or {}).get(converged_record_path(settings['state_dir'], interface))

@@ -80,12 +80,12 @@ __metaclass__ = type
 
 import ipaddress
 import json
-import os
 import re
 import time
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import parse_cidr_list
+from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import is_executable_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import (
     DEFAULT_VERSION,
     UNIX_SOCKET,
@@ -720,7 +720,7 @@ class HeadscaleCLI(object):
 def read_users(run_command, executable, config_path=None):
     """The users of the server (parse_users), read with the CLI at executable; None when it is not installed there or
     the server does not answer. What overlaynet.vpn.host_probe returns for its option headscale_users."""
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+    if not is_executable_file(executable):
         return None
     try:
         return HeadscaleCLI(run_command, executable=executable, config_path=config_path).list_users()

@@ -15,13 +15,13 @@ __metaclass__ = type
 
 import glob
 import grp
-import hashlib
 import json
 import os
 import pwd
 import shlex
 import stat
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache, is_executable_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import HAS_CRYPTOGRAPHY
 from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_key_request import key_and_certificate_facts
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import is_valid_key, public_key_from_private
@@ -37,7 +37,8 @@ SYSTEMD_SYSTEM_DIR = '/etc/systemd/system'
 WIREGUARD_PROBE_LINK = 'owgprobe0'
 # A WireGuard key file is 45 bytes; a larger file is not read whole, as it cannot be a key.
 MAX_KEY_FILE_SIZE = 4096
-_HASH_CHUNK_SIZE = 1024 * 1024
+# Digests of large files (binaries) by identity, so that a rerun hashes only what changed (_file_facts).
+DIGEST_CACHE_PATH = '/var/cache/overlaynet/file-digests.json'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,10 +118,6 @@ def command_directories(path_variable):
     return directories
 
 
-def _is_executable_file(path):
-    return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
 def missing_commands(commands, path_variable, root=ROOT):
     """The commands (names, or absolute paths) not found as executable files, in the order given."""
     directories = command_directories(path_variable)
@@ -132,7 +129,7 @@ def missing_commands(commands, path_variable, root=ROOT):
             candidates = [command]
         else:
             candidates = [os.path.join(directory, command) for directory in directories]
-        if not any(_is_executable_file(on_root(root, candidate)) for candidate in candidates):
+        if not any(is_executable_file(on_root(root, candidate)) for candidate in candidates):
             missing.append(command)
     return missing
 
@@ -200,20 +197,9 @@ def group_name(gid):
         return str(gid)
 
 
-def sha256_of_file(path):
-    """Hex SHA-256 of the raw bytes of a file, or None when it cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, 'rb') as input_file:
-            for chunk in iter(lambda: input_file.read(_HASH_CHUNK_SIZE), b''):
-                digest.update(chunk)
-    except (IOError, OSError):
-        return None
-    return digest.hexdigest()
-
-
-def file_facts(path, root=ROOT):
-    """{exists, mode, owner, group, sha256} of a path, symlinks followed; sha256 for regular files only."""
+def file_facts(path, root=ROOT, digests=None):
+    """{exists, mode, owner, group, sha256} of a path, symlinks followed; sha256 for regular files only,
+    from digests (a DigestCache) when given."""
     try:
         status = os.stat(on_root(root, path))
     except OSError:
@@ -223,7 +209,7 @@ def file_facts(path, root=ROOT):
         mode=format_mode(status.st_mode),
         owner=user_name(status.st_uid),
         group=group_name(status.st_gid),
-        sha256=sha256_of_file(on_root(root, path)) if stat.S_ISREG(status.st_mode) else None,
+        sha256=(digests or DigestCache(None)).sha256(on_root(root, path)) if stat.S_ISREG(status.st_mode) else None,
     )
 
 
@@ -365,10 +351,11 @@ def active_units(units, run):
     return [unit for unit, state in zip(units, states) if state == 'active']
 
 
-def probe_host(options, path_variable, root=ROOT):
+def probe_host(options, path_variable, root=ROOT, digests=None):
     """The result of host_probe for its options, without the checks that need the AnsibleModule.
 
-    Only what an option asks for is read; OS facts are always returned. Raises ValueError for
+    Only what an option asks for is read; OS facts are always returned. digests: the DigestCache
+    for the checksums of files (none: every file hashed). Raises ValueError for
     an option value that cannot be read (a sysctl key that is not one).
     """
     os_release = read_os_release(root)
@@ -383,7 +370,7 @@ def probe_host(options, path_variable, root=ROOT):
     if options.get('unit_templates') is not None:
         result['enabled_instances'] = enabled_instances(options['unit_templates'], root)
     if options.get('files') is not None:
-        result['files'] = dict((path, file_facts(path, root)) for path in options['files'])
+        result['files'] = dict((path, file_facts(path, root, digests)) for path in options['files'])
     if options.get('globs') is not None:
         result['globbed'] = dict((pattern, glob_paths(pattern, root)) for pattern in options['globs'])
     if options.get('json_files') is not None:

@@ -17,6 +17,8 @@ __metaclass__ = type
 import datetime
 import hashlib
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import sha256_of_file
+
 PUBLIC_MODE = '0644'
 SECRET_MODE = '0600'
 # The server reads the password hashes after dropping its privileges to nobody:nogroup.
@@ -273,14 +275,6 @@ def client_pki_texts(pki_root, server, client):
 # Whether a host must ask the CA again
 # ---------------------------------------------------------------------------------------------
 
-def _sha256_of_file(path):
-    try:
-        with open(path, 'rb') as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except (IOError, OSError):
-        return None
-
-
 def _parse_iso(text):
     return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ')
 
@@ -295,7 +289,7 @@ def certificate_current(key_facts, probed_key_file, controller_certificate_path,
         return False
     if (probed_key_file or {}).get('mode') != key_mode or (probed_key_file or {}).get('owner') != 'root':
         return False
-    if key_facts.get('certificate_sha256') != _sha256_of_file(controller_certificate_path):
+    if key_facts.get('certificate_sha256') != sha256_of_file(controller_certificate_path):
         return False
     now = now or datetime.datetime.utcnow()
     return _parse_iso(key_facts['certificate_not_after']) - now > datetime.timedelta(days=CERTIFICATE_RENEW_BEFORE_DAYS)

@@ -69,6 +69,7 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import normalise_networks, parse_cidr_list
+from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import is_executable_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import KEY_TEXT, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_int, dedupe, is_list, is_mapping, type_name
@@ -100,12 +101,12 @@ _LABEL = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 UP_TIMEOUT_TEXT = 'timeout waiting for Tailscale service to enter a Running state'
 AUTH_URL_TEXT = 'To authenticate, visit'
 ABORTED_TEXT = 'aborted, no changes made'
-# A logout that could not reach the control server (seen right after a node joined: its name did
-# not resolve, "no DNS fallback candidates remain"): tried again until the timeout.
-# A login or logout that failed before the control server saw it: its name did not resolve or its
-# key could not be fetched. Nothing was used up (a single-use pre-auth key still holds), so the
-# command may run again.
+# A join or logout that failed because the control server was not reached: its name did not
+# resolve or its key could not be fetched. A join used nothing up (a single-use pre-auth key still
+# holds) and runs again until the timeout. A logout runs again too, but may have logged the node
+# out locally before it failed: the next try then finds no node key (LOGGED_OUT_LOCALLY_TEXT).
 CONTROL_UNREACHABLE_TEXTS = ('fetch control key', 'failed to resolve')
+LOGGED_OUT_LOCALLY_TEXT = 'no nodekey to log out'
 # tailscaled's own lookups (the control server's name, for a logout too) go through Go's resolver,
 # which reads /etc/resolv.conf again at most every 5 seconds (net/dnsclient_unix.go, tryUpdate).
 # While tailscaled's DNS is in charge the file names its own resolver, which a logout tears down.
@@ -615,7 +616,7 @@ def read_state(run_command, executable, socket=None):
     """{status, prefs} of the node (parse_status, parse_prefs: no key in either), read with the CLI at
     executable; None when it is not installed there or tailscaled does not answer. What
     overlaynet.vpn.host_probe returns for its option tailscale_state."""
-    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+    if not is_executable_file(executable):
         return None
     cli = TailscaleCLI(run_command, executable, socket)
     try:
@@ -673,7 +674,7 @@ def read_node(module, cli):
 def cli_for(module):
     """The TailscaleCLI of the module's options; None in check mode when tailscale is not installed (yet)."""
     executable = module.params['executable']
-    if executable is not None and not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+    if executable is not None and not is_executable_file(executable):
         if not module.check_mode:
             module.fail_json(msg='executable: %s is no executable file' % executable)
         executable = None
@@ -709,6 +710,26 @@ def until_control_reached(attempt, timeout, clock=time.monotonic, sleep=time.sle
             if not any(text in error.message for text in CONTROL_UNREACHABLE_TEXTS) or clock() >= deadline:
                 raise
         sleep(CONTROL_RETRY_SECONDS)
+
+
+def logout_until_control_reached(cli, timeout, warn):
+    """cli.logout(), run again while the control server is not reached (until_control_reached); its stdout.
+    A try that finds the node logged out locally by an earlier one ends it, with a warning: the server
+    still holds the node's key."""
+    unreachable = []
+
+    def attempt(_seconds_left):
+        try:
+            return cli.logout()[0]
+        except TailscaleCLIError as error:
+            if unreachable and LOGGED_OUT_LOCALLY_TEXT in error.message:
+                warn('the node is logged out, but the control server was not reached to expire its key (%s): '
+                     'delete the node on the server' % unreachable[-1])
+                return ''
+            if any(text in error.message for text in CONTROL_UNREACHABLE_TEXTS):
+                unreachable.append(error.message)
+            raise
+    return until_control_reached(attempt, timeout)
 
 
 def wait_for_host_dns(path=RESOLV_CONF, clock=time.time, sleep=time.sleep):
@@ -749,8 +770,8 @@ def run_absent(module, cli):
                 # lookup then fails (seen: "no DNS fallback candidates remain"). The host's DNS
                 # comes back first, and tailscaled's resolver is given the time to read it.
                 cli.set(dict(accept_dns=False), ['accept_dns'])
-                wait_for_host_dns()
-            stdout = until_control_reached(lambda _seconds_left: cli.logout(), module.params['timeout'])[0]
+                wait_for_host_dns(RESOLV_CONF)
+            stdout = logout_until_control_reached(cli, module.params['timeout'], module.warn)
             for warning in cli_warnings('tailscale logout', stdout):
                 module.warn(warning)
         except TailscaleCLIError as error:

@@ -45,6 +45,9 @@ options:
   files:
     description:
       - Absolute paths of files whose existence, mode, owner, group and SHA-256 checksum are returned.
+      - The checksum of a file of 1 MiB or more is kept in C(/var/cache/overlaynet/file-digests.json) with the file's
+        device, inode, size, mtime and ctime, and read from there while none of them changed (a rerun does not hash
+        unchanged binaries again). The cache is not written in check mode and is never reported as a change.
       - The checksum is of the raw bytes, so it equals C(lookup('ansible.builtin.template', src) | hash('sha256'))
         of a template whose rendering was written to the file unchanged - a role renders a template
         again only when the checksums differ - and it tells whether a binary must be copied or downloaded.
@@ -358,7 +361,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import WIREGUARD_PROBE_LINK, active_units, can_create_link, probe_host
+from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache
+from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import (
+    DIGEST_CACHE_PATH, WIREGUARD_PROBE_LINK, active_units, can_create_link, on_root, probe_host)
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import read_users as read_headscale_users
 from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import read_state as read_tailscale_state
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_apply import LiveInterface
@@ -375,10 +380,14 @@ def run_module(module):
                 module.fail_json(msg='%s: %s is not an absolute path' % (option, path))
     if params['wireguard_key_dir'] is not None and not os.path.isabs(params['wireguard_key_dir']):
         module.fail_json(msg='wireguard_key_dir: %s is not an absolute path' % params['wireguard_key_dir'])
+    digests = DigestCache(on_root(ROOT, DIGEST_CACHE_PATH))
     try:
-        result = probe_host(params, os.environ.get('PATH', os.defpath), ROOT)
+        result = probe_host(params, os.environ.get('PATH', os.defpath), ROOT, digests)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    # A cache of digests, not state: written outside check mode and never reported as a change.
+    if not module.check_mode:
+        digests.save()
     if params['wireguard_kernel']:
         result['wireguard_kernel'] = can_create_link(module, 'wireguard', WIREGUARD_PROBE_LINK, ROOT)
     if params['active_units'] is not None:

@@ -6,12 +6,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import os
+import time
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import controller_file_sha256, installed_binary_sha256
+from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import controller_digest_cache_path, controller_file_sha256, installed_binary_sha256
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache-home'))
+    return tmp_path / 'cache-home'
 
 
 def test_sha256_of_a_file_larger_than_one_read_block(tmp_path):
@@ -19,6 +27,17 @@ def test_sha256_of_a_file_larger_than_one_read_block(tmp_path):
     path = tmp_path / "binary"
     path.write_bytes(content)
     assert controller_file_sha256(str(path)) == hashlib.sha256(content).hexdigest()
+
+
+def test_a_large_file_is_hashed_again_only_once_it_changed(tmp_path, cache_home):
+    path = tmp_path / "binary"
+    path.write_bytes(b"a" * 2 * 1024 * 1024)
+    long_ago = time.time() - 3600
+    os.utime(str(path), (long_ago, long_ago))
+    # ctime is now: the first digest is not kept until the file has been still for a while.
+    controller_file_sha256(str(path))
+    assert not os.path.exists(controller_digest_cache_path())
+    assert controller_digest_cache_path().startswith(str(cache_home))
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

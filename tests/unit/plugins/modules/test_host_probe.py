@@ -6,11 +6,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import os
+import time
 
 import pytest
 
+from unittest.mock import patch
+
 from ansible.module_utils import basic
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _file_facts
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_runtime import live_state_digest, parse_ip_addr_json, parse_wg_dump
 from ansible_collections.overlaynet.vpn.plugins.modules import host_probe
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.fake_host_tree import (
@@ -182,3 +187,21 @@ def test_wireguard_live_state_is_the_digest_the_apply_step_records(host, monkeyp
     link = parse_ip_addr_json(answers['ip -j addr'][1])
     assert result['wireguard_live_state'] == {'wg0': live_state_digest(runtime, link, 'kernel', None, True)}
     assert_no_private_key(result)
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_digests_of_large_files_are_cached_outside_check_mode(host, tmp_path, check_mode):
+    root = str(tmp_path)
+    binary = write(root, '/usr/local/bin/tailscaled', b'\x7fELF' * (1024 * 1024), 0o755)
+    long_ago = time.time() - 3600
+    os.utime(binary, (long_ago, long_ago))
+    # Its ctime is now: hashed, and kept only by a run once the file has been still for a while.
+    result = run_ok(dict(files=['/usr/local/bin/tailscaled']), check_mode=check_mode)
+    assert result['files']['/usr/local/bin/tailscaled']['sha256'] == hashlib.sha256(b'\x7fELF' * (1024 * 1024)).hexdigest()
+    assert result['changed'] is False
+    cache_file = os.path.join(root, 'var/cache/overlaynet/file-digests.json')
+    assert not os.path.exists(cache_file)
+    an_hour_later = time.time() + 3600
+    with patch.object(_file_facts.time, 'time', lambda: an_hour_later):
+        run_ok(dict(files=['/usr/local/bin/tailscaled']), check_mode=check_mode)
+    assert os.path.exists(cache_file) is not check_mode

@@ -10,9 +10,11 @@ __metaclass__ = type
 # a secret: besides what the module does, these tests check that it appears nowhere.
 
 import json
+import os
 
 import pytest
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _tailscale_node
 from ansible_collections.overlaynet.vpn.plugins.modules import tailscale_node
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__tailscale_node import (
     FORWARDING_WARNING,
@@ -29,6 +31,16 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harnes
 
 READS = ['status --json --peers=false', 'debug prefs']
 WEB1 = dict(login_server=HS, hostname='web1', advertise_tags=['tag:server'])
+
+
+@pytest.fixture(autouse=True)
+def host_dns(tmp_path, monkeypatch):
+    """The host's resolv.conf as a logout finds it once tailscaled handed DNS back long ago (not this machine's)."""
+    resolv_conf = tmp_path / 'resolv.conf'
+    resolv_conf.write_text('nameserver 10.213.0.1\n')
+    os.utime(str(resolv_conf), (0, 0))
+    monkeypatch.setattr(_tailscale_node, 'RESOLV_CONF', str(resolv_conf))
+    monkeypatch.setattr(_tailscale_node, 'CONTROL_RETRY_SECONDS', 0)
 
 
 @pytest.fixture
@@ -230,6 +242,26 @@ def test_logout(monkeypatch):
     assert result['diff']['before'].startswith('login_server: https://hs.example.org\nhostname: web1\n') and result['diff']['after'] == ''
     result = run(dict(state='absent', login_server='https://ignored.example.org'))
     assert result['changed'] is False and fake.mutations() == ['set --accept-dns=false', 'logout']
+
+
+def test_a_logout_that_reached_only_the_node_says_so(monkeypatch):
+    """A logout that could not reach the control server may have logged the node out locally first; the
+    next try then finds no node key. That ends the retries with a warning instead of a failure."""
+    fake = installed(monkeypatch, FakeTailscale().joined(hostname='web1'))
+    unreachable = 'fetch control key: failed to resolve "hs.example.org": no DNS fallback candidates remain'
+    local_logout = fake.logout
+
+    def logout_without_control(flags):
+        if not fake.node_key:
+            return 1, '', 'no nodekey to log out\n'
+        local_logout(flags)
+        return 1, '', '500 Internal Server Error: %s\n' % unreachable
+    fake.logout = logout_without_control
+    result = run(dict(state='absent'))
+    assert result['changed'] is True and result['backend_state'] == 'NeedsLogin'
+    assert fake.mutations() == ['set --accept-dns=false', 'logout', 'logout']
+    assert len(fake.warnings) == 1 and fake.warnings[0].startswith('the node is logged out, but the control server was not reached')
+    assert unreachable in fake.warnings[0]
 
 
 def test_bad_options_fail_before_any_command(monkeypatch):
