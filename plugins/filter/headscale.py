@@ -59,14 +59,20 @@ def tailscale_peers_record(hostvars, groups, host):
     return _filter_error('tailscale_peers_record', peers_record, hostvars, groups, host, _UNDEFINED)
 
 
-def tailscale_route_approvals(nodes):
-    """Routes the servers must approve: `ansible_play_hosts | map('extract', hostvars) | tailscale_route_approvals`."""
+def tailscale_route_approvals(nodes, hostvars=None):
+    """Routes the servers must approve:
+    `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_route_approvals(hostvars)`;
+    hostvars gives each server's nodes as its probe read them (headscale__probe.headscale_nodes)."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import route_approvals
     # Ansible's per-host variables are not always a Mapping: read the two facts the planner needs.
     facts = []
     for variables in nodes:
         facts.append(dict((name, variables[name]) for name in ('tailscale__plan', 'tailscale__node') if name in variables))
-    return route_approvals(facts)
+    server_nodes = {}
+    for server in sorted(set(fact['tailscale__plan'].get('server') for fact in facts if 'tailscale__plan' in fact) - set([None])):
+        probe = hostvars[server].get('headscale__probe') if hostvars is not None and server in hostvars else None
+        server_nodes[server] = probe.get('headscale_nodes') if probe else None
+    return route_approvals(facts, server_nodes)
 
 
 def tailscale_node_unchanged(state, settings):

@@ -717,15 +717,37 @@ class HeadscaleCLI(object):
                                     'a key may have been minted: list them with headscale preauthkeys list' % (what, error))
 
 
-def read_users(run_command, executable, config_path=None):
-    """The users of the server (parse_users), read with the CLI at executable; None when it is not installed there or
-    the server does not answer. What overlaynet.vpn.host_probe returns for its option headscale_users."""
+def _read_list(run_command, executable, config_path, what):
     if not is_executable_file(executable):
         return None
+    cli = HeadscaleCLI(run_command, executable=executable, config_path=config_path)
     try:
-        return HeadscaleCLI(run_command, executable=executable, config_path=config_path).list_users()
+        return cli.list_users() if what == 'users' else cli.list_nodes()
     except HeadscaleCLIError:
         return None
+
+
+def read_users(run_command, executable, config_path=None):
+    """The users of the server (parse_users), read with the CLI at executable; None when it is not installed there or
+    the server does not answer. What overlaynet.vpn.host_probe returns as headscale_users (option headscale_state)."""
+    return _read_list(run_command, executable, config_path, 'users')
+
+
+def read_nodes(run_command, executable, config_path=None):
+    """The nodes of the server (parse_nodes: ids, names and routes, no key), read with the CLI at executable; None when
+    it is not installed there or the server does not answer. What overlaynet.vpn.host_probe returns as headscale_nodes
+    (option headscale_state)."""
+    return _read_list(run_command, executable, config_path, 'nodes')
+
+
+def routes_approved(item, nodes):
+    """Whether headscale_routes would change nothing for item (an entry of its nodes option: name, routes, exit_node)
+    on a server whose nodes (parse_nodes) were read: exactly one node has the name, with those routes approved."""
+    entries, problems = normalize_route_nodes([item])
+    if problems:
+        return False
+    matches = nodes_named(nodes or [], entries[0]['name'])
+    return len(matches) == 1 and same_routes(matches[0]['approved_routes'], entries[0]['routes'])
 
 
 # ---------------------------------------------------------------------------------------------

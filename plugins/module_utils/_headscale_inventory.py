@@ -21,7 +21,7 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import parse_cidr_list
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import expiration_problem, normalize_users, tag_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import expiration_problem, normalize_users, routes_approved, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import (
     DEFAULT_CERT_PATH,
     DEFAULT_KEY_PATH,
@@ -398,13 +398,16 @@ def peers_record(hostvars, groups, host, undefined=()):
     return {'system': SYSTEM, 'peers': peers}
 
 
-def route_approvals(nodes):
+def route_approvals(nodes, server_nodes=None):
     """Server host -> {version, nodes: [{name, routes, exit_node}]} (overlaynet.vpn.headscale_routes' options) for the nodes
     whose advertised routes the server has not approved.
 
     nodes: the variables of the play's Tailscale hosts, each with tailscale__plan (node_plan()) and, once the node ran
-    overlaynet.vpn.tailscale_node, tailscale__node (its result: approved_routes are the routes the control server lets it
-    serve). A node that has not joined (no tailnet address) is left for its next run.
+    overlaynet.vpn.tailscale_node (or the probe found it as wanted), tailscale__node (its result). A node that has not
+    joined yet (no tailnet address) is left for its next run.
+    server_nodes: server host -> its nodes as its probe read them (host_probe headscale_nodes) at the start of the run.
+    A node that changed nothing in this run and that the server showed with these routes approved needs nothing.
+    The node's own status cannot tell: headscale does not send a node its own approved routes.
     """
     approvals = {}
     for variables in nodes:
@@ -414,10 +417,11 @@ def route_approvals(nodes):
             continue
         if not is_mapping(result) or not result.get('tailscale_ips'):
             continue
-        if sorted(result.get('approved_routes') or []) == sorted(plan['routes']):
+        item = {'name': plan['hostname'], 'routes': list(plan['advertise_routes']), 'exit_node': plan['advertise_exit_node']}
+        if result.get('changed') is False and routes_approved(item, (server_nodes or {}).get(plan['server'])):
             continue
         entry = approvals.setdefault(plan['server'], {'version': plan['server_version'], 'nodes': []})
-        entry['nodes'].append({'name': plan['hostname'], 'routes': list(plan['advertise_routes']), 'exit_node': plan['advertise_exit_node']})
+        entry['nodes'].append(item)
     for entry in approvals.values():
         entry['nodes'].sort(key=lambda node: node['name'])
     return approvals

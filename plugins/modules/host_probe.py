@@ -89,12 +89,13 @@ options:
       socket:
         description: tailscaled's socket, when not the default.
         type: path
-  headscale_users:
+  headscale_state:
     description:
-      - Read the users of the headscale server on the host with its CLI (C(headscale users list)), as
-        M(overlaynet.vpn.headscale_user) reads them first.
-      - Returns RV(headscale_users); the headscale role runs M(overlaynet.vpn.headscale_user) only when they differ from
-        what the role wants.
+      - Read the users and the nodes of the headscale server on the host with its CLI (C(headscale users list),
+        C(headscale nodes list)), as M(overlaynet.vpn.headscale_user) and M(overlaynet.vpn.headscale_routes) read them first.
+      - Returns RV(headscale_users) and RV(headscale_nodes). The headscale role runs M(overlaynet.vpn.headscale_user) only when
+        the users differ from what it wants; the tailscale role runs M(overlaynet.vpn.headscale_routes) only for nodes whose
+        approved routes differ from what they advertise, or that changed in the run.
     type: dict
     suboptions:
       executable:
@@ -285,11 +286,20 @@ wireguard_live_state:
   returned: when O(wireguard_live_state) is set
   type: dict
   sample: {wg0: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae}
+headscale_nodes:
+  description:
+    - The server's nodes as M(overlaynet.vpn.headscale_routes) reads them (C(id), C(name) (the given name), C(hostname),
+      C(user_id), C(approved_routes), C(available_routes)); no key. V(null) when the binary is not at
+      O(headscale_state.executable) or the server does not answer.
+  returned: when O(headscale_state) is set
+  type: list
+  elements: dict
+  sample: [{id: 1, name: ts3, hostname: ts3, user_id: 1, approved_routes: [10.213.1.0/24], available_routes: [10.213.1.0/24]}]
 headscale_users:
   description:
     - The server's users as M(overlaynet.vpn.headscale_user) reads them (C(id), C(name), C(display_name), C(email),
-      C(provider)); V(null) when the binary is not at O(headscale_users.executable) or the server does not answer.
-  returned: when O(headscale_users) is set
+      C(provider)); V(null) when the binary is not at O(headscale_state.executable) or the server does not answer.
+  returned: when O(headscale_state) is set
   type: list
   elements: dict
   sample: [{id: 1, name: alice, display_name: '', email: '', provider: ''}]
@@ -364,7 +374,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache
 from ansible_collections.overlaynet.vpn.plugins.module_utils._host_probe import (
     DIGEST_CACHE_PATH, WIREGUARD_PROBE_LINK, active_units, can_create_link, on_root, probe_host)
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import read_users as read_headscale_users
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import read_nodes as read_headscale_nodes, read_users as read_headscale_users
 from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import read_state as read_tailscale_state
 from ansible_collections.overlaynet.vpn.plugins.module_utils._wireguard_apply import LiveInterface
 
@@ -396,9 +406,10 @@ def run_module(module):
         result['wireguard_live_state'] = dict(
             (name, LiveInterface(module, name, unit, module.run_command).digest())
             for name, unit in sorted(params['wireguard_live_state'].items()))
-    if params['headscale_users'] is not None:
-        result['headscale_users'] = read_headscale_users(module.run_command, params['headscale_users']['executable'],
-                                                         params['headscale_users']['config_path'])
+    if params['headscale_state'] is not None:
+        server = params['headscale_state']
+        result['headscale_users'] = read_headscale_users(module.run_command, server['executable'], server['config_path'])
+        result['headscale_nodes'] = read_headscale_nodes(module.run_command, server['executable'], server['config_path'])
     if params['tailscale_state'] is not None:
         result['tailscale_state'] = read_tailscale_state(module.run_command, params['tailscale_state']['executable'],
                                                          params['tailscale_state']['socket'])
@@ -418,7 +429,7 @@ def main():
             wireguard_kernel=dict(type='bool', default=False),
             wireguard_key_dir=dict(type='path', no_log=False),
             wireguard_live_state=dict(type='dict'),
-            headscale_users=dict(type='dict', options=dict(executable=dict(type='path', required=True), config_path=dict(type='path'))),
+            headscale_state=dict(type='dict', options=dict(executable=dict(type='path', required=True), config_path=dict(type='path'))),
             tailscale_state=dict(type='dict', options=dict(executable=dict(type='path', required=True), socket=dict(type='path'))),
             x509_keys=dict(type='dict', no_log=False),
             active_units=dict(type='list', elements='str'),

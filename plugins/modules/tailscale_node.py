@@ -249,7 +249,10 @@ tags:
 approved_routes:
   description:
     - The routes the control server lets the node serve (its approved subnet routes, and C(0.0.0.0/0) and C(::/0) when it
-      is an approved exit node), sorted; empty when none or before the node joined.
+      is an approved exit node) as the server tells the node itself, sorted; empty when none or before the node joined.
+    - headscale (seen with 0.29) tells a node only its own addresses, so this is empty there; the server's view is what
+      M(overlaynet.vpn.headscale_routes) and the O(overlaynet.vpn.host_probe#module:headscale_nodes) option of
+      M(overlaynet.vpn.host_probe) return.
   returned: always
   type: list
   elements: str

@@ -5,7 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.overlaynet.vpn.plugins.filter.headscale import headscale_users_unchanged, tailscale_node_unchanged
+from ansible_collections.overlaynet.vpn.plugins.filter.headscale import headscale_users_unchanged, tailscale_node_unchanged, tailscale_route_approvals
 
 # A joined node as the probe returns it (host_probe's tailscale_state).
 STATE = dict(
@@ -38,3 +38,17 @@ def test_users_are_kept_only_where_they_differ():
     # A display name headscale cannot change is a warning the module gives.
     assert headscale_users_unchanged(existing, [{'name': 'lab', 'display_name': 'Lab'}]) is False
     assert headscale_users_unchanged(None, ['lab']) is False
+
+
+def test_route_approvals_read_the_servers_probes_from_hostvars():
+    plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'hostname': 'ts3', 'advertise_routes': ['10.213.1.0/24'],
+            'advertise_exit_node': False, 'routes': ['10.213.1.0/24']}
+    node = {'tailscale__plan': plan, 'tailscale__node': {'tailscale_ips': ['100.64.0.2'], 'changed': False}, 'other': 1}
+    approved = {'id': 2, 'name': 'ts3', 'hostname': 'ts3', 'user_id': None, 'approved_routes': ['10.213.1.0/24'],
+                'available_routes': ['10.213.1.0/24']}
+    hostvars = {'hs1': {'headscale__probe': {'headscale_nodes': [approved]}}, 'ts3': node}
+    assert tailscale_route_approvals([node], hostvars) == {}
+    # A server that was not probed (not in this run), or whose probe could not read the nodes: approved by the module.
+    for servers in ({}, {'hs1': {}}, {'hs1': {'headscale__probe': {'headscale_nodes': None}}}):
+        assert list(tailscale_route_approvals([node], servers)) == ['hs1']
+    assert list(tailscale_route_approvals([node])) == ['hs1']

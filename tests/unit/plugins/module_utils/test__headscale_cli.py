@@ -43,7 +43,9 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli impo
     parse_users,
     plan_users,
     preauthkey_problems,
+    read_nodes,
     read_users,
+    routes_approved,
     route_key,
     routes_problems,
     same_routes,
@@ -808,10 +810,15 @@ def test_a_refused_approval_is_headscales_error():
                                      'code = InvalidArgument desc = node not found in NodeStore: 9')
 
 
-def test_the_probe_reads_the_users_like_the_module_and_nothing_from_a_server_that_does_not_answer(tmp_path):
+def fake_executable(tmp_path):
     executable = tmp_path / 'headscale'
     executable.write_text('#!/bin/sh\n')
     executable.chmod(0o755)
+    return executable
+
+
+def test_the_probe_reads_the_users_like_the_module_and_nothing_from_a_server_that_does_not_answer(tmp_path):
+    executable = fake_executable(tmp_path)
     fake = FakeHeadscale(users=[ALICE, BOB])
     users = read_users(fake.run, str(executable))
     assert [user['name'] for user in users] == ['alice', 'bob']
@@ -819,3 +826,20 @@ def test_the_probe_reads_the_users_like_the_module_and_nothing_from_a_server_tha
     fake.down = True
     assert read_users(fake.run, str(executable)) is None
     assert read_users(fake.run, str(tmp_path / 'missing')) is None
+
+
+def test_the_probe_reads_the_nodes_like_the_routes_module_and_tells_which_routes_are_approved(tmp_path):
+    executable = fake_executable(tmp_path)
+    fake = FakeHeadscale(nodes=[ROUTER, GATEWAY])
+    nodes = read_nodes(fake.run, str(executable))
+    assert [(node['name'], node['approved_routes']) for node in nodes] == [('site-router', ['10.20.0.0/16']), ('gw1', [])]
+    assert 'key' not in repr(nodes)
+    assert routes_approved(dict(name='site-router', routes=['10.20.0.0/16']), nodes)
+    assert not routes_approved(dict(name='site-router', routes=['10.20.0.0/16', 'fd00:20::/64']), nodes)
+    assert not routes_approved(dict(name='gw1', routes=[], exit_node=True), nodes)
+    assert not routes_approved(dict(name='ghost', routes=[]), nodes)
+    assert not routes_approved(dict(name='site-router', routes=['not a route']), nodes)
+    assert not routes_approved(dict(name='site-router', routes=['10.20.0.0/16']), None)
+    fake.down = True
+    assert read_nodes(fake.run, str(executable)) is None
+    assert read_nodes(fake.run, str(tmp_path / 'missing')) is None

@@ -186,16 +186,35 @@ def test_node_plan():
 
 
 def test_route_approvals_only_for_joined_nodes_with_unapproved_routes():
-    def host(name, routes, ips=('100.64.0.1',), approved=(), exit_node=False):
+    def host(name, routes, ips=('100.64.0.1',), exit_node=False, changed=False):
         plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'hostname': name, 'advertise_routes': list(routes),
                 'advertise_exit_node': exit_node, 'routes': list(routes) + (['0.0.0.0/0', '::/0'] if exit_node else [])}
-        return {'tailscale__plan': plan, 'tailscale__node': {'tailscale_ips': list(ips), 'approved_routes': list(approved)}}
+        # headscale sends no node its own approved routes: the node's result never shows them.
+        return {'tailscale__plan': plan, 'tailscale__node': {'tailscale_ips': list(ips), 'approved_routes': [], 'changed': changed}}
 
-    nodes = [host('b', ['10.1.0.0/24']), host('a', [], exit_node=True), host('c', ['10.2.0.0/24'], approved=['10.2.0.0/24']),
-             host('d', []), host('e', ['10.3.0.0/24'], ips=())]
-    assert inventory.route_approvals(nodes) == {'hs1': {'version': '0.29.3', 'nodes': [
-        {'name': 'a', 'routes': [], 'exit_node': True},
-        {'name': 'b', 'routes': ['10.1.0.0/24'], 'exit_node': False}]}}
+    def server_node(node_id, name, approved):
+        return {'id': node_id, 'name': name, 'hostname': name, 'user_id': 1, 'approved_routes': approved, 'available_routes': approved}
+
+    nodes = [host('b', ['10.1.0.0/24']), host('a', [], exit_node=True), host('c', ['10.2.0.0/24']),
+             host('d', []), host('e', ['10.3.0.0/24'], ips=()), host('f', ['10.4.0.0/24'], changed=True),
+             host('g', ['10.5.0.0/24'])]
+    server_nodes = {'hs1': [server_node(1, 'a', ['0.0.0.0/0', '::/0']), server_node(2, 'c', ['10.2.0.0/24']),
+                            server_node(3, 'f', ['10.4.0.0/24']), server_node(4, 'b', ['10.9.0.0/24'])]}
+    # Without the server's reading, every joined node with routes is approved (headscale_routes then changes nothing
+    # where they are approved already).
+    assert [node['name'] for node in inventory.route_approvals(nodes)['hs1']['nodes']] == ['a', 'b', 'c', 'f', 'g']
+    # With it: a (exit node) and c are approved; b has other routes approved; f changed in this run (it may have
+    # joined again as a new node of the same name); g is not on the server yet.
+    assert inventory.route_approvals(nodes, server_nodes) == {'hs1': {'version': '0.29.3', 'nodes': [
+        {'name': 'b', 'routes': ['10.1.0.0/24'], 'exit_node': False},
+        {'name': 'f', 'routes': ['10.4.0.0/24'], 'exit_node': False},
+        {'name': 'g', 'routes': ['10.5.0.0/24'], 'exit_node': False}]}}
+    # Once the server shows b's routes and g: only f, which changed in this run.
+    server_nodes['hs1'][3] = server_node(4, 'b', ['10.1.0.0/24'])
+    server_nodes['hs1'].append(server_node(5, 'g', ['10.5.0.0/24']))
+    assert [node['name'] for node in inventory.route_approvals(nodes, server_nodes)['hs1']['nodes']] == ['f']
+    del nodes[5]
+    assert inventory.route_approvals(nodes, server_nodes) == {}
 
 
 @pytest.mark.parametrize('policy, must_answer', [(None, True), ({'acls': []}, False)])

@@ -205,3 +205,9 @@ def test_digests_of_large_files_are_cached_outside_check_mode(host, tmp_path, ch
     with patch.object(_file_facts.time, 'time', lambda: an_hour_later):
         run_ok(dict(files=['/usr/local/bin/tailscaled']), check_mode=check_mode)
     assert os.path.exists(cache_file) is not check_mode
+
+
+def test_a_headscale_server_that_is_not_installed_has_no_users_and_no_nodes(host):
+    result = run_ok(dict(headscale_state=dict(executable='/usr/local/bin/headscale')))
+    assert result['headscale_users'] is None and result['headscale_nodes'] is None
+    assert host.commands == []
