@@ -371,6 +371,36 @@ def test_limit_to_a_client_changes_nothing_on_the_server(lab):
     assert lab.host(SERVER).check_output("sha256sum /etc/openvpn/server/office.conf /etc/openvpn/server/pki/crl.pem") == before
 
 
+def test_a_client_set_up_anew_gets_a_new_certificate_and_the_server_refuses_the_old_one_at_once(lab, pki_dir):
+    """A client host whose key is gone (a host set up anew) gets a new key and certificate in a run limited to it; the
+    certificate it supersedes is revoked, and the server gets the new CRL in that same run."""
+    site2 = lab.host("site2")
+    site2.check_output("rm -rf /root/old && mkdir -p /root/old && cp -a /etc/openvpn/client/office /etc/openvpn/client/pki/vpn1.key "
+                       "/root/old/")
+    old_serial = json.loads(read(os.path.join(pki_dir, "state.json")))["certificates"]["site2"]["serial"]
+    site2.check_output("rm /etc/openvpn/client/pki/vpn1.key")
+    returncode, recap, output = lab.run_playbook("--limit", "site2")
+    assert returncode == 0, output
+    assert list(recap) == ["site2"] and recap["site2"]["changed"] >= 1, output
+    assert json.loads(read(os.path.join(pki_dir, "state.json")))["certificates"]["site2"]["serial"] != old_serial
+    crl = x509.load_pem_x509_crl(lab.host(SERVER).check_output("cat /etc/openvpn/server/pki/crl.pem").encode() + b"\n")
+    assert crl.get_revoked_certificate_by_serial_number(int(old_serial, 16)) is not None
+    # The old certificate and key, with the client's own tls-crypt-v2 key, get to TLS, where the CRL refuses them.
+    config = client_config_with(lab, "site1", {
+        "ca": "ca /root/old/office/ca.crt", "cert": "cert /root/old/office/client.crt", "key": "key /root/old/vpn1.key",
+        "tls-crypt-v2": "tls-crypt-v2 /root/old/office/tls-crypt-v2.key", "auth-user-pass": "auth-user-pass /root/old/office/credentials"})
+    put_file(lab, "site2", "/root/old/old.conf", config)
+    cursor = journal_cursor(lab)
+    start_openvpn(lab, "site2", "old-certificate-vpn", "/root/old/old.conf")
+    try:
+        wait_for_server_log(lab, cursor, "certificate revoked")
+        assert READY_LINE not in unit_log(lab, "site2", "old-certificate-vpn")
+    finally:
+        traffic.stop_unit("site2", "old-certificate-vpn")
+    # With its new certificate the client is back on the tunnel.
+    traffic.wait_for_reply("site2", lab.tunnel_addresses(SERVER, SERVER_DEVICE)["inet"][0], timeout=60)
+
+
 def pem_bodies(text):
     """Every base64 line of the PEM blocks in text: a secret counts as printed if any of its lines is."""
     return [line for line in text.splitlines() if line and not line.startswith("-----") and not line.startswith("#") and len(line) >= 40]
