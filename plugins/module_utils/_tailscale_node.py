@@ -785,6 +785,10 @@ def run_absent(module, cli):
 def run_present(module, cli, wanted):
     params = module.params
     status, prefs = read_node(module, cli)
+    unchanged = unchanged_result(status, prefs, params)
+    if unchanged is not None:
+        # The answer a play takes without running this module (filter tailscale_node_unchanged): one decision.
+        return unchanged
     before = settings_of(prefs)
     if wanted['hostname'] is None:
         # Left as it is, also by `up --reset` (which would otherwise go back to the OS's).
@@ -793,7 +797,7 @@ def run_present(module, cli, wanted):
     if status['backend_state'] == NEEDS_MACHINE_AUTH and plan['action'] != 'join':
         module.warn('the node is logged in but waits for an administrator of the control server to approve it')
     if plan['action'] is None:
-        # Joined as wanted, or a join is needed but there is no key: check mode says the join would happen.
+        # A join is needed but there is no key (check mode says the join would happen), or the node waits for approval.
         changed = plan['needs_auth_key'] and module.check_mode
         after = settings_after(before, wanted, dict(plan, action='join')) if changed else before
         result = _result(status, after, changed=changed, needs_auth_key=plan['needs_auth_key'], join_reason=plan['reason'])
