@@ -717,12 +717,13 @@ class HeadscaleCLI(object):
                                     'a key may have been minted: list them with headscale preauthkeys list' % (what, error))
 
 
-def _read_list(run_command, executable, config_path, what):
+def _read_list(run_command, executable, config_path, list_method):
+    """list_method (HeadscaleCLI.list_users or list_nodes) run with the CLI at executable; None when it is not
+    installed there or the server does not answer."""
     if not is_executable_file(executable):
         return None
-    cli = HeadscaleCLI(run_command, executable=executable, config_path=config_path)
     try:
-        return cli.list_users() if what == 'users' else cli.list_nodes()
+        return list_method(HeadscaleCLI(run_command, executable=executable, config_path=config_path))
     except HeadscaleCLIError:
         return None
 
@@ -730,14 +731,14 @@ def _read_list(run_command, executable, config_path, what):
 def read_users(run_command, executable, config_path=None):
     """The users of the server (parse_users), read with the CLI at executable; None when it is not installed there or
     the server does not answer. What overlaynet.vpn.host_probe returns as headscale_users (option headscale_state)."""
-    return _read_list(run_command, executable, config_path, 'users')
+    return _read_list(run_command, executable, config_path, HeadscaleCLI.list_users)
 
 
 def read_nodes(run_command, executable, config_path=None):
     """The nodes of the server (parse_nodes: ids, names and routes, no key), read with the CLI at executable; None when
     it is not installed there or the server does not answer. What overlaynet.vpn.host_probe returns as headscale_nodes
     (option headscale_state)."""
-    return _read_list(run_command, executable, config_path, 'nodes')
+    return _read_list(run_command, executable, config_path, HeadscaleCLI.list_nodes)
 
 
 def routes_approved(item, nodes):
