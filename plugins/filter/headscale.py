@@ -75,6 +75,16 @@ def tailscale_route_approvals(nodes, hostvars=None):
     return route_approvals(facts, server_nodes)
 
 
+def tailscale_node_removals(nodes):
+    """The node entries the servers must delete for the nodes that logged out in this run:
+    `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_node_removals`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import node_removals
+    facts = []
+    for variables in nodes:
+        facts.append(dict((name, variables[name]) for name in ('tailscale__plan', 'tailscale__logged_out') if name in variables))
+    return node_removals(facts)
+
+
 def tailscale_node_unchanged(state, settings):
     """overlaynet.vpn.tailscale_node's result for a node the probe read (tailscale_state) that is as settings (that
     module's options) want it; None when the module must run: `probe.tailscale_state | tailscale_node_unchanged(settings)`."""
@@ -93,6 +103,7 @@ class FilterModule(object):
             'headscale_upgrade_problem': headscale_upgrade_problem,
             'headscale_users_unchanged': headscale_users_unchanged,
             'tailscale_node_plan': tailscale_node_plan,
+            'tailscale_node_removals': tailscale_node_removals,
             'tailscale_node_unchanged': tailscale_node_unchanged,
             'tailscale_peers_record': tailscale_peers_record,
             'tailscale_route_approvals': tailscale_route_approvals,

@@ -117,6 +117,9 @@ DELETES_ALL_KEYS_WITH_A_USER = ((0, 28),)
 NODES_FOUND_ERROR = 'node(s) found'
 ERROR_LINES = 10
 NODE_KEYS = ('name', 'routes', 'exit_node')
+REMOVAL_KEYS = ('name', 'node_key')
+# A node's public node key as `nodes list` and `tailscale status --json` (Self.PublicKey) print it.
+NODE_KEY_PATTERN = re.compile(r'^nodekey:[0-9a-f]{64}$')
 # The two halves of an exit node; headscale approves both when either is given (grpcv1.go SetApprovedRoutes).
 EXIT_ROUTES = ('0.0.0.0/0', '::/0')
 MAX_WAIT_SECONDS = 3600
@@ -312,6 +315,36 @@ def normalize_route_nodes(items):
     return entries, problems
 
 
+def normalize_removals(items):
+    """The `nodes` option of headscale_node as entries {name, node_key} (exactly one of them set), and every problem
+    at once."""
+    entries, problems, seen = [], [], {}
+    for index, item in enumerate(items or []):
+        where = 'nodes[%d]' % index
+        if not is_mapping(item):
+            problems.append('%s: must be a mapping with name or node_key, got %s' % (where, type_name(item)))
+            continue
+        check_known_keys(problems, where, item, REMOVAL_KEYS)
+        name, node_key = item.get('name'), item.get('node_key')
+        if (name is None) == (node_key is None):
+            problems.append('%s: give either name or node_key (exactly one of them)' % where)
+            continue
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            problems.append('%s.name: must be the name of a headscale node (a non-empty string), got %r' % (where, name))
+            continue
+        if node_key is not None and (not isinstance(node_key, str) or not NODE_KEY_PATTERN.match(node_key)):
+            problems.append('%s.node_key: must be a node key as nodekey: and 64 hex digits (tailscale status --json shows it as '
+                            'Self.PublicKey)' % where)
+            continue
+        identity = name if name is not None else node_key
+        if identity in seen:
+            problems.append('%s: %s is listed already as nodes[%d]' % (where, identity, seen[identity]))
+            continue
+        seen[identity] = index
+        entries.append(dict(name=name, node_key=node_key))
+    return entries, problems
+
+
 def routes_problems(version, wait_for_announce):
     """The problems of the module-wide options of headscale_routes."""
     problems = []
@@ -360,6 +393,11 @@ def destroy_user_argv(user_id, executable=EXECUTABLE, config_path=None):
 
 def list_nodes_argv(executable=EXECUTABLE, config_path=None):
     return command(executable, ['nodes', 'list'], config_path)
+
+
+def delete_node_argv(node_id, executable=EXECUTABLE, config_path=None):
+    # --force, as for users destroy: without it the CLI asks on the terminal.
+    return command(executable, ['nodes', 'delete', '--identifier=%d' % node_id, '--force'], config_path)
 
 
 def approve_routes_argv(node_id, routes, executable=EXECUTABLE, config_path=None):
@@ -452,15 +490,16 @@ def _texts(item, key):
 
 
 def parse_node(item):
-    """{id, name, hostname, user_id, approved_routes, available_routes} of one node of the JSON: name is its given
-    name, else its host name; user_id None when no user is shown; a missing route list is []. Nothing else is
-    kept: the JSON holds keys."""
+    """{id, name, hostname, user_id, node_key, approved_routes, available_routes} of one node of the JSON: name is
+    its given name, else its host name; user_id None when no user is shown; a missing text is '' and a missing route
+    list []. node_key is the node's public key; nothing else is kept: the JSON holds pre-auth keys."""
     if not is_mapping(item) or not is_int(item.get('id')):
         raise ValueError('a node without a numeric id')
     user = item.get('user')
     user_id = user.get('id') if is_mapping(user) and is_int(user.get('id')) else None
     return dict(id=item['id'], name=_text(item, 'given_name') or _text(item, 'name'), hostname=_text(item, 'name'), user_id=user_id,
-                approved_routes=_texts(item, 'approved_routes'), available_routes=_texts(item, 'available_routes'))
+                node_key=_text(item, 'node_key'), approved_routes=_texts(item, 'approved_routes'),
+                available_routes=_texts(item, 'available_routes'))
 
 
 def parse_nodes(stdout):
@@ -632,6 +671,16 @@ def absent_problems(pairs, nodes):
     return ['headscale has no node %s (nodes: %s)' % (entry['name'], names) for entry, node in pairs if node is None]
 
 
+def nodes_to_delete(entries, nodes):
+    """The nodes (of list_nodes) that entries (normalize_removals) name, each once, in the order of nodes, and the
+    problems: a host name several nodes have and none has as given name. An entry no node matches needs nothing."""
+    named, problems = match_nodes([entry for entry in entries if entry['name'] is not None], nodes)
+    wanted = set(node['id'] for _entry, node in named if node is not None)
+    keys = set(entry['node_key'] for entry in entries if entry['node_key'] is not None)
+    wanted.update(node['id'] for node in nodes if node['node_key'] and node['node_key'] in keys)
+    return [node for node in nodes if node['id'] in wanted], problems
+
+
 def unannounced(pairs):
     """{name: [route, ...]} of the wanted routes the matched nodes do not announce (yet)."""
     pending = {}
@@ -700,6 +749,10 @@ class HeadscaleCLI(object):
 
     def list_nodes(self):
         return self.read(list_nodes_argv(self.executable, self.config_path), 'headscale nodes list', parse_nodes)
+
+    def delete_node(self, node):
+        """Delete node (of list_nodes) from the server: its addresses and name are free again."""
+        self.run(delete_node_argv(node['id'], self.executable, self.config_path), 'headscale nodes delete for %s' % node_text(node))
 
     def approve_routes(self, node, routes):
         """Set the approved routes of node (of list_nodes) to exactly routes; the node as headscale then shows it."""
@@ -789,6 +842,14 @@ def read_state(module, cli, read, what):
         return []
 
 
+def fail_on_input_problems(module, problems):
+    """Fail the module, before any command, with the problems of its options and of its version option."""
+    problem = version_problem(module.params['version'])
+    problems = (['version: %s' % problem] if problem else []) + problems
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+
+
 def _done(created, removed):
     done = ['created %s' % ', '.join(created)] if created else []
     done += ['removed %s' % ', '.join(removed)] if removed else []
@@ -799,11 +860,7 @@ def run_users(module):
     """overlaynet.vpn.headscale_user: one `users list`, `nodes list` only when a user is to go, then the changes."""
     params = module.params
     entries, problems = normalize_users(params['users'])
-    problem = version_problem(params['version'])
-    if problem:
-        problems.insert(0, 'version: %s' % problem)
-    if problems:
-        module.fail_json(msg='; '.join(problems))
+    fail_on_input_problems(module, problems)
     cli = cli_for(module)
     existing = read_state(module, cli, cli.list_users if cli else None, 'users')
     plan = plan_users(entries, existing)
@@ -958,6 +1015,32 @@ def run_routes(module):
         after = dict((name, item['approved_routes']) for name, item in result_nodes.items())
         result['diff'] = dict(before_header='headscale approved routes', after_header='headscale approved routes',
                               before=routes_text(pairs, before), after=routes_text(pairs, after))
+    return result
+
+
+def run_node_absent(module):
+    """overlaynet.vpn.headscale_node: one `nodes list`, then one `nodes delete` per node to go."""
+    params = module.params
+    entries, problems = normalize_removals(params['nodes'])
+    fail_on_input_problems(module, problems)
+    cli = cli_for(module, 'nodes')
+    nodes = read_state(module, cli, cli.list_nodes if cli else None, 'nodes')
+    doomed, problems = nodes_to_delete(entries, nodes)
+    if problems:
+        module.fail_json(msg='; '.join(problems) + '; nothing was changed')
+    deleted = []
+    for node in doomed:
+        if not module.check_mode:
+            try:
+                cli.delete_node(node)
+            except HeadscaleCLIError as error:
+                done = '; done before: deleted %s' % ', '.join(node_text(item) for item in deleted) if deleted else '; nothing was changed'
+                module.fail_json(msg=error.message + done, rc=error.rc, deleted=deleted)
+        deleted.append(dict(id=node['id'], name=node['name']))
+    result = dict(changed=bool(deleted), deleted=deleted)
+    if module._diff and deleted:
+        result['diff'] = dict(before_header='headscale nodes', after_header='headscale nodes',
+                              before=''.join('%s\n' % node_text(node) for node in deleted), after='')
     return result
 
 

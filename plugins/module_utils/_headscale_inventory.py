@@ -398,6 +398,30 @@ def peers_record(hostvars, groups, host, undefined=()):
     return {'system': SYSTEM, 'peers': peers}
 
 
+def node_removals(nodes):
+    """Server host -> {version, nodes: [{node_key}]} (overlaynet.vpn.headscale_node's options) for the nodes of the play
+    that logged out of a server of the inventory in this run.
+
+    nodes: the variables of the play's Tailscale hosts, each with tailscale__plan (node_plan()) and, where the node
+    logged out, tailscale__logged_out (overlaynet.vpn.tailscale_node's result with state absent). A logout only expires
+    the node's entry on the server, which keeps its name: a machine joining again under that host name would be given
+    another name, and MagicDNS would resolve the name to the expired entry.
+    """
+    removals = {}
+    for variables in nodes:
+        plan = variables.get('tailscale__plan') if is_mapping(variables) else None
+        result = variables.get('tailscale__logged_out') if is_mapping(variables) else None
+        if not is_mapping(plan) or plan.get('state') != 'absent' or plan.get('server_version') is None:
+            continue
+        if not is_mapping(result) or not result.get('logged_out_node_key'):
+            continue
+        entry = removals.setdefault(plan['server'], {'version': plan['server_version'], 'nodes': []})
+        entry['nodes'].append({'node_key': result['logged_out_node_key']})
+    for entry in removals.values():
+        entry['nodes'].sort(key=lambda node: node['node_key'])
+    return removals
+
+
 def route_approvals(nodes, server_nodes=None):
     """Server host -> {version, nodes: [{name, routes, exit_node}]} (overlaynet.vpn.headscale_routes' options) for the nodes
     whose advertised routes the server has not approved.

@@ -107,6 +107,7 @@ ABORTED_TEXT = 'aborted, no changes made'
 # out locally before it failed: the next try then finds no node key (LOGGED_OUT_LOCALLY_TEXT).
 CONTROL_UNREACHABLE_TEXTS = ('fetch control key', 'failed to resolve')
 LOGGED_OUT_LOCALLY_TEXT = 'no nodekey to log out'
+ZERO_NODE_KEY = 'nodekey:' + '0' * 64
 # tailscaled's own lookups (the control server's name, for a logout too) go through Go's resolver,
 # which reads /etc/resolv.conf again at most every 5 seconds (net/dnsclient_unix.go, tryUpdate).
 # While tailscaled's DNS is in charge the file names its own resolver, which a logout tears down.
@@ -267,7 +268,9 @@ def _texts(value):
 
 def parse_status(stdout):
     """What this module uses of `tailscale status --json`:
-    {backend_state, have_node_key, tailscale_ips, dns_name (no final dot), hostname, tags, expired, approved_routes}.
+    {backend_state, have_node_key, node_key, tailscale_ips, dns_name (no final dot), hostname, tags, expired, approved_routes}.
+
+    node_key: the node's public node key (Self.PublicKey, nodekey:HEX), or None.
 
     approved_routes: the routes the control server lets this node serve (subnet routes, and both /0 routes of an
     approved exit node): Self.AllowedIPs without the node's own addresses."""
@@ -282,6 +285,7 @@ def parse_status(stdout):
     return dict(
         backend_state=backend_state,
         have_node_key=status.get('HaveNodeKey') is True,
+        node_key=_node_key(_text(self_status, 'PublicKey')),
         tailscale_ips=ips,
         dns_name=_text(self_status, 'DNSName').rstrip('.') or None,
         hostname=_text(self_status, 'HostName') or None,
@@ -289,6 +293,11 @@ def parse_status(stdout):
         expired=self_status.get('Expired') is True,
         approved_routes=_approved_routes(_texts(self_status.get('AllowedIPs')), ips),
     )
+
+
+def _node_key(text):
+    # A node without a key shows the zero key (key.NodePublic{} as text).
+    return text if text and text != ZERO_NODE_KEY else None
 
 
 def _approved_routes(allowed_ips, own_ips):
@@ -650,8 +659,8 @@ def unchanged_result(status, prefs, params):
 
 def _fresh_node():
     """What check mode assumes of a node whose tailscaled cannot be asked (not installed or not started yet)."""
-    status = dict(backend_state=NO_STATE, have_node_key=False, tailscale_ips=[], dns_name=None, hostname=None, tags=[],
-                  expired=False, approved_routes=[])
+    status = dict(backend_state=NO_STATE, have_node_key=False, node_key=None, tailscale_ips=[], dns_name=None, hostname=None,
+                  tags=[], expired=False, approved_routes=[])
     prefs = dict(login_server=None, hostname=None, advertise_tags=[], advertise_routes=[], advertise_exit_node=False,
                  accept_routes=False, accept_dns=True, want_running=False, logged_out=True)
     return status, prefs
@@ -758,7 +767,9 @@ def run_absent(module, cli):
     status, prefs = read_node(module, cli)
     before = settings_of(prefs)
     if not status['have_node_key']:
-        return _result(status, before, changed=False, needs_auth_key=False, join_reason=None)
+        return _result(status, before, changed=False, needs_auth_key=False, join_reason=None, logged_out_node_key=None)
+    # The server keeps the node's entry (expired) after the logout: with this key a play deletes it there.
+    logged_out_node_key = status['node_key']
     if module.check_mode:
         prefs = _fresh_node()[1]    # logout deletes the login profile; a new, empty one is current
     else:
@@ -777,7 +788,8 @@ def run_absent(module, cli):
         except TailscaleCLIError as error:
             module.fail_json(msg=error.message, rc=error.rc)
         status, prefs = read_node(module, cli)
-    result = _result(status, settings_of(prefs), changed=True, needs_auth_key=False, join_reason=None)
+    result = _result(status, settings_of(prefs), changed=True, needs_auth_key=False, join_reason=None,
+                     logged_out_node_key=logged_out_node_key)
     _diff(module, result, before, None, 'tailscale settings (logged out)')
     return result
 

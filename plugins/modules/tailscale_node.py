@@ -148,6 +148,7 @@ notes:
     again.
 seealso:
   - module: overlaynet.vpn.headscale_preauthkey
+  - module: overlaynet.vpn.headscale_node
   - name: tailscale up
     description: The Tailscale CLI reference.
     link: https://tailscale.com/kb/1080/cli
@@ -206,6 +207,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+logged_out_node_key:
+  description:
+    - With O(state=absent), the public node key (C(nodekey:) and 64 hex digits) of the node that logged out (in check
+      mode, that would); V(null) when the node was not logged in.
+    - The server keeps the node's entry after a logout (expired, with its name and addresses); this key names that
+      entry for M(overlaynet.vpn.headscale_node), which deletes it.
+  returned: with O(state=absent)
+  type: str
+  sample: nodekey:4f2c0d9a1be2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c
 needs_auth_key:
   description:
     - Whether the node must join (see RV(join_reason)) and O(auth_key_file) was not given; nothing was changed then.

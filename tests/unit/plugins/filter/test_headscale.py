@@ -5,7 +5,12 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.overlaynet.vpn.plugins.filter.headscale import headscale_users_unchanged, tailscale_node_unchanged, tailscale_route_approvals
+from ansible_collections.overlaynet.vpn.plugins.filter.headscale import (
+    headscale_users_unchanged,
+    tailscale_node_removals,
+    tailscale_node_unchanged,
+    tailscale_route_approvals,
+)
 
 # A joined node as the probe returns it (host_probe's tailscale_state).
 STATE = dict(
@@ -52,3 +57,11 @@ def test_route_approvals_read_the_servers_probes_from_hostvars():
     for servers in ({}, {'hs1': {}}, {'hs1': {'headscale__probe': {'headscale_nodes': None}}}):
         assert list(tailscale_route_approvals([node], servers)) == ['hs1']
     assert list(tailscale_route_approvals([node])) == ['hs1']
+
+
+def test_node_removals_read_the_logout_results():
+    plan = {'state': 'absent', 'server': 'hs1', 'server_version': '0.29.3', 'hostname': 'ts2'}
+    key = 'nodekey:' + 'ab' * 32
+    node = {'tailscale__plan': plan, 'tailscale__logged_out': {'changed': True, 'logged_out_node_key': key}, 'other': 1}
+    assert tailscale_node_removals([node]) == {'hs1': {'version': '0.29.3', 'nodes': [{'node_key': key}]}}
+    assert tailscale_node_removals([{'tailscale__plan': plan}]) == {}

@@ -217,6 +217,25 @@ def test_route_approvals_only_for_joined_nodes_with_unapproved_routes():
     assert inventory.route_approvals(nodes, server_nodes) == {}
 
 
+def test_node_removals_for_the_nodes_that_logged_out_of_a_server_of_the_inventory():
+    def host(state, key, server='hs1', version='0.29.3'):
+        plan = {'state': state, 'server': server, 'server_version': version, 'hostname': 'x'}
+        variables = {'tailscale__plan': plan}
+        if key is not False:
+            # A skipped logout (tailscaled was not running) registers no key.
+            variables['tailscale__logged_out'] = {'logged_out_node_key': key} if key else {'skipped': True}
+        return variables
+
+    key_b, key_a, key_c = ('nodekey:%064x' % number for number in (2, 1, 3))
+    nodes = [host('absent', key_b), host('absent', key_a), host('absent', None), host('absent', False), host('present', False),
+             host('absent', key_c, server='hs2', version='0.28.0'), host('absent', 'nodekey:%064x' % 9, server='gone', version=None)]
+    assert inventory.node_removals(nodes) == {
+        'hs1': {'version': '0.29.3', 'nodes': [{'node_key': key_a}, {'node_key': key_b}]},
+        'hs2': {'version': '0.28.0', 'nodes': [{'node_key': key_c}]},
+    }
+    assert inventory.node_removals(nodes[2:5]) == {}
+
+
 @pytest.mark.parametrize('policy, must_answer', [(None, True), ({'acls': []}, False)])
 def test_peers_record(policy, must_answer):
     hostvars = tailnet(hs1=server(headscale_policy=policy))

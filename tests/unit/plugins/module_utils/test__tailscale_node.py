@@ -401,7 +401,7 @@ def test_every_bad_option_is_named_at_once():
 def test_status_of_a_joined_node():
     fake = FakeTailscale().joined(tags=['tag:server'], hostname='web1')
     assert parse_status(fake.status_json()) == dict(
-        backend_state='Running', have_node_key=True, tailscale_ips=['100.64.0.5', 'fd7a:115c:a1e0::5'],
+        backend_state='Running', have_node_key=True, node_key='nodekey:' + 'ab' * 32, tailscale_ips=['100.64.0.5', 'fd7a:115c:a1e0::5'],
         dns_name='web1.tailnet.example.org', hostname='web1', tags=['tag:server'], expired=False, approved_routes=[])
 
 
@@ -414,7 +414,7 @@ def test_status_lists_the_approved_routes_without_the_nodes_own_addresses():
 def test_status_of_a_fresh_node():
     # HaveNodeKey is omitempty; Self is there without a netmap, with the OS's host name.
     status = parse_status(FakeTailscale().status_json())
-    assert status == dict(backend_state='NeedsLogin', have_node_key=False, tailscale_ips=[], dns_name=None, hostname='os-host',
+    assert status == dict(backend_state='NeedsLogin', have_node_key=False, node_key=None, tailscale_ips=[], dns_name=None, hostname='os-host',
                           tags=[], expired=False, approved_routes=[])
 
 

@@ -233,6 +233,7 @@ def test_logout(monkeypatch):
     fake = installed(monkeypatch, FakeTailscale().joined(hostname='web1'))
     result = run(dict(state='absent'), check_mode=True)
     assert result['changed'] is True and fake.mutations() == []
+    assert result['logged_out_node_key'] == 'nodekey:' + 'ab' * 32
     assert result['settings'] == dict(login_server=None, hostname=None, advertise_tags=[], advertise_routes=[], advertise_exit_node=False,
                                       accept_routes=False, accept_dns=True)
     result = run(dict(state='absent'), diff=True)
@@ -240,8 +241,11 @@ def test_logout(monkeypatch):
     assert result['changed'] is True and fake.mutations() == ['set --accept-dns=false', 'logout']
     assert result['backend_state'] == 'NeedsLogin' and result['tailscale_ips'] == [] and result['settings']['login_server'] is None
     assert result['diff']['before'].startswith('login_server: https://hs.example.org\nhostname: web1\n') and result['diff']['after'] == ''
+    # The key of the node that logged out: its server keeps the node's entry, which a play deletes by this key.
+    assert result['logged_out_node_key'] == 'nodekey:' + 'ab' * 32
     result = run(dict(state='absent', login_server='https://ignored.example.org'))
     assert result['changed'] is False and fake.mutations() == ['set --accept-dns=false', 'logout']
+    assert result['logged_out_node_key'] is None
 
 
 def test_a_logout_that_reached_only_the_node_says_so(monkeypatch):
