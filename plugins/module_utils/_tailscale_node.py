@@ -723,21 +723,37 @@ def until_control_reached(attempt, timeout, clock=time.monotonic, sleep=time.sle
 
 def logout_until_control_reached(cli, timeout, warn):
     """cli.logout(), run again while the control server is not reached (until_control_reached); its stdout.
-    A try that finds the node logged out locally by an earlier one ends it, with a warning: the server
-    still holds the node's key."""
-    unreachable = []
+
+    A try that finds no node key to log out with ends it, with a warning: tailscaled logged the node out locally
+    while its server did not expire the key. That is what an earlier try that did not reach the server leaves, or
+    one the server refused: headscale answers the logout of a node it deleted already with an error ("authkey
+    already used"), and a node it deleted cannot log out any other way. After a refusal, one more try tells which.
+    """
+    failures = []
+
+    def logged_out_locally(error):
+        if LOGGED_OUT_LOCALLY_TEXT not in error.message:
+            return False
+        warn('the node is logged out locally, but its control server did not expire its key (%s): delete the node '
+             'on the server if it still lists it' % (failures[-1] if failures else 'an earlier logout did not finish'))
+        return True
 
     def attempt(_seconds_left):
         try:
             return cli.logout()[0]
         except TailscaleCLIError as error:
-            if unreachable and LOGGED_OUT_LOCALLY_TEXT in error.message:
-                warn('the node is logged out, but the control server was not reached to expire its key (%s): '
-                     'delete the node on the server' % unreachable[-1])
+            if logged_out_locally(error):
                 return ''
+            failures.append(error.message)
             if any(text in error.message for text in CONTROL_UNREACHABLE_TEXTS):
-                unreachable.append(error.message)
-            raise
+                raise
+            refusal = error
+        try:
+            return cli.logout()[0]
+        except TailscaleCLIError as error:
+            if logged_out_locally(error):
+                return ''
+            raise refusal
     return until_control_reached(attempt, timeout)
 
 

@@ -34,7 +34,10 @@ description:
     C(--operator), C(--exit-node), C(--shields-up), C(--netfilter-mode)) go back to their defaults when the node
     joins or starts. C(tailscale set) leaves them alone.
   - B(Log out.) With O(state=absent), a node that holds a login gets C(tailscale logout), which expires its node key
-    on the server; the node stays in the server's list until removed there.
+    on the server; the node stays in the server's list until removed there (M(overlaynet.vpn.headscale_node)).
+    A logout the server refuses (headscale refuses that of a node it deleted already) is tried once more; when
+    tailscaled then holds no node key any more, the node is logged out locally and the module warns instead of
+    failing.
   - A join or logout that fails before the control server saw it (its name did not resolve, its key could not be
     fetched) runs again every 2 seconds until O(timeout) has passed in all; nothing was used up by the failed try.
   - The pre-auth key is never read by the module, never on a command line (the CLI reads O(auth_key_file)) and never

@@ -241,14 +241,15 @@ class FakeHeadscale(object):
 
     def nodes_delete(self, words):
         # cmd/headscale/cli/nodes.go deleteNodeCmd: --identifier (uint64, required), asks on the terminal without
-        # --force. Not yet checked against the real 0.29 output: the scenario will (DeleteNodeResponse has no fields).
+        # --force; it reads the node first. What 0.29.3 printed in the lab: {"Result": "Node deleted"}, and for an id
+        # it does not have, rc 1 and "getting node: rpc error: code = NotFound desc = node not found".
         flags = self.flags(words)
         assert flags.get('force') is True, 'without --force the CLI asks on the terminal'
         matches = [node for node in self.nodes if node['id'] == int(flags['identifier'])]
         if not matches:
-            return self.grpc_error('deleting node', 'NotFound', 'node not found')
+            return self.grpc_error('getting node', 'NotFound', 'node not found')
         self.nodes.remove(matches[0])
-        return 0, go_json({}) + '\n', ''
+        return 0, go_json({'Result': 'Node deleted'}) + '\n', ''
 
     def nodes_approve_routes(self, words):
         # cmd/headscale/cli/nodes.go approveRoutesCmd: --identifier (uint64, required) and --routes (a

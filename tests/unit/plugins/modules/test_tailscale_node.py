@@ -264,8 +264,35 @@ def test_a_logout_that_reached_only_the_node_says_so(monkeypatch):
     result = run(dict(state='absent'))
     assert result['changed'] is True and result['backend_state'] == 'NeedsLogin'
     assert fake.mutations() == ['set --accept-dns=false', 'logout', 'logout']
-    assert len(fake.warnings) == 1 and fake.warnings[0].startswith('the node is logged out, but the control server was not reached')
+    assert len(fake.warnings) == 1 and fake.warnings[0].startswith('the node is logged out locally, but its control server did not expire')
     assert unreachable in fake.warnings[0]
+
+
+def test_a_logout_the_server_refuses_because_it_deleted_the_node_ends_logged_out_locally(monkeypatch):
+    """Seen with headscale 0.29.3 after `headscale nodes delete`: the logout is answered with an error, tailscaled
+    drops its node key all the same, and a second try finds none."""
+    fake = installed(monkeypatch, FakeTailscale().joined(hostname='web1'))
+    local_logout = fake.logout
+
+    def logout_of_a_deleted_node(flags):
+        if not fake.node_key:
+            return 1, '', 'no nodekey to log out\n'
+        local_logout(flags)
+        return 1, '', '500 Internal Server Error: authkey already used\n'
+    fake.logout = logout_of_a_deleted_node
+    result = run(dict(state='absent'))
+    assert result['changed'] is True and result['backend_state'] == 'NeedsLogin'
+    assert result['logged_out_node_key'] == 'nodekey:' + 'ab' * 32
+    assert fake.mutations() == ['set --accept-dns=false', 'logout', 'logout']
+    assert len(fake.warnings) == 1 and 'authkey already used' in fake.warnings[0]
+
+
+def test_a_refused_logout_that_keeps_the_node_key_fails(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(hostname='web1'))
+    fake.logout = lambda flags: (1, '', '500 Internal Server Error: database is locked\n')
+    result = run(dict(state='absent'), fail=True)
+    assert result['msg'].startswith('tailscale logout failed (rc 1): 500 Internal Server Error: database is locked')
+    assert fake.mutations() == ['set --accept-dns=false', 'logout', 'logout']
 
 
 def test_bad_options_fail_before_any_command(monkeypatch):
