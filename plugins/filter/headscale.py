@@ -85,6 +85,16 @@ def tailscale_node_removals(nodes):
     return node_removals(facts)
 
 
+def tailscale_lost_on_server(state, hostvars, server):
+    """Whether the node's server (probed in this run) no longer has the node the probe read (tailscale_state):
+    `probe.tailscale_state | tailscale_lost_on_server(hostvars, server)`; false when either was not read."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import lost_on_server
+    if not state or server is None or server not in hostvars:
+        return False
+    probe = hostvars[server].get('headscale__probe')
+    return lost_on_server(state.get('status'), probe.get('headscale_nodes') if probe else None)
+
+
 def tailscale_node_unchanged(state, settings):
     """overlaynet.vpn.tailscale_node's result for a node the probe read (tailscale_state) that is as settings (that
     module's options) want it; None when the module must run: `probe.tailscale_state | tailscale_node_unchanged(settings)`."""
@@ -102,6 +112,7 @@ class FilterModule(object):
             'headscale_environment': headscale_environment,
             'headscale_upgrade_problem': headscale_upgrade_problem,
             'headscale_users_unchanged': headscale_users_unchanged,
+            'tailscale_lost_on_server': tailscale_lost_on_server,
             'tailscale_node_plan': tailscale_node_plan,
             'tailscale_node_removals': tailscale_node_removals,
             'tailscale_node_unchanged': tailscale_node_unchanged,

@@ -422,6 +422,15 @@ def node_removals(nodes):
     return removals
 
 
+def lost_on_server(status, server_nodes):
+    """Whether a node's server no longer has it: the node holds a node key (status: its `tailscale status` as the
+    probe read it) that none of the server's nodes (its probe's headscale_nodes; None when not read) has. tailscaled
+    cannot tell: a node deleted on the server keeps showing itself running, without peers."""
+    if not is_mapping(status) or not status.get('have_node_key') or not status.get('node_key') or not isinstance(server_nodes, list):
+        return False
+    return all(not is_mapping(node) or node.get('node_key') != status['node_key'] for node in server_nodes)
+
+
 def route_approvals(nodes, server_nodes=None):
     """Server host -> {version, nodes: [{name, routes, exit_node}]} (overlaynet.vpn.headscale_routes' options) for the nodes
     whose advertised routes the server has not approved.

@@ -189,7 +189,7 @@ def check_options(params):
     """(wanted settings, problems) of the module's options; every problem names its option.
 
     wanted: {login_server, hostname, advertise_tags (sorted), advertise_routes (canonical, sorted),
-    advertise_exit_node, accept_routes, accept_dns}. login_server is checked when given (it is
+    advertise_exit_node, accept_routes, accept_dns, key_tags (sorted, or None), rejoin}. login_server is checked when given (it is
     required for state present by the argument spec).
     """
     problems = []
@@ -242,6 +242,7 @@ def check_options(params):
         accept_routes=bool(params.get('accept_routes')),
         accept_dns=bool(params.get('accept_dns')),
         key_tags=None if key_tags is None else sorted(dedupe(key_tags)),
+        rejoin=bool(params.get('rejoin')),
     )
     return wanted, problems
 
@@ -395,6 +396,8 @@ def join_reason(status, prefs, wanted):
         return 'not logged in'
     if normalize_login_server(prefs['login_server']) != normalize_login_server(wanted['login_server']):
         return 'logged in to %s, not %s' % (prefs['login_server'] or 'the default control server', wanted['login_server'])
+    if wanted.get('rejoin'):
+        return 'its control server no longer has it (rejoin)'
     if status['backend_state'] == NEEDS_LOGIN:
         return 'the control server wants it to log in again (its node key expired, or the node was removed there)'
     if status['expired']:
@@ -422,8 +425,8 @@ def plan_present(status, prefs, wanted, have_key):
     """What state present does: {action: 'join', 'start', 'set' or None, reason, keys (for set),
     force_reauth (for join), needs_auth_key}.
 
-    - join (tailscale up --reset ... --auth-key): not logged in, logged in elsewhere, asked to log
-      in again, node key expired, other tags. Without a key: no action, needs_auth_key.
+    - join (tailscale up --reset ... --auth-key): not logged in, logged in elsewhere, no longer on
+      its server (rejoin), asked to log in again, node key expired, other tags. Without a key: no action, needs_auth_key.
     - start (tailscale up --reset ..., no key): logged in to login_server but stopped.
     - set (tailscale set, the differing flags only): logged in and not stopped, settings differ.
     """
@@ -435,10 +438,11 @@ def plan_present(status, prefs, wanted, have_key):
             plan['needs_auth_key'] = True
             return plan
         plan['action'] = 'join'
-        # tailscale refuses another server on a Running node without it; on a node that is not
-        # running the new login replaces the old one as well.
-        plan['force_reauth'] = logged_in(status, prefs) and \
-            normalize_login_server(prefs['login_server']) != normalize_login_server(wanted['login_server'])
+        # --force-reauth: without it tailscale refuses another server on a Running node, and logs in
+        # again with the node key it holds, which a server that deleted the node does not know. On a
+        # node that is not logged in, the new login replaces nothing.
+        plan['force_reauth'] = logged_in(status, prefs) and (
+            bool(wanted.get('rejoin')) or normalize_login_server(prefs['login_server']) != normalize_login_server(wanted['login_server']))
         return plan
     if not prefs['want_running']:
         plan['action'] = 'start'

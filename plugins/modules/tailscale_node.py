@@ -87,6 +87,14 @@ options:
       - Not given (the default), granted tags are not compared.
     type: list
     elements: str
+  rejoin:
+    description:
+      - Whether the node must log in anew, with a pre-auth key and a new node key (C(--force-reauth)), although it holds
+        a login to O(login_server): its control server no longer has it (for example, deleted with C(headscale nodes
+        delete)). tailscaled cannot tell: it keeps showing the node running, without peers.
+      - The P(overlaynet.vpn.tailscale#role) role sets it where its server's probe lists no node with this node's key.
+    type: bool
+    default: false
   advertise_routes:
     description:
       - Subnet routes the node offers to the tailnet (C(--advertise-routes)), as CIDR prefixes with no host bits set.
@@ -304,6 +312,7 @@ def main():
             hostname=dict(type='str'),
             advertise_tags=dict(type='list', elements='str', default=[]),
             key_tags=dict(type='list', elements='str', no_log=False),
+            rejoin=dict(type='bool', default=False),
             advertise_routes=dict(type='list', elements='str', default=[]),
             advertise_exit_node=dict(type='bool', default=False),
             accept_routes=dict(type='bool', default=False),

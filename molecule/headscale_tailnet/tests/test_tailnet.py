@@ -5,7 +5,8 @@
 """A headscale server and three Tailscale nodes: traffic over the tailnet on direct paths, an
 ACL that denies one pair, MagicDNS, a subnet route approved in the run, refusals before any
 change, idempotence in check mode, a policy reloaded in place, a config the daemon refuses
-rolled back, a node logged out when it leaves, and no secret in a verbose run."""
+rolled back, a node deleted on the server joining again, a node logged out and deleted on the
+server when it leaves, and no secret in a verbose run."""
 from __future__ import absolute_import, division, print_function
 
 import json
@@ -194,6 +195,25 @@ def test_a_config_headscale_refuses_at_start_is_rolled_back(lab):
     assert lab.host(SERVER).check_output("cat /etc/headscale/config.yaml") == before
     assert lab.host(SERVER).service("headscale").is_running
     traffic.wait_for_reply("ts1", tailnet_ipv4(lab, "ts2"))
+
+
+def test_a_node_deleted_on_the_server_joins_again_on_the_next_run(lab):
+    """tailscaled keeps showing a node its server deleted as running, without peers: the role
+    compares the node's key with the server's nodes, and the node logs in anew."""
+    node = "ts1"
+    entry = [item for item in nodes_list(lab) if item["given_name"] == node][0]
+    lab.host(SERVER).check_output("headscale nodes delete --identifier=%s --force", entry["id"])
+    returncode, recap, output = lab.run_playbook("--check")
+    assert returncode == 0, output
+    assert recap[node]["changed"] >= 1, output
+    assert [item["given_name"] for item in nodes_list(lab) if item["name"] == node] == []
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0, output + tailscaled_log(lab, node)
+    assert recap[node]["changed"] >= 1, output
+    assert [item["given_name"] for item in nodes_list(lab) if item["name"] == node] == [node]
+    traffic.wait_for_reply("ts3", tailnet_ipv4(lab, node))
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0 and recap[node]["changed"] == 0, output
 
 
 def test_a_node_that_leaves_is_logged_out_and_rejoins_with_a_new_key_printing_no_secret(lab):

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 from ansible_collections.overlaynet.vpn.plugins.filter.headscale import (
     headscale_users_unchanged,
+    tailscale_lost_on_server,
     tailscale_node_removals,
     tailscale_node_unchanged,
     tailscale_route_approvals,
@@ -31,6 +32,8 @@ def test_a_node_as_wanted_gets_the_module_result_without_the_module():
 
 def test_the_module_runs_when_the_node_differs_or_was_not_read():
     assert tailscale_node_unchanged(STATE, dict(SETTINGS, accept_routes=False)) is None
+    assert tailscale_node_unchanged(STATE, dict(SETTINGS, rejoin=True)) is None
+    assert tailscale_node_unchanged(STATE, dict(SETTINGS, rejoin=False))['changed'] is False
     assert tailscale_node_unchanged(None, SETTINGS) is None
 
 
@@ -65,3 +68,15 @@ def test_node_removals_read_the_logout_results():
     node = {'tailscale__plan': plan, 'tailscale__logged_out': {'changed': True, 'logged_out_node_key': key}, 'other': 1}
     assert tailscale_node_removals([node]) == {'hs1': {'version': '0.29.3', 'nodes': [{'node_key': key}]}}
     assert tailscale_node_removals([{'tailscale__plan': plan}]) == {}
+
+
+def test_lost_on_server_reads_the_servers_probe_from_hostvars():
+    state = dict(STATE, status=dict(STATE['status'], node_key='nodekey:' + 'ab' * 32))
+    other = {'id': 1, 'node_key': 'nodekey:' + 'cd' * 32}
+    hostvars = {'hs1': {'headscale__probe': {'headscale_nodes': [other]}}}
+    assert tailscale_lost_on_server(state, hostvars, 'hs1') is True
+    hostvars['hs1']['headscale__probe']['headscale_nodes'].append({'id': 2, 'node_key': 'nodekey:' + 'ab' * 32})
+    assert tailscale_lost_on_server(state, hostvars, 'hs1') is False
+    for servers, server in (({}, 'hs1'), ({'hs1': {}}, 'hs1'), (hostvars, None)):
+        assert tailscale_lost_on_server(state, servers, server) is False
+    assert tailscale_lost_on_server(None, hostvars, 'hs1') is False

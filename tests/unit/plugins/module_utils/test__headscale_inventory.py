@@ -217,6 +217,20 @@ def test_route_approvals_only_for_joined_nodes_with_unapproved_routes():
     assert inventory.route_approvals(nodes, server_nodes) == {}
 
 
+def test_a_node_is_lost_on_its_server_when_no_server_node_has_its_key():
+    key = 'nodekey:' + 'ab' * 32
+    status = {'have_node_key': True, 'node_key': key}
+    server_nodes = [{'id': 1, 'node_key': 'nodekey:' + 'cd' * 32}]
+    assert inventory.lost_on_server(status, server_nodes) is True
+    assert inventory.lost_on_server(status, []) is True
+    assert inventory.lost_on_server(status, server_nodes + [{'id': 2, 'node_key': key}]) is False
+    # Not read on either side, or no login to lose: nothing to tell.
+    assert inventory.lost_on_server(status, None) is False
+    assert inventory.lost_on_server(None, server_nodes) is False
+    assert inventory.lost_on_server({'have_node_key': False, 'node_key': None}, server_nodes) is False
+    assert inventory.lost_on_server({'have_node_key': True, 'node_key': None}, server_nodes) is False
+
+
 def test_node_removals_for_the_nodes_that_logged_out_of_a_server_of_the_inventory():
     def host(state, key, server='hs1', version='0.29.3'):
         plan = {'state': state, 'server': server, 'server_version': version, 'hostname': 'x'}

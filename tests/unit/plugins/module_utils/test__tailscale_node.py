@@ -372,7 +372,7 @@ def test_options_are_normalized():
                     hostname='web1', advertise_exit_node=True)
     assert result == dict(login_server=HS, hostname='web1', advertise_tags=['tag:db', 'tag:web'],
                           advertise_routes=['10.1.0.0/16', 'fd00:0:0:1::/64'], advertise_exit_node=True, accept_routes=False,
-                          accept_dns=True, key_tags=None)
+                          accept_dns=True, key_tags=None, rejoin=False)
 
 
 def test_every_bad_option_is_named_at_once():
@@ -540,7 +540,7 @@ def test_settings_after():
     current = settings_of(parse_prefs(FakeTailscale().joined(hostname='old', routes=['10.0.0.0/8']).prefs_json()))
     target = wanted(advertise_tags=['tag:a'])
     joined = settings_after(current, target, dict(action='join', keys=[]))
-    assert joined == dict((key, value) for key, value in target.items() if key != 'key_tags') and joined['hostname'] is None
+    assert joined == dict((key, value) for key, value in target.items() if key not in ('key_tags', 'rejoin')) and joined['hostname'] is None
     assert settings_after(current, target, dict(action='set', keys=['advertise_routes'])) == dict(current, advertise_routes=[])
     assert settings_text(current) == ('login_server: https://hs.example.org\nhostname: old\nadvertise_tags: []\n'
                                       'advertise_routes: [10.0.0.0/8]\nadvertise_exit_node: false\naccept_routes: false\naccept_dns: true\n')

@@ -159,6 +159,26 @@ def test_a_node_of_another_server_is_logged_in_anew(monkeypatch, key_file):
     assert result['changed'] is True and result['settings']['login_server'] == HS and result['backend_state'] == 'Running'
 
 
+def test_a_node_its_server_no_longer_has_logs_in_anew_with_a_new_node_key(monkeypatch, key_file):
+    """tailscaled keeps showing a node its server deleted as running; only the caller (the role reads the server's
+    nodes) can tell, with rejoin."""
+    fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]).joined(hostname='web1'))
+    assert run(dict(login_server=HS, hostname='web1'))['changed'] is False
+    result = run(dict(login_server=HS, hostname='web1', rejoin=True), check_mode=True)
+    assert result['needs_auth_key'] is True and result['join_reason'] == 'its control server no longer has it (rejoin)'
+    result = run(dict(login_server=HS, hostname='web1', rejoin=True, auth_key_file=key_file))
+    assert result['changed'] is True and result['join_reason'] == 'its control server no longer has it (rejoin)'
+    assert fake.mutations()[0].startswith('up --reset --login-server=https://hs.example.org --auth-key=file:%s --force-reauth '
+                                          '--hostname=web1 ' % key_file)
+
+
+def test_rejoin_on_a_node_that_is_not_logged_in_is_a_plain_join(monkeypatch, key_file):
+    fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]))
+    result = run(dict(login_server=HS, rejoin=True, auth_key_file=key_file))
+    assert result['changed'] is True and result['join_reason'] == 'not logged in'
+    assert '--force-reauth' not in fake.mutations()[0]
+
+
 def test_other_tags_take_a_login_on_the_same_server(monkeypatch, key_file):
     fake = installed(monkeypatch, FakeTailscale([Control(HS, keys=[HS_KEY])]).joined(tags=['tag:old']))
     result = run(dict(login_server=HS, advertise_tags=['tag:new'], auth_key_file=key_file))
