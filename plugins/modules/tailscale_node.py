@@ -90,8 +90,8 @@ options:
   rejoin:
     description:
       - Whether the node must log in anew, with a pre-auth key and a new node key (C(--force-reauth)), although it holds
-        a login to O(login_server): its control server no longer has it (for example, deleted with C(headscale nodes
-        delete)). tailscaled cannot tell: it keeps showing the node running, without peers.
+        a login to O(login_server), because its control server no longer has it (for example, deleted with C(headscale nodes
+        delete)). tailscaled cannot tell; it keeps showing the node running, without peers.
       - The P(overlaynet.vpn.tailscale#role) role sets it where its server's probe lists no node with this node's key.
     type: bool
     default: false
