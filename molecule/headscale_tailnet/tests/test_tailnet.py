@@ -202,7 +202,7 @@ def test_a_node_deleted_on_the_server_joins_again_on_the_next_run(lab):
     compares the node's key with the server's nodes, and the node logs in anew."""
     node = "ts1"
     entry = [item for item in nodes_list(lab) if item["given_name"] == node][0]
-    lab.host(SERVER).check_output("headscale nodes delete --identifier=%s --force", entry["id"])
+    lab.host(SERVER).check_output("headscale nodes delete --identifier=%s --force", str(entry["id"]))
     returncode, recap, output = lab.run_playbook("--check")
     assert returncode == 0, output
     assert recap[node]["changed"] >= 1, output
