@@ -72,6 +72,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import n
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import is_executable_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import KEY_TEXT, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import remove_if_present, write_temporary_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_int, dedupe, is_list, is_mapping, type_name
 
 EXECUTABLE = 'tailscale'
@@ -230,6 +231,9 @@ def check_options(params):
     auth_key_file = params.get('auth_key_file')
     if auth_key_file is not None and not os.path.isabs(auth_key_file):
         problems.append('auth_key_file: %r must be an absolute path (the tailscale CLI reads it)' % auth_key_file)
+    auth_key = params.get('auth_key')
+    if auth_key is not None and (not isinstance(auth_key, str) or not auth_key.strip() or len(auth_key.split()) != 1):
+        problems.append('auth_key: must be one pre-auth key (a non-empty text without spaces or line breaks)')
     socket = params.get('socket')
     if socket is not None and not os.path.isabs(socket):
         problems.append('socket: %r must be an absolute path' % socket)
@@ -559,7 +563,7 @@ def failure_hint(error, timeout=None, login_server=None, with_key=False):
     if UP_TIMEOUT_TEXT in error or AUTH_URL_TEXT in error:
         if AUTH_URL_TEXT in error and not with_key:
             return ('the control server wants this node to log in again (its node key expired, or the node was removed '
-                    'there): run the module with auth_key_file holding a new pre-auth key')
+                    'there): run the module with a new pre-auth key (auth_key or auth_key_file)')
         return ('tailscaled did not reach the Running state within %ss. Check that this host reaches %s over HTTPS and '
                 'trusts the CA of its certificate (tailscaled logs "x509: certificate signed by unknown authority" '
                 'otherwise: journalctl -u tailscaled)%s, and tailscale status'
@@ -814,6 +818,12 @@ def run_absent(module, cli):
     return result
 
 
+def own_auth_key_file(directory, auth_key):
+    """A new file in directory (the module's private temporary directory) holding auth_key, mode 0600 from its
+    first byte, for `tailscale up --auth-key=file:PATH`: the key never goes on a command line. The caller removes it."""
+    return write_temporary_file(os.path.join(directory, 'auth-key'), auth_key.strip().encode('utf-8'), 0o600, sync=False)
+
+
 def run_present(module, cli, wanted):
     params = module.params
     status, prefs = read_node(module, cli)
@@ -825,7 +835,7 @@ def run_present(module, cli, wanted):
     if wanted['hostname'] is None:
         # Left as it is, also by `up --reset` (which would otherwise go back to the OS's).
         wanted = dict(wanted, hostname=before['hostname'])
-    plan = plan_present(status, prefs, wanted, params['auth_key_file'] is not None)
+    plan = plan_present(status, prefs, wanted, params['auth_key_file'] is not None or params.get('auth_key') is not None)
     if status['backend_state'] == NEEDS_MACHINE_AUTH and plan['action'] != 'join':
         module.warn('the node is logged in but waits for an administrator of the control server to approve it')
     if plan['action'] is None:
@@ -841,18 +851,26 @@ def run_present(module, cli, wanted):
                          % params['auth_key_file'])
     after = settings_after(before, wanted, plan)
     if not module.check_mode:
+        own_key_file = None
         try:
             if plan['action'] == 'set':
                 stdout, _stderr = cli.set(wanted, plan['keys'])
                 what = 'tailscale set'
             else:
-                key_file = params['auth_key_file'] if plan['action'] == 'join' else None
+                key_file = None
+                if plan['action'] == 'join':
+                    key_file = params['auth_key_file']
+                    if key_file is None:
+                        own_key_file = key_file = own_auth_key_file(module.tmpdir, params['auth_key'])
                 stdout, _stderr = until_control_reached(
                     lambda seconds_left: cli.up(wanted, seconds_left, key_file, plan['force_reauth']), params['timeout'])
                 what = 'tailscale up'
         except TailscaleCLIError as error:
             module.fail_json(msg='%s (%s)' % (error.message, plan['reason']), rc=error.rc,
                              join_reason=plan['reason'] if plan['action'] == 'join' else None)
+        finally:
+            if own_key_file is not None:
+                remove_if_present(own_key_file)
         for warning in cli_warnings(what, stdout):
             module.warn(warning)
         status, prefs = read_node(module, cli)

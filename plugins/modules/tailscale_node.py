@@ -20,7 +20,8 @@ description:
   - B(Join.) A node that is not logged in, is logged in to another server, whose node key expired, or that logged in
     with other O(advertise_tags) (tags are sent at login) must log in with a pre-auth key,
     with C(tailscale up --reset --login-server=URL --auth-key=file:PATH ...) with every setting of this module,
-    bounded by O(timeout). Without O(auth_key_file) the module changes nothing and returns RV(needs_auth_key) true,
+    bounded by O(timeout). Without O(auth_key) or O(auth_key_file) the module changes nothing and returns
+    RV(needs_auth_key) true,
     so that a play mints a key (overlaynet.vpn.headscale_preauthkey) only for the nodes that need one and runs the
     module again with it. A node logged in to another server is logged in anew with C(--force-reauth) (a new node
     key).
@@ -40,9 +41,11 @@ description:
     failing.
   - A join or logout that fails before the control server saw it (its name did not resolve, its key could not be
     fetched) runs again every 2 seconds until O(timeout) has passed in all; nothing was used up by the failed try.
-  - The pre-auth key is never read by the module, never on a command line (the CLI reads O(auth_key_file)) and never
-    in a return value or message; anything that looks like a key (C(tskey-...), C(hskey-auth-...), 48 hexadecimal
-    digits) is removed from what the CLI says before the module quotes it.
+  - The pre-auth key is never on a command line (the CLI reads it from a file) and never in a return value or
+    message; anything that looks like a key (C(tskey-...), C(hskey-auth-...), 48 hexadecimal digits) is removed from
+    what the CLI says before the module quotes it. O(auth_key) is a C(no_log) option; the module writes it to a file
+    of its own for the CLI (mode 0600, in the module's private temporary directory) and removes the file after the
+    join.
 options:
   state:
     description:
@@ -56,12 +59,19 @@ options:
         fragment. Compared without a final C(/) and a C(:443).
       - Required for O(state=present); not used for O(state=absent).
     type: str
+  auth_key:
+    description:
+      - A pre-auth key (of headscale, or of Tailscale), used only when the node must join. The module hands it to the
+        CLI in a file of its own, which it removes after the join.
+      - Mutually exclusive with O(auth_key_file).
+    type: str
   auth_key_file:
     description:
       - Absolute path of a file on the node holding a pre-auth key (of headscale, or of Tailscale), used only when the
         node must join. The C(tailscale) CLI reads it (C(--auth-key=file:PATH)); the module only checks that it is a
         file, before it joins.
-      - Remove the file after the join; the module neither creates nor removes it.
+      - Remove the file after the join; the module neither creates nor removes it. Mutually exclusive with
+        O(auth_key), which spares the play the file.
     type: path
   hostname:
     description:
@@ -183,28 +193,14 @@ EXAMPLES = r'''
   no_log: true
   when: tailscale__node.needs_auth_key
 
-- name: Join with it
+- name: Join with it (the key is a no_log option, never printed)
+  overlaynet.vpn.tailscale_node:
+    login_server: https://headscale.example.org
+    auth_key: "{{ tailscale__key.key }}"
+    hostname: web1
+    advertise_tags: [tag:server]
+    accept_dns: false
   when: tailscale__node.needs_auth_key
-  block:
-    - name: Write the key for the CLI to read
-      ansible.builtin.copy:
-        content: "{{ tailscale__key.key }}"
-        dest: /root/.tailscale-join-key
-        mode: "0600"
-      no_log: true
-
-    - name: Join
-      overlaynet.vpn.tailscale_node:
-        login_server: https://headscale.example.org
-        auth_key_file: /root/.tailscale-join-key
-        hostname: web1
-        advertise_tags: [tag:server]
-        accept_dns: false
-  always:
-    - name: Remove the key
-      ansible.builtin.file:
-        path: /root/.tailscale-join-key
-        state: absent
 
 - name: Offer the LAN and be an exit node
   overlaynet.vpn.tailscale_node:
@@ -229,7 +225,8 @@ logged_out_node_key:
   sample: nodekey:4f2c0d9a1be2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c
 needs_auth_key:
   description:
-    - Whether the node must join (see RV(join_reason)) and O(auth_key_file) was not given; nothing was changed then.
+    - Whether the node must join (see RV(join_reason)) and neither O(auth_key) nor O(auth_key_file) was given; nothing
+      was changed then.
   returned: always
   type: bool
   sample: false
@@ -308,6 +305,7 @@ def main():
         argument_spec=dict(
             state=dict(type='str', choices=list(STATES), default='present'),
             login_server=dict(type='str'),
+            auth_key=dict(type='str', no_log=True),
             auth_key_file=dict(type='path', no_log=False),
             hostname=dict(type='str'),
             advertise_tags=dict(type='list', elements='str', default=[]),
@@ -322,6 +320,7 @@ def main():
             socket=dict(type='path'),
         ),
         required_if=[('state', 'present', ('login_server',))],
+        mutually_exclusive=[('auth_key', 'auth_key_file')],
         supports_check_mode=True,
     )
     module.exit_json(**run_node(module))

@@ -479,7 +479,7 @@ def test_failure_hints():
     assert 'x509: certificate signed by unknown authority' in timeout and 'pre-auth key is valid' in timeout
     assert 'pre-auth key is valid' not in failure_hint(TIMEOUT_ERROR, 60, HS, with_key=False)
     again = failure_hint('To authenticate, visit:; %s/register/x; %s' % (HS, TIMEOUT_ERROR), 60, HS, with_key=False)
-    assert again.startswith('the control server wants this node to log in again') and 'auth_key_file' in again
+    assert again.startswith('the control server wants this node to log in again') and 'auth_key or auth_key_file' in again
     assert failure_hint('some other error') == ''
 
 

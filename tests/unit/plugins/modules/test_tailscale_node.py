@@ -105,6 +105,37 @@ def test_a_new_node_joins_with_the_key(monkeypatch, key_file):
     assert result['changed'] is False and result['join_reason'] is None and fake.words()[-2:] == READS
 
 
+def test_a_key_given_as_an_option_reaches_the_cli_in_a_private_file_removed_after_the_join(monkeypatch, tmp_path):
+    fake = new_node(monkeypatch)
+    seen = []
+    read_file = fake.read_file
+
+    def read_key_file(path):
+        seen.append((path, oct(os.stat(path).st_mode & 0o777), oct(os.stat(os.path.dirname(path)).st_mode & 0o777)))
+        return read_file(path)
+    fake.read_file = read_key_file
+    result = run(dict(WEB1, auth_key=HS_KEY + '\n', _ansible_remote_tmp=str(tmp_path)))
+    assert result['changed'] is True and result['join_reason'] == 'not logged in' and result['backend_state'] == 'Running'
+    (path, file_mode, directory_mode), = seen
+    assert file_mode == '0o600' and directory_mode == '0o700'
+    assert fake.mutations() == [join_words(path)] and not os.path.exists(path)
+
+
+def test_a_key_file_of_the_module_is_removed_after_a_failed_join(monkeypatch, tmp_path):
+    fake = new_node(monkeypatch, keys=())
+    result = run(dict(WEB1, auth_key=HS_KEY, _ansible_remote_tmp=str(tmp_path)), fail=True)
+    assert 'invalid key' in result['msg'] or 'failed' in result['msg']
+    path = fake.mutations()[0].split('--auth-key=file:')[1].split()[0]
+    assert not os.path.exists(path)
+
+
+def test_the_key_is_one_option_or_the_other(monkeypatch, key_file):
+    fake = new_node(monkeypatch)
+    assert 'mutually exclusive' in run(dict(WEB1, auth_key=HS_KEY, auth_key_file=key_file), fail=True)['msg']
+    assert run(dict(WEB1, auth_key='two words'), fail=True)['msg'].startswith('auth_key: must be one pre-auth key')
+    assert fake.mutations() == []
+
+
 def test_a_converged_node_costs_two_reads(monkeypatch):
     fake = installed(monkeypatch, FakeTailscale().joined(tags=['tag:server'], hostname='web1', routes=['10.1.0.0/16']))
     result = run(dict(WEB1, advertise_routes=['10.1.0.0/16'], login_server=HS + ':443/'), diff=True)
@@ -211,7 +242,7 @@ def test_a_stopped_node_the_server_forgot_says_a_key_is_needed(monkeypatch):
     result = run(dict(login_server=HS, timeout=5), fail=True)
     assert result['msg'].startswith('tailscale up failed (rc 1): To authenticate, visit:; https://hs.example.org/register/AbCdEf123; ')
     assert result['msg'].endswith('; the control server wants this node to log in again (its node key expired, or the node was removed '
-                                  'there): run the module with auth_key_file holding a new pre-auth key (logged in but stopped)')
+                                  'there): run the module with a new pre-auth key (auth_key or auth_key_file) (logged in but stopped)')
     assert result['join_reason'] is None
     # The next run finds it asking for a login, and asks for a key.
     result = run(dict(login_server=HS))
