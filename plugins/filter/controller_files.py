@@ -42,6 +42,15 @@ def installed_binary_sha256(source, file='', checksum=''):
     return None
 
 
+def binary_install_needed(source, installed_sha256, file='', checksum=''):
+    """Whether the platform's install step must put the binary in place: from a file or url (source) whose binary
+    (installed_binary_sha256) is not the one the host has (installed_sha256, '' or None when it has none). Never for
+    a package."""
+    wanted = installed_binary_sha256(source, file, checksum)
+    return wanted is not None and wanted != (installed_sha256 or '')
+
+
 class FilterModule(object):
     def filters(self):
-        return {'controller_file_sha256': controller_file_sha256, 'installed_binary_sha256': installed_binary_sha256}
+        return {'controller_file_sha256': controller_file_sha256, 'installed_binary_sha256': installed_binary_sha256,
+                'binary_install_needed': binary_install_needed}

@@ -13,7 +13,12 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import controller_digest_cache_path, controller_file_sha256, installed_binary_sha256
+from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import (
+    binary_install_needed,
+    controller_digest_cache_path,
+    controller_file_sha256,
+    installed_binary_sha256,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +56,16 @@ def test_installed_binary_sha256_by_source(tmp_path):
     assert installed_binary_sha256('file', str(binary)) == hashlib.sha256(b'binary').hexdigest()
     assert installed_binary_sha256('url', checksum='sha256:ABCDEF') == 'abcdef'
     assert installed_binary_sha256('package') is None
+
+
+def test_a_binary_is_installed_where_the_hosts_differs_and_never_for_a_package(tmp_path):
+    binary = tmp_path / 'tailscaled'
+    binary.write_bytes(b'binary')
+    digest = hashlib.sha256(b'binary').hexdigest()
+    assert binary_install_needed('file', digest, str(binary)) is False
+    assert binary_install_needed('file', '0' * 64, str(binary)) is True
+    for missing in ('', None):
+        assert binary_install_needed('file', missing, str(binary)) is True
+        assert binary_install_needed('url', missing, checksum='sha256:' + digest.upper()) is True
+    assert binary_install_needed('url', digest, checksum='sha256:' + digest.upper()) is False
+    assert binary_install_needed('package', '') is False and binary_install_needed('package', digest) is False
