@@ -9,7 +9,9 @@ rolled back, a node deleted on the server joining again, a node logged out and d
 server when it leaves, and no secret in a verbose run."""
 from __future__ import absolute_import, division, print_function
 
+import hashlib
 import json
+import os
 import re
 
 import pytest
@@ -167,6 +169,24 @@ def test_a_new_policy_is_previewed_then_reloaded_in_place(lab):
     assert returncode == 0 and main_pid(lab) == pid, output
 
 
+def test_a_rebuilt_binary_of_the_same_version_restarts_headscale(lab, tmp_path):
+    """The same version with another SHA-256 (here the build with one byte appended, which an ELF
+    file runs with): the new binary is put in place and runs."""
+    rebuilt = tmp_path / "headscale"
+    with open(os.environ["OVERLAYNET_HEADSCALE"], "rb") as original:
+        rebuilt.write_bytes(original.read() + b"\0")
+    rebuilt.chmod(0o755)
+    digest = hashlib.sha256(rebuilt.read_bytes()).hexdigest()
+    pid = main_pid(lab)
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"headscale_install_file": str(rebuilt)}))
+    assert returncode == 0, output
+    assert lab.host(SERVER).check_output("sha256sum /usr/local/bin/headscale").split()[0] == digest
+    assert main_pid(lab) != pid, "the new binary was put in place but the old one still runs"
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0 and recap[SERVER]["changed"] >= 1, output
+    traffic.wait_for_reply("ts1", tailnet_ipv4(lab, "ts3"))
+
+
 @pytest.mark.parametrize("settings, expected", [
     # Keys older headscale versions read, which 0.29 refuses or silently ignores.
     ({"headscale_extra_config": {"dns_config": {"magic_dns": True}, "ip_prefixes": ["100.64.0.0/10"]}},
@@ -245,7 +265,6 @@ def test_a_node_that_leaves_is_logged_out_and_rejoins_with_a_new_key_printing_no
 
 
 def test_connectivity_report_lists_the_tailscale_peers(lab, tmp_path):
-    import os
     report = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "report.yml")
     page = tmp_path / "report.html"
     returncode, recap, output = lab.run_playbook("-e", json.dumps({"overlaynet_report_html": str(page)}), playbooks=(report,))
