@@ -47,6 +47,7 @@ SYSTEM = 'tailscale'
 SERVER_INSTALL_PREFIX = 'headscale_install'
 NODE_INSTALL_PREFIXES = ('tailscale_cli', 'tailscale_daemon')
 STATES = ('present', 'absent')
+NODE_STATES = ('present', 'installed', 'absent')
 NETWORKING_MODES = ('tun', 'userspace')
 # A tagged pre-auth key without a user: headscale 0.28 and later.
 TAGS_ONLY_KEYS_SINCE = (0, 28)
@@ -170,10 +171,10 @@ def _check_node(errors, host, variables, servers, server_extras):
     def problem(variable, text):
         errors.append('host %s: %s: %s' % (host, variable, text))
 
-    if variables['tailscale_state'] not in STATES:
-        check_choice(errors, 'host %s: tailscale_state' % host, variables['tailscale_state'], STATES)
+    if variables['tailscale_state'] not in NODE_STATES:
+        check_choice(errors, 'host %s: tailscale_state' % host, variables['tailscale_state'], NODE_STATES)
         return
-    if variables['tailscale_state'] == 'absent':
+    if variables['tailscale_state'] != 'present':
         return
     server = variables['tailscale_server']
     if server is None and variables['tailscale_login_server'] is None:

@@ -236,7 +236,7 @@ def test_a_node_deleted_on_the_server_joins_again_on_the_next_run(lab):
     assert returncode == 0 and recap[node]["changed"] == 0, output
 
 
-def test_a_node_that_leaves_is_logged_out_and_rejoins_with_a_new_key_printing_no_secret(lab):
+def test_a_node_that_leaves_is_logged_out_installed_only_then_rejoins_with_a_new_key_printing_no_secret(lab):
     node = "ts2"
     returncode, recap, output = lab.run_playbook("--limit", "%s,%s" % (SERVER, node), "-e", json.dumps({"tailscale_state": "absent"}))
     assert returncode == 0, output + tailscaled_log(lab, node)
@@ -245,6 +245,18 @@ def test_a_node_that_leaves_is_logged_out_and_rejoins_with_a_new_key_printing_no
     assert [entry["given_name"] for entry in nodes_list(lab) if entry["name"] == node] == []
     assert not lab.host(node).service("tailscaled").is_running
     assert not lab.host(node).file("/var/lib/tailscale").exists
+    # Installed only, as for an image to clone: the binaries, unit and CA, tailscaled enabled but
+    # not started, so no node state (no node key) is made; a second run changes nothing.
+    installed = ("--limit", "%s,%s" % (SERVER, node), "-e", json.dumps({"tailscale_state": "installed"}))
+    returncode, recap, output = lab.run_playbook(*installed)
+    assert returncode == 0 and recap[node]["changed"] >= 1, output
+    host = lab.host(node)
+    assert host.file("/usr/local/sbin/tailscaled").is_file and host.file("/etc/systemd/system/tailscaled.service").is_file
+    assert host.service("tailscaled").is_enabled and not host.service("tailscaled").is_running
+    assert not host.file("/var/lib/tailscale/tailscaled.state").exists
+    returncode, recap, output = lab.run_playbook(*installed)
+    assert returncode == 0 and recap[node]["changed"] == 0, output
+    assert [entry["given_name"] for entry in nodes_list(lab) if entry["name"] == node] == []
     # Back in: a key is minted on the server for this node; nothing secret may be printed.
     returncode, recap, output = lab.run_playbook("-vvv", "--diff")
     assert returncode == 0, output + tailscaled_log(lab, node)

@@ -132,6 +132,18 @@ def test_a_node_being_removed_is_not_checked():
     assert errors_of(tailnet(ts1={'tailscale_state': 'absent', 'tailscale_user': 'nobody'})) == []
 
 
+def test_a_node_only_installed_joins_nothing_and_is_nobodys_peer():
+    # Installed for an image to clone: nothing of a join is checked, and it is no peer of the others.
+    hostvars = tailnet(ts1={'tailscale_state': 'installed', 'tailscale_user': 'nobody'})
+    assert errors_of(hostvars) == []
+    assert inventory.node_plan(hostvars, GROUPS, 'ts1')['state'] == 'installed'
+    assert inventory.peers_record(hostvars, GROUPS, 'ts1')['peers'] == []
+    hostvars['ts1']['tailscale__node'] = {'tailscale_ips': ['100.64.0.9']}
+    assert 'ts1' not in [peer['peer'] for peer in inventory.peers_record(hostvars, GROUPS, 'ts2')['peers']]
+    assert errors_of(tailnet(ts1={'tailscale_state': 'joined'})) == [
+        "host ts1: tailscale_state: 'joined' must be one of present, installed, absent"]
+
+
 def test_messages_never_show_the_auth_key():
     groups = {'tailscale_nodes': ['ts1']}
     errors = errors_of({'ts1': {'tailscale_login_server': 'ftp://x', 'tailscale_auth_key': 'hskey-auth-secret'}}, groups)
