@@ -53,10 +53,10 @@ def tailscale_node_plan(hostvars, groups, host):
     return _filter_error('tailscale_node_plan', node_plan, hostvars, groups, host, _UNDEFINED)
 
 
-def tailscale_peers_record(hostvars, groups, host):
-    """The peers of a node for the connectivity report: `hostvars | tailscale_peers_record(groups, inventory_hostname)`."""
-    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import peers_record
-    return _filter_error('tailscale_peers_record', peers_record, hostvars, groups, host, _UNDEFINED)
+def tailscale_peers_records(hostvars, groups, hosts):
+    """Each node's peers for the connectivity report, by host: `hostvars | tailscale_peers_records(groups, ansible_play_hosts)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import peers_records
+    return _filter_error('tailscale_peers_records', peers_records, hostvars, groups, list(hosts), _UNDEFINED)
 
 
 def tailscale_route_approvals(nodes, hostvars=None):
@@ -83,6 +83,17 @@ def tailscale_node_removals(nodes):
     for variables in nodes:
         facts.append(dict((name, variables[name]) for name in ('tailscale__plan', 'tailscale__logged_out') if name in variables))
     return node_removals(facts)
+
+
+def tailscale_key_requests(nodes):
+    """The pre-auth keys each headscale server mints for the play's nodes that must join:
+    `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_key_requests`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import key_requests
+    facts = []
+    for variables in nodes:
+        facts.append(dict((name, variables[name]) for name in ('inventory_hostname', 'tailscale__plan', 'tailscale__must_join')
+                          if name in variables))
+    return key_requests(facts)
 
 
 def tailscale_lost_on_server(state, hostvars, server):
@@ -115,7 +126,8 @@ class FilterModule(object):
             'tailscale_lost_on_server': tailscale_lost_on_server,
             'tailscale_node_plan': tailscale_node_plan,
             'tailscale_node_removals': tailscale_node_removals,
+            'tailscale_key_requests': tailscale_key_requests,
             'tailscale_node_unchanged': tailscale_node_unchanged,
-            'tailscale_peers_record': tailscale_peers_record,
+            'tailscale_peers_records': tailscale_peers_records,
             'tailscale_route_approvals': tailscale_route_approvals,
         }

@@ -908,38 +908,89 @@ def run_users(module):
     return result
 
 
-def run_preauthkey(module):
-    """overlaynet.vpn.headscale_preauthkey: `users list` to find the user's id (with a user), then the key."""
-    params = module.params
-    tags = sorted(dedupe(params['tags']))
-    problems = preauthkey_problems(params['version'], params['user'], params['tags'], params['expiration'])
-    if problems:
-        module.fail_json(msg='; '.join(problems))
-    cli = cli_for(module)
-    user_id = None
-    if params['user'] is not None:
-        users = read_state(module, cli, cli.list_users if cli else None, 'users')
-        matches = users_named(users, params['user'])
-        problem = ambiguity_problem(matches, params['user'])
+KEY_OPTIONS = ('user', 'reusable', 'ephemeral', 'expiration', 'tags')
+
+
+def key_requests(params):
+    """The keys headscale_preauthkey mints, each dict(name, user, reusable, ephemeral, expiration, tags), and every
+    problem of them at once: one per item of params['keys'] (name None without keys), an option an item leaves out
+    taken from the module's option of the same name."""
+    if not params.get('keys'):
+        items, prefixes = [dict(name=None)], ['']
+    else:
+        items = params['keys']
+        prefixes = ['keys[%d] (%s): ' % (index, item.get('name')) for index, item in enumerate(items)]
+    requests, problems, seen = [], [], set()
+    for item, prefix in zip(items, prefixes):
+        request = dict(name=item['name'])
+        for option in KEY_OPTIONS:
+            request[option] = item[option] if item.get(option) is not None else params[option]
+        request['tags'] = sorted(dedupe(request['tags']))
+        problems.extend(prefix + problem for problem in
+                        preauthkey_problems(params['version'], request['user'], request['tags'], request['expiration']))
+        if request['name'] is not None:
+            if not request['name']:
+                problems.append(prefix + 'name: must not be empty')
+            elif request['name'] in seen:
+                problems.append(prefix + 'name: given twice (a key per name)')
+            seen.add(request['name'])
+        requests.append(request)
+    return requests, problems
+
+
+def key_user_ids(module, cli, requests):
+    """name of user -> its id, for the users of the requests (one `users list`); in check mode a user that does not
+    exist yet is a warning and has the id None."""
+    names = sorted(set(request['user'] for request in requests if request['user'] is not None))
+    if not names:
+        return {}
+    users = read_state(module, cli, cli.list_users if cli else None, 'users')
+    ids = {}
+    for name in names:
+        matches = users_named(users, name)
+        problem = ambiguity_problem(matches, name)
         if problem:
             module.fail_json(msg=problem)
         if matches:
-            user_id = matches[0]['id']
-        elif not module.check_mode:
-            module.fail_json(msg='headscale has no user %s (users: %s)' % (params['user'], ', '.join(user['name'] for user in users) or 'none'))
-        elif cli is not None:
-            module.warn('headscale has no user %s yet; a run outside check mode fails unless an earlier task creates it' % params['user'])
-    result = dict(changed=True, user=params['user'], user_id=user_id, reusable=params['reusable'], ephemeral=params['ephemeral'],
-                  tags=tags, expiration=None, id=None)
-    if module.check_mode:
-        return result
-    try:
-        minted = cli.create_preauthkey(user_id, params['reusable'], params['ephemeral'], params['expiration'], tags)
-    except HeadscaleCLIError as error:
-        module.fail_json(msg=error.message, rc=error.rc)
-    result.update(key=minted['key'], id=minted['id'], expiration=minted['expiration'], reusable=minted['reusable'],
-                  ephemeral=minted['ephemeral'], tags=sorted(minted['tags']))
-    return result
+            ids[name] = matches[0]['id']
+            continue
+        if not module.check_mode:
+            module.fail_json(msg='headscale has no user %s (users: %s)' % (name, ', '.join(user['name'] for user in users) or 'none'))
+        if cli is not None:
+            module.warn('headscale has no user %s yet; a run outside check mode fails unless an earlier task creates it' % name)
+        ids[name] = None
+    return ids
+
+
+def mint_key(cli, request, user_id):
+    """The key of request, minted: the module's result for it (the key in its field `key`)."""
+    minted = cli.create_preauthkey(user_id, request['reusable'], request['ephemeral'], request['expiration'], request['tags'])
+    return dict(key=minted['key'], id=minted['id'], user=request['user'], user_id=user_id, reusable=minted['reusable'],
+                ephemeral=minted['ephemeral'], tags=sorted(minted['tags']), expiration=minted['expiration'])
+
+
+def run_preauthkey(module):
+    """overlaynet.vpn.headscale_preauthkey: `users list` to find the users' ids (when keys have users), then each key."""
+    requests, problems = key_requests(module.params)
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    cli = cli_for(module)
+    user_ids = key_user_ids(module, cli, requests)
+    keys = []
+    for request in requests:
+        user_id = user_ids.get(request['user'])
+        if module.check_mode:
+            keys.append(dict(id=None, user=request['user'], user_id=user_id, reusable=request['reusable'],
+                             ephemeral=request['ephemeral'], tags=request['tags'], expiration=None))
+            continue
+        try:
+            keys.append(mint_key(cli, request, user_id))
+        except HeadscaleCLIError as error:
+            spent = ' (keys minted before it in this run: %d; unused, they expire)' % len(keys) if keys else ''
+            module.fail_json(msg=error.message + spent, rc=error.rc)
+    if not module.params.get('keys'):
+        return dict(changed=True, **keys[0])
+    return dict(changed=True, keys=dict((request['name'], key) for request, key in zip(requests, keys)))
 
 
 def wait_for_announcements(cli, entries, pairs, seconds):

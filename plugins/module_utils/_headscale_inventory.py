@@ -365,38 +365,46 @@ def node_plan(hostvars, groups, host, undefined=()):
     return node
 
 
-def peers_record(hostvars, groups, host, undefined=()):
-    """The other present nodes of host's tailnet, as the connectivity report reads them (/var/lib/overlaynet/peers/tailscale.json).
+def peers_records(hostvars, groups, hosts, undefined=()):
+    """Host -> its peers for the connectivity report (/var/lib/overlaynet/peers/tailscale.json), for each of hosts: the
+    other present nodes of its tailnet. Every node's variables are read once, however many hosts are asked for.
 
     A peer's tailnet addresses come from its fact tailscale__node (the tailscale_node result of this run); a peer that
     did not run yet is left out. With an ACL policy on the server a peer may rightly be unreachable, so it must answer
     only when the server has no policy (all traffic allowed).
     """
-    plan = node_plan(hostvars, groups, host, undefined)
-    if plan['state'] != 'present' or plan['server'] is None:
-        return {'system': SYSTEM, 'peers': []}
     servers = _present_servers(hostvars, groups, undefined)
-    open_tailnet = _server_extras(hostvars, plan['server'], undefined)['headscale_policy'] is None
+    nodes = sorted(set(group_hosts(groups, NODES_GROUP)) | set(hosts))
+    plans = dict((node, node_settings(_node_variables(hostvars, node, undefined), node, servers)) for node in nodes)
+    open_tailnets = {}
     peers = []
-    for peer in sorted(set(group_hosts(groups, NODES_GROUP)) - set([host])):
-        peer_plan = node_settings(_node_variables(hostvars, peer, undefined), peer, servers)
-        if peer_plan['state'] != 'present' or peer_plan['server'] != plan['server']:
+    for node in nodes:
+        plan = plans[node]
+        if plan['state'] != 'present' or plan['server'] is None or node not in group_hosts(groups, NODES_GROUP):
             continue
-        facts = read_host_variables(hostvars, peer, {'tailscale__node': None}, undefined)['tailscale__node']
+        facts = read_host_variables(hostvars, node, {'tailscale__node': None}, undefined)['tailscale__node']
         addresses = list(facts.get('tailscale_ips') or []) if is_mapping(facts) else []
         if not addresses:
             continue
+        if plan['server'] not in open_tailnets:
+            open_tailnets[plan['server']] = _server_extras(hostvars, plan['server'], undefined)['headscale_policy'] is None
         peers.append({
             'system': SYSTEM,
             'network': plan['server'],
             'interface': 'tailscale0',
-            'peer': peer,
+            'peer': node,
             'managed': True,
             'addresses': addresses,
-            'must_answer': open_tailnet,
-            'extras': {'tailscale_hostname': peer_plan['hostname']},
+            'must_answer': open_tailnets[plan['server']],
+            'extras': {'tailscale_hostname': plan['hostname']},
         })
-    return {'system': SYSTEM, 'peers': peers}
+    records = {}
+    for host in hosts:
+        plan = plans[host]
+        own = [] if plan['state'] != 'present' or plan['server'] is None else [
+            peer for peer in peers if peer['network'] == plan['server'] and peer['peer'] != host]
+        records[host] = {'system': SYSTEM, 'peers': own}
+    return records
 
 
 def node_removals(nodes):
@@ -421,6 +429,29 @@ def node_removals(nodes):
     for entry in removals.values():
         entry['nodes'].sort(key=lambda node: node['node_key'])
     return removals
+
+
+def key_requests(nodes):
+    """Server host -> {version, keys: [{name, user, tags, expiration}]} (overlaynet.vpn.headscale_preauthkey's options): a
+    single-use key, named by its inventory host, for each node of the play that must join a server of the inventory, so
+    that each server mints the keys of all its joining nodes in one run.
+
+    nodes: the variables of the play's Tailscale hosts, each with inventory_hostname, tailscale__plan (node_plan()) and
+    tailscale__must_join (true where the node has no node key or must log in again).
+    """
+    requests = {}
+    for variables in nodes:
+        plan = variables.get('tailscale__plan') if is_mapping(variables) else None
+        if not is_mapping(plan) or plan.get('state') != 'present' or plan.get('server_version') is None:
+            continue
+        if variables.get('tailscale__must_join') is not True:
+            continue
+        entry = requests.setdefault(plan['server'], {'version': plan['server_version'], 'keys': []})
+        entry['keys'].append({'name': variables['inventory_hostname'], 'user': plan['user'] or None, 'tags': list(plan['tags']),
+                              'expiration': plan['key_expiration']})
+    for entry in requests.values():
+        entry['keys'].sort(key=lambda key: key['name'])
+    return requests
 
 
 def lost_on_server(status, server_nodes):

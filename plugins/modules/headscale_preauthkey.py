@@ -23,6 +23,8 @@ description:
     headscale stores only a hash and cannot show a key again). Call it only when a node must join, as the role
     overlaynet.vpn.headscale does.
   - Keys not used expire after O(expiration); a single-use key is spent by its first node.
+  - With O(keys), one run mints a key for each item (one C(users list) for all of them) and returns them in RV(keys) by
+    name, for several nodes joining at once; the other options are then the defaults of the items.
 options:
   user:
     description:
@@ -55,6 +57,35 @@ options:
     type: list
     elements: str
     default: []
+  keys:
+    description:
+      - Several keys to mint in one run, each named (usually for the node that joins with it). An option an item leaves
+        out is taken from the module's option of the same name.
+      - With O(keys) the keys are returned in RV(keys), and RV(key) is not returned.
+      - Should minting fail part way, the keys minted before are not returned; unused, they expire.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The key's name in RV(keys), unique among the items; headscale does not store it.
+        type: str
+        required: true
+      user:
+        description: As O(user).
+        type: str
+      reusable:
+        description: As O(reusable).
+        type: bool
+      ephemeral:
+        description: As O(ephemeral).
+        type: bool
+      expiration:
+        description: As O(expiration).
+        type: str
+      tags:
+        description: As O(tags).
+        type: list
+        elements: str
 extends_documentation_fragment:
   - overlaynet.vpn.headscale_cli
   - overlaynet.vpn.attributes
@@ -91,49 +122,78 @@ EXAMPLES = r'''
     expiration: 2h
   register: headscale__server_key
   no_log: true
+
+- name: Mint a single-use key for each of two nodes in one run
+  overlaynet.vpn.headscale_preauthkey:
+    expiration: 30m
+    keys:
+      - name: web1
+        tags: [tag:web]
+      - name: db1
+        tags: [tag:db]
+  register: headscale__node_keys
+  no_log: true
+  # headscale__node_keys.keys.web1.key is the key of web1
 '''
 
 RETURN = r'''
+keys:
+  description:
+    - With O(keys), each key by its name, as the return values below describe one key (C(key), C(id), C(user), C(user_id),
+      C(reusable), C(ephemeral), C(tags), C(expiration)); in check mode without C(key).
+    - B(A secret) outside check mode; set C(no_log) on the task.
+  returned: success, with O(keys)
+  type: dict
+  sample:
+    web1:
+      key: hskey-auth-AbCdEfGhIjKl-(64 more characters)
+      id: 8
+      user: null
+      user_id: null
+      reusable: false
+      ephemeral: false
+      tags: [tag:web]
+      expiration: '2026-11-30T13:00:00Z'
 key:
   description:
     - The pre-auth key. A secret; set C(no_log) on the task and keep it out of logs, files left behind and facts.
-  returned: success, not in check mode
+  returned: success, not in check mode, without O(keys)
   type: str
   sample: hskey-auth-AbCdEfGhIjKl-(64 more characters)
 id:
   description: The key's numeric id on the server (C(headscale preauthkeys expire --id) takes it, 0.28 and later).
-  returned: success; V(null) in check mode
+  returned: success, without O(keys); V(null) in check mode
   type: int
   sample: 7
 user:
   description: O(user), as given.
-  returned: always
+  returned: success, without O(keys)
   type: str
   sample: alice
 user_id:
   description: The numeric id of O(user); V(null) without a user, and in check mode for a user that does not exist yet.
-  returned: always
+  returned: success, without O(keys)
   type: int
   sample: 1
 reusable:
   description: Whether the key is reusable.
-  returned: always
+  returned: success, without O(keys)
   type: bool
   sample: false
 ephemeral:
   description: Whether nodes that join with the key are ephemeral.
-  returned: always
+  returned: success, without O(keys)
   type: bool
   sample: false
 tags:
   description: The tags of the key, sorted.
-  returned: always
+  returned: success, without O(keys)
   type: list
   elements: str
   sample: [tag:server]
 expiration:
   description: When the key expires, UTC, as headscale recorded it.
-  returned: success; V(null) in check mode
+  returned: success, without O(keys); V(null) in check mode
   type: str
   sample: '2026-11-30T13:00:00Z'
 '''
@@ -151,6 +211,15 @@ def main():
             ephemeral=dict(type='bool', default=False),
             expiration=dict(type='str', default=DEFAULT_EXPIRATION),
             tags=dict(type='list', elements='str', default=[]),
+            # The keys' requests, not keys: nothing secret goes in.
+            keys=dict(type='list', elements='dict', no_log=False, options=dict(
+                name=dict(type='str', required=True),
+                user=dict(type='str'),
+                reusable=dict(type='bool'),
+                ephemeral=dict(type='bool'),
+                expiration=dict(type='str'),
+                tags=dict(type='list', elements='str'),
+            )),
         ),
         supports_check_mode=True,
     )

@@ -245,6 +245,7 @@ def test_a_node_that_leaves_is_logged_out_installed_only_then_rejoins_with_a_new
     assert [entry["given_name"] for entry in nodes_list(lab) if entry["name"] == node] == []
     assert not lab.host(node).service("tailscaled").is_running
     assert not lab.host(node).file("/var/lib/tailscale").exists
+    assert not lab.host(node).file("/etc/overlaynet/tailscale-ca").exists
     # Installed only, as for an image to clone: the binaries, unit and CA, tailscaled enabled but
     # not started, so no node state (no node key) is made; a second run changes nothing.
     installed = ("--limit", "%s,%s" % (SERVER, node), "-e", json.dumps({"tailscale_state": "installed"}))
@@ -252,6 +253,9 @@ def test_a_node_that_leaves_is_logged_out_installed_only_then_rejoins_with_a_new
     assert returncode == 0 and recap[node]["changed"] >= 1, output
     host = lab.host(node)
     assert host.file("/usr/local/sbin/tailscaled").is_file and host.file("/etc/systemd/system/tailscaled.service").is_file
+    # The server's CA for tailscaled alone, named in its environment.
+    assert host.file("/etc/overlaynet/tailscale-ca/headscale-%s.crt" % SERVER).is_file
+    assert "SSL_CERT_DIR=\"/etc/ssl/certs:/etc/overlaynet/tailscale-ca\"" in host.file("/etc/default/tailscaled").content_string
     assert host.service("tailscaled").is_enabled and not host.service("tailscaled").is_running
     assert not host.file("/var/lib/tailscale/tailscaled.state").exists
     returncode, recap, output = lab.run_playbook(*installed)

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 from ansible_collections.overlaynet.vpn.plugins.filter.headscale import (
     headscale_users_unchanged,
+    tailscale_key_requests,
     tailscale_lost_on_server,
     tailscale_node_removals,
     tailscale_node_unchanged,
@@ -68,6 +69,14 @@ def test_node_removals_read_the_logout_results():
     node = {'tailscale__plan': plan, 'tailscale__logged_out': {'changed': True, 'logged_out_node_key': key}, 'other': 1}
     assert tailscale_node_removals([node]) == {'hs1': {'version': '0.29.3', 'nodes': [{'node_key': key}]}}
     assert tailscale_node_removals([{'tailscale__plan': plan}]) == {}
+
+
+def test_key_requests_read_the_three_facts_of_each_node():
+    plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'user': 'alice', 'tags': [], 'key_expiration': '1h'}
+    node = {'inventory_hostname': 'ts1', 'tailscale__plan': plan, 'tailscale__must_join': True, 'other': 1}
+    assert tailscale_key_requests([node]) == {
+        'hs1': {'version': '0.29.3', 'keys': [{'name': 'ts1', 'user': 'alice', 'tags': [], 'expiration': '1h'}]}}
+    assert tailscale_key_requests([dict(node, tailscale__must_join=False)]) == {}
 
 
 def test_lost_on_server_reads_the_servers_probe_from_hostvars():

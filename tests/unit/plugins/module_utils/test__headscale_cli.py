@@ -287,7 +287,10 @@ class FakeHeadscale(object):
             user = matches[0]
         tags = flags['tags'].split(',') if 'tags' in flags else []
         # hscontrol/types/preauth_key.go PreAuthKeyNew.Proto (0.28+) / PreAuthKey.Proto (0.26, 0.27).
-        item = {'id': len(self.keys) + 1, 'key': NEW_KEY if self.version[:2] >= (0, 28) else LEGACY_KEY}
+        key_id = len(self.keys) + 1
+        first_key = NEW_KEY if self.version[:2] >= (0, 28) else LEGACY_KEY
+        # Every key differs: the first is the constant, later ones end in their id.
+        item = {'id': key_id, 'key': first_key if key_id == 1 else first_key[:-2] + '%02d' % key_id}
         if user is not None:
             item = dict(user=user, **item)
         if flags.get('reusable'):

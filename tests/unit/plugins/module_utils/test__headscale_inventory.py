@@ -137,9 +137,9 @@ def test_a_node_only_installed_joins_nothing_and_is_nobodys_peer():
     hostvars = tailnet(ts1={'tailscale_state': 'installed', 'tailscale_user': 'nobody'})
     assert errors_of(hostvars) == []
     assert inventory.node_plan(hostvars, GROUPS, 'ts1')['state'] == 'installed'
-    assert inventory.peers_record(hostvars, GROUPS, 'ts1')['peers'] == []
+    assert inventory.peers_records(hostvars, GROUPS, ['ts1'])['ts1']['peers'] == []
     hostvars['ts1']['tailscale__node'] = {'tailscale_ips': ['100.64.0.9']}
-    assert 'ts1' not in [peer['peer'] for peer in inventory.peers_record(hostvars, GROUPS, 'ts2')['peers']]
+    assert 'ts1' not in [peer['peer'] for peer in inventory.peers_records(hostvars, GROUPS, ['ts2'])['ts2']['peers']]
     assert errors_of(tailnet(ts1={'tailscale_state': 'joined'})) == [
         "host ts1: tailscale_state: 'joined' must be one of present, installed, absent"]
 
@@ -243,6 +243,27 @@ def test_a_node_is_lost_on_its_server_when_no_server_node_has_its_key():
     assert inventory.lost_on_server({'have_node_key': True, 'node_key': None}, server_nodes) is False
 
 
+def test_peers_records_of_several_hosts_read_each_node_once(monkeypatch):
+    groups = {'headscale_servers': ['hs1', 'hs2'], 'tailscale_nodes': ['ts1', 'ts2', 'ts3', 'ts4']}
+    hostvars = tailnet(ts1=node(tailscale_server='hs1'), ts2=node(tailscale_server='hs1'), ts3=node(tailscale_server='hs2'))
+    hostvars['hs2'] = server(headscale_server_url='https://hs2.example.net', headscale_policy={'acls': []})
+    hostvars['ts4'] = node(tailscale_server='hs2')
+    for index, name in enumerate(('ts1', 'ts2', 'ts3', 'ts4')):
+        hostvars[name]['tailscale__node'] = {'tailscale_ips': ['100.64.0.%d' % (index + 1)]}
+    reads = []
+    real_node_variables = inventory._node_variables
+
+    def counted(hostvars, host, undefined):
+        reads.append(host)
+        return real_node_variables(hostvars, host, undefined)
+    monkeypatch.setattr(inventory, '_node_variables', counted)
+    records = inventory.peers_records(hostvars, groups, ['ts1', 'ts2', 'ts3', 'ts4'])
+    assert sorted(reads) == ['ts1', 'ts2', 'ts3', 'ts4']
+    assert [peer['peer'] for peer in records['ts1']['peers']] == ['ts2']
+    assert [(peer['peer'], peer['network'], peer['must_answer']) for peer in records['ts3']['peers']] == [('ts4', 'hs2', False)]
+    assert records['ts2']['peers'][0]['addresses'] == ['100.64.0.1'] and records['ts2']['peers'][0]['must_answer'] is True
+
+
 def test_node_removals_for_the_nodes_that_logged_out_of_a_server_of_the_inventory():
     def host(state, key, server='hs1', version='0.29.3'):
         plan = {'state': state, 'server': server, 'server_version': version, 'hostname': 'x'}
@@ -262,11 +283,31 @@ def test_node_removals_for_the_nodes_that_logged_out_of_a_server_of_the_inventor
     assert inventory.node_removals(nodes[2:5]) == {}
 
 
+def test_key_requests_group_the_joining_nodes_by_server():
+    def host(name, must_join, state='present', server='hs1', version='0.29.3', user='', tags=()):
+        plan = {'state': state, 'server': server, 'server_version': version, 'user': user, 'tags': list(tags),
+                'key_expiration': '10m', 'hostname': name}
+        variables = {'inventory_hostname': name + '.lab', 'tailscale__plan': plan}
+        if must_join is not None:
+            variables['tailscale__must_join'] = must_join
+        return variables
+
+    nodes = [host('ts2', True, tags=['tag:web']), host('ts1', True, user='alice'), host('ts3', False), host('ts4', None),
+             host('ts5', True, state='absent'), host('ts6', True, server='hs2', version='0.28.0'),
+             host('ts7', True, server=None, version=None)]
+    assert inventory.key_requests(nodes) == {
+        'hs1': {'version': '0.29.3', 'keys': [{'name': 'ts1.lab', 'user': 'alice', 'tags': [], 'expiration': '10m'},
+                                              {'name': 'ts2.lab', 'user': None, 'tags': ['tag:web'], 'expiration': '10m'}]},
+        'hs2': {'version': '0.28.0', 'keys': [{'name': 'ts6.lab', 'user': None, 'tags': [], 'expiration': '10m'}]},
+    }
+    assert inventory.key_requests(nodes[2:5]) == {}
+
+
 @pytest.mark.parametrize('policy, must_answer', [(None, True), ({'acls': []}, False)])
 def test_peers_record(policy, must_answer):
     hostvars = tailnet(hs1=server(headscale_policy=policy))
     hostvars['ts2']['tailscale__node'] = {'tailscale_ips': ['100.64.0.2', 'fd7a:115c:a1e0::2']}
-    record = inventory.peers_record(hostvars, GROUPS, 'ts1')
+    record = inventory.peers_records(hostvars, GROUPS, ['ts1'])['ts1']
     assert record == {'system': 'tailscale', 'peers': [{
         'system': 'tailscale', 'network': 'hs1', 'interface': 'tailscale0', 'peer': 'ts2', 'managed': True,
         'addresses': ['100.64.0.2', 'fd7a:115c:a1e0::2'], 'must_answer': must_answer, 'extras': {'tailscale_hostname': 'ts2'}}]}

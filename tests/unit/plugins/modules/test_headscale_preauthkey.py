@@ -154,3 +154,70 @@ def test_check_mode_before_headscale_is_installed(monkeypatch):
     result = run(dict(user='alice'), check_mode=True)
     assert result['changed'] is True and 'key' not in result and result['user_id'] is None and fake.commands == []
     assert fake.warnings == ['headscale is not installed; check mode assumes it has no users yet']
+
+
+def test_several_keys_in_one_run(server):
+    result = run(dict(expiration='30m', keys=[dict(name='web1', user='alice', tags=['tag:web']),
+                                              dict(name='db1', user='bob', expiration='2h', reusable=True),
+                                              dict(name='tagged', tags=['tag:db'])]))
+    assert result['changed'] is True and 'key' not in result and sorted(result['keys']) == ['db1', 'tagged', 'web1']
+    assert result['keys']['web1'] == dict(key=NEW_KEY, id=1, user='alice', user_id=1, reusable=False, ephemeral=False,
+                                          tags=['tag:web'], expiration='2025-11-30T11:53:20Z')
+    assert result['keys']['db1']['key'] == NEW_KEY[:-2] + '02' and result['keys']['db1']['reusable'] is True
+    assert result['keys']['tagged']['user'] is None and result['keys']['tagged']['key'] == NEW_KEY[:-2] + '03'
+    # One read of the users for all keys.
+    assert server.words() == ['users list --output json',
+                              'preauthkeys create --user=1 --expiration=30m --tags=tag:web --output json',
+                              'preauthkeys create --user=2 --expiration=2h --reusable --output json',
+                              'preauthkeys create --expiration=30m --tags=tag:db --output json']
+
+
+def test_several_keys_without_users_read_no_users(server):
+    result = run(dict(tags=['tag:node'], keys=[dict(name='a'), dict(name='b')]))
+    assert [key['tags'] for key in result['keys'].values()] == [['tag:node'], ['tag:node']]
+    assert server.words() == ['preauthkeys create --expiration=1h --tags=tag:node --output json'] * 2
+
+
+def test_every_problem_of_several_keys_before_any_command(server):
+    result = run(dict(keys=[dict(name='a', user='alice', expiration='soon'), dict(name='a', tags=['Web']), dict(name='')]), fail=True)
+    assert "keys[0] (a): expiration: 'soon' is not a duration" in result['msg']
+    assert "keys[1] (a): tags[0]: 'Web' is not a tag" in result['msg']
+    assert 'keys[1] (a): name: given twice (a key per name)' in result['msg']
+    assert 'keys[2] (): user: required unless tags are given' in result['msg'] and 'keys[2] (): name: must not be empty' in result['msg']
+    assert server.commands == []
+
+
+def test_several_keys_in_check_mode(server):
+    result = run(dict(keys=[dict(name='a', user='alice'), dict(name='b', user='carol')]), check_mode=True)
+    assert result['keys'] == dict(a=dict(id=None, user='alice', user_id=1, reusable=False, ephemeral=False, tags=[], expiration=None),
+                                  b=dict(id=None, user='carol', user_id=None, reusable=False, ephemeral=False, tags=[], expiration=None))
+    assert server.mutations() == [] and 'hskey' not in json.dumps(result)
+
+
+def test_an_unknown_user_of_one_key_mints_none(server):
+    result = run(dict(keys=[dict(name='a', user='alice'), dict(name='b', user='carol')]), fail=True)
+    assert result['msg'] == 'headscale has no user carol (users: alice, bob)' and server.keys == []
+
+
+def test_a_failure_part_way_says_how_many_keys_were_minted(server, monkeypatch):
+    create = server.preauthkeys_create
+
+    def create_one_then_fail(words):
+        if server.keys:
+            return 1, '', go_json({'error': 'database is locked'})
+        return create(words)
+    monkeypatch.setattr(server, 'preauthkeys_create', create_one_then_fail)
+    result = run(dict(user='alice', keys=[dict(name='a'), dict(name='b')]), fail=True)
+    assert result['msg'] == ('headscale preauthkeys create failed (rc 1): database is locked '
+                             '(keys minted before it in this run: 1; unused, they expire)')
+    assert 'keys' not in result and 'hskey' not in json.dumps(result) and len(server.keys) == 1
+
+
+def test_the_real_exit_hides_no_key_of_several_in_other_fields(monkeypatch, capsys):
+    installed(monkeypatch, FakeHeadscale(users=[ALICE]), exits=False)
+    with module_args(dict(user='alice', keys=[dict(name='a'), dict(name='b')])):
+        with pytest.raises(SystemExit):
+            headscale_preauthkey.main()
+    result = json.loads(capsys.readouterr().out)
+    assert [result['keys'][name]['key'] for name in ('a', 'b')] == [NEW_KEY, NEW_KEY[:-2] + '02']
+    assert 'hskey' not in json.dumps(result['invocation'])
