@@ -5,29 +5,19 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
 from ansible.errors import AnsibleFilterError
 
 # module_utils are imported inside the filters (why: docs/dev/architecture.md, "Filter plugins").
-
-
-def controller_digest_cache_path():
-    """Where the controller keeps the digests of its large files (see _file_facts): the user's cache directory."""
-    cache_home = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.path.join(cache_home, 'overlaynet-vpn', 'controller-file-digests.json')
 
 
 def controller_file_sha256(path):
     """SHA-256 (hex) of a file on the controller, read in the controller process: deciding
     whether a binary must be copied costs no module run, and on a rerun no hashing (the digest
     of a large file that kept its identity comes from the cache)."""
-    from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache
-    digests = DigestCache(controller_digest_cache_path())
-    digest = digests.sha256(path)
+    from ansible_collections.overlaynet.vpn.plugins.plugin_utils._controller_files import controller_file_sha256 as file_sha256
+    digest = file_sha256(path)
     if digest is None:
         raise AnsibleFilterError('controller_file_sha256: cannot read %s' % path)
-    digests.save()
     return digest
 
 
@@ -50,7 +40,26 @@ def binary_install_needed(source, installed_sha256, file='', checksum=''):
     return wanted is not None and wanted != (installed_sha256 or '')
 
 
+def binaries_to_install(binaries, source):
+    """The binaries of the platform's install step (platform_install_binaries entries: source, file, url, checksum,
+    binary, installed_sha256) of source that differ from the host's: for 'file' [{src, dest}] (overlaynet.vpn.binaries'
+    files), for 'url' [{url, checksum, dest}] (ansible.builtin.get_url's options)."""
+    if source not in ('file', 'url'):
+        raise AnsibleFilterError("binaries_to_install: source must be file or url, got %r" % (source,))
+    wanted = []
+    for entry in binaries:
+        if entry.get('source', 'package') != source:
+            continue
+        if not binary_install_needed(source, entry.get('installed_sha256'), entry.get('file', ''), entry.get('checksum', '')):
+            continue
+        if source == 'file':
+            wanted.append({'src': entry['file'], 'dest': entry['binary']})
+        else:
+            wanted.append({'url': entry['url'], 'checksum': entry['checksum'], 'dest': entry['binary']})
+    return wanted
+
+
 class FilterModule(object):
     def filters(self):
         return {'controller_file_sha256': controller_file_sha256, 'installed_binary_sha256': installed_binary_sha256,
-                'binary_install_needed': binary_install_needed}
+                'binary_install_needed': binary_install_needed, 'binaries_to_install': binaries_to_install}

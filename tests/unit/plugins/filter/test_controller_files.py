@@ -14,11 +14,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.overlaynet.vpn.plugins.filter.controller_files import (
+    binaries_to_install,
     binary_install_needed,
-    controller_digest_cache_path,
     controller_file_sha256,
     installed_binary_sha256,
 )
+from ansible_collections.overlaynet.vpn.plugins.plugin_utils._controller_files import controller_digest_cache_path
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +70,25 @@ def test_a_binary_is_installed_where_the_hosts_differs_and_never_for_a_package(t
         assert binary_install_needed('url', missing, checksum='sha256:' + digest.upper()) is True
     assert binary_install_needed('url', digest, checksum='sha256:' + digest.upper()) is False
     assert binary_install_needed('package', '') is False and binary_install_needed('package', digest) is False
+
+
+def test_binaries_to_install_by_source(tmp_path):
+    cli, daemon = tmp_path / 'tailscale', tmp_path / 'tailscaled'
+    cli.write_bytes(b'cli')
+    daemon.write_bytes(b'daemon')
+    checksum = 'sha256:' + 'b' * 64
+    binaries = [
+        dict(source='file', file=str(cli), binary='/usr/local/bin/tailscale', installed_sha256=''),
+        dict(source='file', file=str(daemon), binary='/usr/local/sbin/tailscaled',
+             installed_sha256=hashlib.sha256(b'daemon').hexdigest()),
+        dict(source='url', url='https://example.net/headscale', checksum=checksum, binary='/usr/local/bin/headscale',
+             installed_sha256='a' * 64),
+        dict(source='url', url='https://example.net/same', checksum=checksum, binary='/usr/local/bin/same', installed_sha256='b' * 64),
+        dict(source='package', binary='/usr/bin/wg'),
+    ]
+    assert binaries_to_install(binaries, 'file') == [{'src': str(cli), 'dest': '/usr/local/bin/tailscale'}]
+    assert binaries_to_install(binaries, 'url') == [{'url': 'https://example.net/headscale', 'checksum': checksum,
+                                                     'dest': '/usr/local/bin/headscale'}]
+    assert binaries_to_install([], 'file') == []
+    with pytest.raises(AnsibleFilterError, match='source must be file or url'):
+        binaries_to_install(binaries, 'package')

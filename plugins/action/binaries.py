@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# overlaynet.vpn.binaries on the controller: the controller files' digests, each file sent into
+# the task's temporary directory on the host, then one run of the module, which checks the
+# digests and moves the files into place (ansible.builtin.copy runs a stat, then the copy,
+# per file). Check mode sends nothing.
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.overlaynet.vpn.plugins.plugin_utils._controller_files import controller_file_sha256
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = True
+    _VALID_ARGS = frozenset(('files',))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # the temporary directory comes from the connection's shell
+        try:
+            module_files = []
+            for index, entry in enumerate(self._task.args.get('files') or []):
+                if not isinstance(entry, dict) or not entry.get('src') or not entry.get('dest'):
+                    raise AnsibleActionFail('files[%d]: needs src (a controller file) and dest (a path on the host)' % index)
+                source = self._find_needle('files', to_text(entry['src']))
+                digest = controller_file_sha256(source)
+                if digest is None:
+                    raise AnsibleActionFail('files[%d].src: cannot read %s on the controller' % (index, source))
+                sent = None
+                if not self._task.check_mode:
+                    sent = self._connection._shell.join_path(self._connection._shell.tmpdir, 'binary-%d' % index)
+                    self._transfer_file(source, sent)
+                    self._fixup_perms2((self._connection._shell.tmpdir, sent))
+                module_files.append(dict(src=sent, dest=entry['dest'], sha256=digest))
+            result.update(self._execute_module(module_name='overlaynet.vpn.binaries', module_args=dict(files=module_files),
+                                               task_vars=task_vars))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result

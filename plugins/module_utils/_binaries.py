@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# Executables sent from the controller (overlaynet.vpn.binaries: its action plugin puts each in
+# the task's temporary directory on the host), put in place where the host's differ, all in one
+# module run and with no stat run before it (ansible.builtin.copy costs two runs per file).
+# A file whose digest is not the controller's never replaces a binary.
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+
+from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import sha256_of_file
+
+BINARY_MODE = 0o755
+SHA256 = re.compile(r'^[0-9a-f]{64}$')
+
+
+def binary_problems(files, check_mode):
+    """Messages for entries that cannot be installed (relative or repeated paths, bad digests, nothing sent)."""
+    problems = []
+    seen = set()
+    for index, entry in enumerate(files):
+        where = 'files[%d]' % index
+        dest = entry.get('dest') or ''
+        if not os.path.isabs(dest):
+            problems.append('%s.dest: %r is not an absolute path' % (where, dest))
+        elif dest in seen:
+            problems.append('%s.dest: %s is given twice' % (where, dest))
+        seen.add(dest)
+        if not SHA256.match(entry.get('sha256') or ''):
+            problems.append('%s.sha256: must be 64 lower-case hexadecimal digits' % where)
+        if not check_mode and not entry.get('src'):
+            problems.append('%s.src: no file was sent for %s' % (where, dest))
+    return problems
+
+
+def binary_differs(entry):
+    """Whether the host's file at entry['dest'] is not the wanted binary: other content, not 0755 or not root's."""
+    try:
+        status = os.stat(entry['dest'])
+    except OSError:
+        return True
+    if stat.S_IMODE(status.st_mode) != BINARY_MODE or (os.geteuid() == 0 and (status.st_uid, status.st_gid) != (0, 0)):
+        return True
+    return sha256_of_file(entry['dest']) != entry['sha256']
+
+
+def install_binary(entry):
+    """Put the file sent for entry in place (mode 0755, root's when run as root), replacing the old one in one rename;
+    ValueError when the sent file's digest is not entry['sha256'] (nothing is replaced)."""
+    if sha256_of_file(entry['src']) != entry['sha256']:
+        raise ValueError('%s: the file sent from the controller does not have the SHA-256 %s; %s is left as it was'
+                         % (entry['dest'], entry['sha256'], entry['dest']))
+    directory = os.path.dirname(entry['dest'])
+    if not os.path.isdir(directory):
+        os.makedirs(directory, BINARY_MODE)
+    # Copied beside the destination, then renamed over it: the temporary directory may be on
+    # another file system, and a running binary must keep its old file until it exits.
+    descriptor, temporary_path = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(entry['dest']))
+    try:
+        with os.fdopen(descriptor, 'wb') as output, open(entry['src'], 'rb') as source:
+            shutil.copyfileobj(source, output, 1024 * 1024)
+            output.flush()
+            os.fsync(output.fileno())
+        os.chmod(temporary_path, BINARY_MODE)
+        if os.geteuid() == 0:
+            os.chown(temporary_path, 0, 0)
+        os.rename(temporary_path, entry['dest'])
+    except BaseException:
+        if os.path.exists(temporary_path):
+            os.unlink(temporary_path)
+        raise

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 overlaynet.vpn contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# overlaynet.vpn.binaries' module: the files the action plugin sent (here written by the test into
+# a "temporary directory"), put in place where the host's differ.
+
+import hashlib
+import os
+import stat
+
+import pytest
+
+from ansible_collections.overlaynet.vpn.plugins.modules import binaries
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+
+OLD = b'\x7fELF old build' * 1000
+NEW = b'\x7fELF new build' * 1000
+
+
+@pytest.fixture(autouse=True)
+def exits(monkeypatch):
+    patch_exits(monkeypatch)
+
+
+def sent(tmp_path, name, content):
+    """A file as the action plugin leaves it in the task's temporary directory."""
+    directory = tmp_path / 'ansible-tmp'
+    directory.mkdir(exist_ok=True)
+    path = directory / name
+    path.write_bytes(content)
+    return str(path)
+
+
+def entry(src, dest, content):
+    return dict(src=src, dest=str(dest), sha256=hashlib.sha256(content).hexdigest())
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def test_installs_missing_binaries_executable_with_their_directories(tmp_path):
+    cli, daemon = tmp_path / 'bin' / 'tailscale', tmp_path / 'sbin' / 'tailscaled'
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', OLD), cli, OLD),
+                                                  entry(sent(tmp_path, 'binary-1', NEW), daemon, NEW)]))
+    assert result['changed'] and result['changed_paths'] == [str(cli), str(daemon)]
+    assert cli.read_bytes() == OLD and daemon.read_bytes() == NEW
+    assert mode_of(cli) == 0o755 and mode_of(daemon) == 0o755
+    # Nothing is left beside them.
+    assert sorted(os.listdir(str(tmp_path / 'sbin'))) == ['tailscaled']
+
+
+def test_a_binary_that_is_the_same_is_left_alone(tmp_path):
+    dest = tmp_path / 'tailscaled'
+    call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', OLD), dest, OLD)]))
+    inode = os.stat(str(dest)).st_ino
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', OLD), dest, OLD)]))
+    assert not result['changed'] and result['changed_paths'] == [] and os.stat(str(dest)).st_ino == inode
+
+
+def test_a_new_build_replaces_the_old_file_in_one_rename(tmp_path):
+    dest = tmp_path / 'tailscaled'
+    call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', OLD), dest, OLD)]))
+    # A program still running from the old file keeps reading it.
+    running = open(str(dest), 'rb')
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', NEW), dest, NEW)]))
+    assert result['changed_paths'] == [str(dest)] and dest.read_bytes() == NEW
+    assert running.read() == OLD
+    running.close()
+
+
+def test_a_wrong_mode_alone_is_a_change(tmp_path):
+    dest = tmp_path / 'tailscaled'
+    call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', OLD), dest, OLD)]))
+    os.chmod(str(dest), 0o700)
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', OLD), dest, OLD)]))
+    assert result['changed_paths'] == [str(dest)] and mode_of(dest) == 0o755
+
+
+def test_check_mode_sends_nothing_and_reports_what_differs(tmp_path):
+    same, other = tmp_path / 'same', tmp_path / 'other'
+    same.write_bytes(OLD)
+    os.chmod(str(same), 0o755)
+    result = call_main(binaries.main, dict(files=[dict(entry(None, same, OLD), src=None), dict(entry(None, other, NEW), src=None)]),
+                       check_mode=True)
+    assert result['changed'] and result['changed_paths'] == [str(other)] and not other.exists()
+
+
+def test_a_file_that_arrived_different_replaces_nothing(tmp_path):
+    dest = tmp_path / 'tailscaled'
+    dest.write_bytes(OLD)
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', NEW[:-1]), dest, NEW)]), fail=True)
+    assert 'the file sent from the controller does not have the SHA-256' in result['msg'] and result['changed_paths'] == []
+    assert dest.read_bytes() == OLD and sorted(os.listdir(str(tmp_path))) == ['ansible-tmp', 'tailscaled']
+
+
+def test_bad_entries_fail_before_anything_changes(tmp_path):
+    dest = tmp_path / 'a'
+    result = call_main(binaries.main, dict(files=[dict(src=None, dest='relative/path', sha256='abc'),
+                                                  entry(None, dest, OLD), entry(sent(tmp_path, 'b', OLD), dest, OLD)]), fail=True)
+    assert "files[0].dest: 'relative/path' is not an absolute path" in result['msg']
+    assert 'files[0].sha256: must be 64 lower-case hexadecimal digits' in result['msg']
+    assert 'files[1].src: no file was sent for %s' % dest in result['msg']
+    assert 'files[2].dest: %s is given twice' % dest in result['msg']
+    assert not dest.exists()
