@@ -5,8 +5,8 @@
 """A headscale server and three Tailscale nodes: traffic over the tailnet on direct paths, an
 ACL that denies one pair, MagicDNS, a subnet route approved in the run, refusals before any
 change, idempotence in check mode, a policy reloaded in place, a config the daemon refuses
-rolled back, a node deleted on the server joining again, a node logged out and deleted on the
-server when it leaves, and no secret in a verbose run."""
+rolled back, a node deleted on the server joining again, a node given a tag logging in again with
+it, a node logged out and deleted on the server when it leaves, and no secret in a verbose run."""
 from __future__ import absolute_import, division, print_function
 
 import hashlib
@@ -44,6 +44,10 @@ def lan_address(lab):
 def tailscaled_log(lab, node):
     """The end of the node's tailscaled journal, for a failure's message (why a login or logout did not reach the server)."""
     return "\n--- tailscaled on %s:\n%s" % (node, lab.host(node).run("journalctl -u tailscaled -n 80 --no-pager -o short-precise").stdout)
+
+
+def node_tags(lab, node):
+    return sorted([entry for entry in nodes_list(lab) if entry["given_name"] == node][0].get("tags") or [])
 
 
 def main_pid(lab):
@@ -233,6 +237,27 @@ def test_a_node_deleted_on_the_server_joins_again_on_the_next_run(lab):
     assert [item["given_name"] for item in nodes_list(lab) if item["name"] == node] == [node]
     traffic.wait_for_reply("ts3", tailnet_ipv4(lab, node))
     returncode, recap, output = lab.run_playbook()
+    assert returncode == 0 and recap[node]["changed"] == 0, output
+
+
+def test_a_node_given_a_tag_logs_in_again_with_it_and_the_acl_follows(lab):
+    """ts2 gets tag:alpha in the inventory: --check --diff previews it and changes nothing; the run
+    logs ts2 in again with a key minted with the tag, and the policy then lets ts2 reach ts1, the
+    pair it denied. (The next test takes ts2 out of the tailnet and back in, untagged.)"""
+    node = "ts2"
+    tags = {"ts1": ["tag:alpha"], "ts2": ["tag:alpha"], "ts3": ["tag:router"]}
+    tagged = ("-e", json.dumps({"tailscale_tags": "{{ %s[inventory_hostname] | default([]) }}" % json.dumps(tags)}))
+    returncode, recap, output = lab.run_playbook("--check", "--diff", *tagged)
+    assert returncode == 0 and recap[node]["changed"] >= 1, output
+    assert all(recap[other]["changed"] == 0 for other in NODES if other != node), output
+    assert node_tags(lab, node) == []
+    returncode, recap, output = lab.run_playbook(*tagged)
+    assert returncode == 0, output + tailscaled_log(lab, node)
+    assert node_tags(lab, node) == ["tag:alpha"]
+    address = tailnet_ipv4(lab, "ts1")
+    traffic.wait_for_reply(node, address)
+    assert lab.tcp_exchange(node, "ts1", address, 7195) == "ack:ts2-to-ts1"
+    returncode, recap, output = lab.run_playbook(*tagged)
     assert returncode == 0 and recap[node]["changed"] == 0, output
 
 
