@@ -110,10 +110,10 @@ class Lab(object):
         """Returns the average round-trip time in ms, or None when no reply came back."""
         return traffic.ping_rtt(source, address, count=count)
 
-    def tcp_exchange(self, source, destination, address, port, timeout=10.0):
-        """A one-shot TCP server on the destination's address, a client on the source;
-        returns the server's answer, 'ack:SOURCE-to-DESTINATION', or None."""
-        return traffic.tcp_exchange(source, destination, address, port, timeout=timeout)
+    def tcp_exchange(self, source, destination, address, port, timeout=10.0, bind=None):
+        """A one-shot TCP server on the destination's address (or on bind), a client on the
+        source; returns the server's answer, 'ack:SOURCE-to-DESTINATION', or None."""
+        return traffic.tcp_exchange(source, destination, address, port, timeout=timeout, bind=bind)
 
     def bulk_transfer(self, source, destination, address, port, megabytes, timeout=60.0):
         """iperf3 from source to destination; returns (bytes sent, bytes the server read)."""

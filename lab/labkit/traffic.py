@@ -197,12 +197,13 @@ def wait_for_reply(host, address, timeout=20.0):
                lambda: ping_rtt(host, address, count=1, reply_wait_s=1) is not None, timeout)
 
 
-def tcp_exchange(source, destination, address, port, timeout=10.0):
-    """Start a one-shot TCP server on the destination's address, connect from the source,
-    and return the server's answer, 'ack:SOURCE-to-DESTINATION' (None when the connection
-    failed). timeout bounds the wait for the server to listen."""
+def tcp_exchange(source, destination, address, port, timeout=10.0, bind=None):
+    """Start a one-shot TCP server on the destination's address (or on bind, where the address
+    is not the host's own: a userspace tunnel hands connections to the host's sockets), connect
+    from the source to the address, and return the server's answer, 'ack:SOURCE-to-DESTINATION'
+    (None when the connection failed). timeout bounds the wait for the server to listen."""
     unit = "overlaynet-test-tcp-%d" % port
-    start_unit(destination, unit, ["python3", "-c", TCP_SERVER, address, str(port)])
+    start_unit(destination, unit, ["python3", "-c", TCP_SERVER, bind or address, str(port)])
     try:
         wait_for_tcp_listener(destination, port, timeout)
         token = "%s-to-%s" % (source, destination)

@@ -85,6 +85,11 @@ ERROR_LINES = 10
 NO_STATE = 'NoState'
 NEEDS_LOGIN = 'NeedsLogin'
 NEEDS_MACHINE_AUTH = 'NeedsMachineAuth'
+# The states of a tailscaled that has just (re)started with a node key and has no netmap yet
+# (so no tailnet addresses): a reading then is waited out, at most SETTLE_TIMEOUT_SECONDS.
+SETTLING_STATES = (NO_STATE, 'Starting')
+SETTLE_TIMEOUT_SECONDS = 30.0
+SETTLE_POLL_SECONDS = 0.5
 
 EXIT_ROUTES = (ipaddress.ip_network('0.0.0.0/0'), ipaddress.ip_network('::/0'))
 
@@ -674,12 +679,25 @@ def _fresh_node():
     return status, prefs
 
 
+def settled(read, timeout=SETTLE_TIMEOUT_SECONDS, clock=time.monotonic, sleep=time.sleep):
+    """read() -> (status, prefs), read again every SETTLE_POLL_SECONDS while a node that holds a node key is still
+    starting (tailscaled has just been restarted, by the role or anyone: without a netmap the reading has no tailnet
+    addresses), at most timeout seconds; the last reading."""
+    deadline = clock() + timeout
+    status, prefs = read()
+    while status['have_node_key'] and status['backend_state'] in SETTLING_STATES and clock() < deadline:
+        sleep(SETTLE_POLL_SECONDS)
+        status, prefs = read()
+    return status, prefs
+
+
 def read_node(module, cli):
-    """(status, prefs) of the node; in check mode a failure (tailscaled not set up yet) is a warning and a fresh node is assumed."""
+    """(status, prefs) of the node, once it has settled (settled()); in check mode a failure (tailscaled not set up yet)
+    is a warning and a fresh node is assumed."""
     if cli is None:
         return _fresh_node()
     try:
-        return cli.status(), cli.prefs()
+        return settled(lambda: (cli.status(), cli.prefs()))
     except TailscaleCLIError as error:
         if not module.check_mode:
             module.fail_json(msg=error.message, rc=error.rc)

@@ -5,8 +5,8 @@
 """A headscale server and three Tailscale nodes: traffic over the tailnet on direct paths, an
 ACL that denies one pair, MagicDNS, a subnet route approved in the run, refusals before any
 change, idempotence in check mode, a policy reloaded in place, a config the daemon refuses
-rolled back, a node deleted on the server joining again, a node given a tag logging in again with
-it, a node logged out and deleted on the server when it leaves, and no secret in a verbose run."""
+rolled back, a node deleted on the server joining again, a node on userspace networking, a node
+given a tag logging in again with it, a node logged out and deleted on the server when it leaves, and no secret in a verbose run."""
 from __future__ import absolute_import, division, print_function
 
 import hashlib
@@ -238,6 +238,31 @@ def test_a_node_deleted_on_the_server_joins_again_on_the_next_run(lab):
     traffic.wait_for_reply("ts3", tailnet_ipv4(lab, node))
     returncode, recap, output = lab.run_playbook()
     assert returncode == 0 and recap[node]["changed"] == 0, output
+
+
+def test_a_node_on_userspace_networking_stays_joined_and_answers_icmp_and_tcp(lab):
+    """ts2 moves to userspace networking, as where a container has no TUN device: tailscaled
+    restarts with it, the node keeps its tailnet address without a tailscale0 device and answers
+    ICMP and TCP (Tailscale's netstack hands inbound connections to the host's own sockets); a
+    rerun changes nothing; then back to TUN."""
+    node = "ts2"
+    address = tailnet_ipv4(lab, node)
+    userspace = ("-e", json.dumps({"tailscale_networking": '{{ "userspace" if inventory_hostname == "%s" else "tun" }}' % node}))
+    returncode, recap, output = lab.run_playbook(*userspace)
+    assert returncode == 0 and recap[node]["changed"] >= 1, output + tailscaled_log(lab, node)
+    assert all(recap[other]["changed"] == 0 for other in NODES if other != node), output
+    host = lab.host(node)
+    assert "--tun=userspace-networking" in host.check_output("ps -o args= -C tailscaled")
+    assert not host.interface("tailscale0").exists
+    assert tailnet_ipv4(lab, node) == address
+    traffic.wait_for_reply("ts3", address)
+    assert lab.tcp_exchange("ts3", node, address, 7196, bind="0.0.0.0") == "ack:ts3-to-ts2"
+    returncode, recap, output = lab.run_playbook(*userspace)
+    assert returncode == 0 and recap[node]["changed"] == 0, output
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0 and recap[node]["changed"] >= 1, output + tailscaled_log(lab, node)
+    assert host.interface("tailscale0").exists and tailnet_ipv4(lab, node) == address
+    traffic.wait_for_reply("ts3", address)
 
 
 def test_a_node_given_a_tag_logs_in_again_with_it_and_the_acl_follows(lab):

@@ -735,3 +735,35 @@ def test_a_logout_waits_until_tailscaleds_resolver_has_read_the_hosts_dns_again(
     os.utime(str(resolv_conf), (now[0] - 60, now[0] - 60))
     wait_for_host_dns(str(resolv_conf), clock=lambda: now[0], sleep=sleep)
     assert slept == []
+
+
+def test_a_node_that_is_still_starting_is_read_again_until_it_settled():
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node import SETTLE_POLL_SECONDS, settled
+
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    def reads(*states):
+        readings = [(dict(have_node_key=have_key, backend_state=state, tailscale_ips=ips), {}) for have_key, state, ips in states]
+        calls = []
+
+        def read():
+            calls.append(now[0])
+            return readings[min(len(calls), len(readings)) - 1]
+        return read, calls
+
+    # Just restarted: no netmap yet, so no addresses; then Running with them.
+    read, calls = reads((True, 'NoState', []), (True, 'Starting', []), (True, 'Running', ['100.64.0.2']))
+    status, _prefs = settled(read, clock=lambda: now[0], sleep=sleep)
+    assert status['tailscale_ips'] == ['100.64.0.2'] and len(calls) == 3
+    # A node without a node key (it must join) and a stopped one are read once.
+    for state in ((False, 'NeedsLogin', []), (False, 'NoState', []), (True, 'Stopped', [])):
+        read, calls = reads(state)
+        assert settled(read, clock=lambda: now[0], sleep=sleep)[0]['backend_state'] == state[1] and len(calls) == 1
+    # One that never gets a netmap (its server is down) is given up on after the timeout.
+    read, calls = reads((True, 'Starting', []))
+    start = now[0]
+    assert settled(read, timeout=5, clock=lambda: now[0], sleep=sleep)[0]['backend_state'] == 'Starting'
+    assert now[0] - start == pytest.approx(5, abs=SETTLE_POLL_SECONDS)
