@@ -59,15 +59,18 @@ def tailscale_peers_records(hostvars, groups, hosts):
     return _filter_error('tailscale_peers_records', peers_records, hostvars, groups, list(hosts), _UNDEFINED)
 
 
+def _facts_of(nodes, names):
+    """The variables named of each host's variables in nodes, as plain dicts: Ansible's per-host variables are not
+    always a Mapping, and the planners read only these."""
+    return [dict((name, variables[name]) for name in names if name in variables) for variables in nodes]
+
+
 def tailscale_route_approvals(nodes, hostvars=None):
     """Routes the servers must approve:
     `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_route_approvals(hostvars)`;
     hostvars gives each server's nodes as its probe read them (headscale__probe.headscale_nodes)."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import route_approvals
-    # Ansible's per-host variables are not always a Mapping: read the two facts the planner needs.
-    facts = []
-    for variables in nodes:
-        facts.append(dict((name, variables[name]) for name in ('tailscale__plan', 'tailscale__node') if name in variables))
+    facts = _facts_of(nodes, ('tailscale__plan', 'tailscale__node'))
     server_nodes = {}
     for server in sorted(set(fact['tailscale__plan'].get('server') for fact in facts if 'tailscale__plan' in fact) - set([None])):
         probe = hostvars[server].get('headscale__probe') if hostvars is not None and server in hostvars else None
@@ -79,21 +82,14 @@ def tailscale_node_removals(nodes):
     """The node entries the servers must delete for the nodes that logged out in this run:
     `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_node_removals`."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import node_removals
-    facts = []
-    for variables in nodes:
-        facts.append(dict((name, variables[name]) for name in ('tailscale__plan', 'tailscale__logged_out') if name in variables))
-    return node_removals(facts)
+    return node_removals(_facts_of(nodes, ('tailscale__plan', 'tailscale__logged_out')))
 
 
 def tailscale_key_requests(nodes):
     """The pre-auth keys each headscale server mints for the play's nodes that must join:
     `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_key_requests`."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import key_requests
-    facts = []
-    for variables in nodes:
-        facts.append(dict((name, variables[name]) for name in ('inventory_hostname', 'tailscale__plan', 'tailscale__must_join')
-                          if name in variables))
-    return key_requests(facts)
+    return key_requests(_facts_of(nodes, ('inventory_hostname', 'tailscale__plan', 'tailscale__must_join')))
 
 
 def tailscale_lost_on_server(state, hostvars, server):

@@ -374,13 +374,14 @@ def peers_records(hostvars, groups, hosts, undefined=()):
     only when the server has no policy (all traffic allowed).
     """
     servers = _present_servers(hostvars, groups, undefined)
-    nodes = sorted(set(group_hosts(groups, NODES_GROUP)) | set(hosts))
+    members = set(group_hosts(groups, NODES_GROUP))
+    nodes = sorted(members | set(hosts))
     plans = dict((node, node_settings(_node_variables(hostvars, node, undefined), node, servers)) for node in nodes)
     open_tailnets = {}
     peers = []
     for node in nodes:
         plan = plans[node]
-        if plan['state'] != 'present' or plan['server'] is None or node not in group_hosts(groups, NODES_GROUP):
+        if plan['state'] != 'present' or plan['server'] is None or node not in members:
             continue
         facts = read_host_variables(hostvars, node, {'tailscale__node': None}, undefined)['tailscale__node']
         addresses = list(facts.get('tailscale_ips') or []) if is_mapping(facts) else []
