@@ -8,7 +8,11 @@ Usage: overlay_probe.py PORT [HOST]. The peers are those the roles list in
 /var/lib/overlaynet/peers/<system>.json (the environment variable OVERLAYNET_PEERS_DIR names
 another directory), each file {"system", "peers": [{system, network, interface, peer,
 addresses (tunnel addresses, no prefix), managed and must_answer (default true), extras
-(WireGuard: wireguard_public_key)}]}.
+(WireGuard: wireguard_public_key; Tailscale: tailscale_hostname), resolve}]}.
+
+A peer whose addresses the control server hands out (Tailscale) is listed without them and with
+resolve {"tailscale": CLI}: its addresses are read now from `CLI status --json`, the peer whose
+HostName is its tailscale_hostname; a peer this node does not know is reported with the reason.
 
 For each peer and each of its tunnel addresses: the device the route to it leaves through
 (it must be the peer's interface), the ping round-trip time, and a TCP echo exchange with
@@ -56,6 +60,8 @@ def peer_problem(entry):
         return "peer %s: addresses is not a list of strings" % entry["peer"]
     if not isinstance(entry.get("extras", {}), dict):
         return "peer %s: extras is not an object" % entry["peer"]
+    if not isinstance(entry.get("resolve", {}), dict):
+        return "peer %s: resolve is not an object" % entry["peer"]
     return None
 
 
@@ -129,6 +135,45 @@ def wireguard_extras(peers):
 SYSTEM_EXTRAS = {"wireguard": wireguard_extras}
 
 
+def tailscale_peer_addresses(status_json):
+    """HostName -> tailnet addresses of each peer in `tailscale status --json` output; {} when unreadable."""
+    try:
+        status = json.loads(status_json)
+    except ValueError:
+        return {}
+    peers = status.get("Peer") if isinstance(status, dict) else None
+    addresses = {}
+    for peer in (peers or {}).values():
+        if isinstance(peer, dict) and peer.get("HostName") and isinstance(peer.get("TailscaleIPs"), list):
+            addresses[peer["HostName"]] = [address for address in peer["TailscaleIPs"] if isinstance(address, str)]
+    return addresses
+
+
+def resolve_addresses(peers):
+    """The peers with the addresses of those listed with resolve filled in from live state, and for each peer the
+    reason it could not be resolved (None for the others). One status call per Tailscale CLI."""
+    statuses = {}
+    resolved, problems = [], []
+    for peer in peers:
+        cli = peer.get("resolve", {}).get("tailscale")
+        if not cli:
+            resolved.append(peer)
+            problems.append(None)
+            continue
+        if cli not in statuses:
+            statuses[cli] = tailscale_peer_addresses(run([cli, "status", "--json"]))
+        addresses = statuses[cli].get(peer.get("extras", {}).get("tailscale_hostname"))
+        resolved.append(dict(peer, addresses=addresses or []))
+        problems.append(None if addresses else "not among this node's tailnet peers (%s status)" % cli)
+    return resolved, problems
+
+
+def unresolved_check(problem):
+    """The check of a peer whose addresses could not be resolved: nothing was sent."""
+    return {"address": "-", "family": None, "route_device": None, "through_tunnel": False, "ping_ms": None, "tcp": False,
+            "problem": problem}
+
+
 def ping(address):
     family = "-6" if address_family(address) == "ipv6" else "-4"
     return ping_average_ms(run(["ping", family, "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", address]))
@@ -167,6 +212,7 @@ def check_address(host, interface, address, port):
 
 def probe(host, directory, port):
     peers, errors = read_peer_files(directory)
+    peers, problems = resolve_addresses(peers)
     checks = [(index, address) for index, peer in enumerate(peers) for address in peer["addresses"]]
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, len(checks)))) as pool:
         futures = [(index, pool.submit(check_address, host, peers[index]["interface"], address, port))
@@ -182,6 +228,9 @@ def probe(host, directory, port):
                         extras=extras[index], addresses=[]) for index, peer in enumerate(peers)]
         for index, future in futures:
             results[index]["addresses"].append(future.result())
+        for index, problem in enumerate(problems):
+            if problem:
+                results[index]["addresses"].append(unresolved_check(problem))
     return {"host": host, "peers": results, "errors": errors}
 
 

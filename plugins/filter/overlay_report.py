@@ -5,7 +5,8 @@
 """The connectivity report of every overlay system, from the outputs of playbooks/files/overlay_probe.py.
 
 A probe output is {"host", "peers": [{system, network, interface, peer, managed, must_answer,
-extras, addresses: [{address, family, route_device, through_tunnel, ping_ms, tcp}]}], "errors"}.
+extras, addresses: [{address, family, route_device, through_tunnel, ping_ms, tcp, and problem when
+the probe found no address for the peer}]}], "errors"}.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -37,6 +38,9 @@ th { background: #eee; }
 
 def _problem(row):
     """Why traffic did not cross the tunnel to the row's address; empty when it did."""
+    if row.get("problem"):
+        # The probe could not find the peer's address (overlay_probe.py, resolve).
+        return row["problem"]
     if not row["through_tunnel"]:
         if row["route_device"]:
             return "route leaves through %s, not %s" % (row["route_device"], row["interface"])

@@ -8,6 +8,8 @@ __metaclass__ = type
 # Several small files rendered on the controller, written in one module run where they differ
 # (a template task costs two module runs per file: a stat, then the copy). Content, mode and
 # ownership are compared; a file is replaced atomically with its mode from its first byte.
+# Directories with their own mode and owner (say one a daemon's group must enter) come in the
+# same run, before the files (ansible.builtin.file costs a module run per directory).
 
 import grp
 import os
@@ -27,13 +29,14 @@ def parse_mode(text, what):
     return int(text, 8)
 
 
-def file_problems(files):
-    """Messages for entries that cannot be written (relative or repeated paths, bad modes)."""
+def file_problems(files, directories=()):
+    """Messages for entries that cannot be written (relative or repeated paths, bad modes), files and directories."""
     problems = []
     seen = set()
-    for index, entry in enumerate(files):
+    entries = [('directories[%d]' % index, entry) for index, entry in enumerate(directories)]
+    entries += [('files[%d]' % index, entry) for index, entry in enumerate(files)]
+    for where, entry in entries:
         path = entry.get('path') or ''
-        where = 'files[%d]' % index
         if not os.path.isabs(path):
             problems.append('%s.path: %r is not an absolute path' % (where, path))
         elif path in seen:
@@ -46,12 +49,12 @@ def file_problems(files):
     return problems
 
 
-def current_state(path):
-    """(text or None, mode or None, owner or None, group or None) of a file."""
+def _attributes(path):
+    """(mode, owner, group) of path, (None, None, None) when it does not exist."""
     try:
         status = os.stat(path)
     except OSError:
-        return None, None, None, None
+        return None, None, None
     try:
         owner = pwd.getpwuid(status.st_uid).pw_name
     except KeyError:
@@ -60,7 +63,22 @@ def current_state(path):
         group = grp.getgrgid(status.st_gid).gr_name
     except KeyError:
         group = str(status.st_gid)
-    return read_text_or_none(path), stat.S_IMODE(status.st_mode), owner, group
+    return stat.S_IMODE(status.st_mode), owner, group
+
+
+def current_state(path):
+    """(text or None, mode or None, owner or None, group or None) of a file."""
+    mode, owner, group = _attributes(path)
+    if mode is None:
+        return None, None, None, None
+    return read_text_or_none(path), mode, owner, group
+
+
+def directory_changed(entry):
+    """Whether the directory of entry (path, mode, owner, group) is missing, not a directory, or has other attributes."""
+    if not os.path.isdir(entry['path']):
+        return True
+    return _attributes(entry['path']) != (parse_mode(entry.get('mode', '0755'), 'mode'), entry.get('owner', 'root'), entry.get('group', 'root'))
 
 
 def plan_file(entry):
@@ -76,6 +94,23 @@ def plan_file(entry):
     }
 
 
+def _chown(path, entry):
+    os.chown(path, pwd.getpwnam(entry.get('owner', 'root')).pw_uid, grp.getgrnam(entry.get('group', 'root')).gr_gid)
+
+
+def write_directory(entry, directory_mode):
+    """Create the directory of entry (and missing parents, with directory_mode), then set its mode and owner."""
+    path = entry['path']
+    if not os.path.isdir(path):
+        parent = os.path.dirname(path)
+        if not os.path.isdir(parent):
+            os.makedirs(parent)
+            os.chmod(parent, directory_mode)
+        os.mkdir(path, 0o700)
+    _chown(path, entry)
+    os.chmod(path, parse_mode(entry.get('mode', '0755'), 'mode'))
+
+
 def write_file(entry, directory_mode):
     """Write entry (content, mode, owner, group), creating missing parent directories."""
     path = entry['path']
@@ -87,6 +122,4 @@ def write_file(entry, directory_mode):
     if read_text_or_none(path) != entry['content']:
         write_private_file(path, entry['content'], mode=mode)
     os.chmod(path, mode)
-    uid = pwd.getpwnam(entry.get('owner', 'root')).pw_uid
-    gid = grp.getgrnam(entry.get('group', 'root')).gr_gid
-    os.chown(path, uid, gid)
+    _chown(path, entry)

@@ -445,6 +445,8 @@ def run_module(module):
     if problems:
         module.fail_json(msg='; '.join(problems))
     server = HeadscaleServer(module)
+    if module.params['daemon_reload']:
+        server.service.daemon_reload()
     if module.params['state'] == 'absent':
         return run_absent(server)
     return run_present(server)

@@ -349,6 +349,15 @@ def environment_text(hostvars, host, undefined=()):
     return ''.join(lines)
 
 
+def node_binaries(variables):
+    """(CLI, daemon) paths of a node's Tailscale: where its variables put them, else where the package or the
+    controller file goes."""
+    install = dict((prefix, install_settings(prefix, variables)) for prefix in NODE_INSTALL_PREFIXES)
+    package = install['tailscale_cli']['source'] == 'package'
+    return (install['tailscale_cli']['binary'] or ('/usr/bin/tailscale' if package else '/usr/local/bin/tailscale'),
+            install['tailscale_daemon']['binary'] or ('/usr/sbin/tailscaled' if package else '/usr/local/sbin/tailscaled'))
+
+
 def node_plan(hostvars, groups, host, undefined=()):
     """What the tailscale role does on host: the server it joins, the key it asks for and its settings."""
     variables = _node_variables(hostvars, host, undefined)
@@ -356,6 +365,7 @@ def node_plan(hostvars, groups, host, undefined=()):
     node = node_settings(variables, host, servers)
     node['install'] = dict((prefix, install_settings(prefix, variables)) for prefix in NODE_INSTALL_PREFIXES)
     node['package'] = node['install']['tailscale_cli']['source'] == 'package'
+    node['cli_binary'], node['daemon_binary'] = node_binaries(variables)
     node['server_version'] = servers[node['server']]['headscale_version'] if node['server'] in servers else None
     node['server_tls_from_pki'] = False
     if node['server'] in servers:
@@ -369,23 +379,21 @@ def peers_records(hostvars, groups, hosts, undefined=()):
     """Host -> its peers for the connectivity report (/var/lib/overlaynet/peers/tailscale.json), for each of hosts: the
     other present nodes of its tailnet. Every node's variables are read once, however many hosts are asked for.
 
-    A peer's tailnet addresses come from its fact tailscale__node (the tailscale_node result of this run); a peer that
-    did not run yet is left out. With an ACL policy on the server a peer may rightly be unreachable, so it must answer
-    only when the server has no policy (all traffic allowed).
+    The server hands out a peer's tailnet addresses, so the record has none: the report's probe reads them from the
+    node's live state (resolve: the node's tailscale CLI, which lists its peers by tailscale_hostname). The records
+    need only the inventory, so they are known before any node joins. With an ACL policy on the server a peer may
+    rightly be unreachable, so it must answer only when the server has no policy (all traffic allowed).
     """
     servers = _present_servers(hostvars, groups, undefined)
     members = set(group_hosts(groups, NODES_GROUP))
     nodes = sorted(members | set(hosts))
-    plans = dict((node, node_settings(_node_variables(hostvars, node, undefined), node, servers)) for node in nodes)
+    variables = dict((node, _node_variables(hostvars, node, undefined)) for node in nodes)
+    plans = dict((node, node_settings(variables[node], node, servers)) for node in nodes)
     open_tailnets = {}
     peers = []
     for node in nodes:
         plan = plans[node]
         if plan['state'] != 'present' or plan['server'] is None or node not in members:
-            continue
-        facts = read_host_variables(hostvars, node, {'tailscale__node': None}, undefined)['tailscale__node']
-        addresses = list(facts.get('tailscale_ips') or []) if is_mapping(facts) else []
-        if not addresses:
             continue
         if plan['server'] not in open_tailnets:
             open_tailnets[plan['server']] = _server_extras(hostvars, plan['server'], undefined)['headscale_policy'] is None
@@ -395,15 +403,16 @@ def peers_records(hostvars, groups, hosts, undefined=()):
             'interface': 'tailscale0',
             'peer': node,
             'managed': True,
-            'addresses': addresses,
+            'addresses': [],
             'must_answer': open_tailnets[plan['server']],
             'extras': {'tailscale_hostname': plan['hostname']},
         })
     records = {}
     for host in hosts:
         plan = plans[host]
+        resolve = {'tailscale': node_binaries(variables[host])[0]}
         own = [] if plan['state'] != 'present' or plan['server'] is None else [
-            peer for peer in peers if peer['network'] == plan['server'] and peer['peer'] != host]
+            dict(peer, resolve=resolve) for peer in peers if peer['network'] == plan['server'] and peer['peer'] != host]
         records[host] = {'system': SYSTEM, 'peers': own}
     return records
 

@@ -72,6 +72,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import n
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import is_executable_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import KEY_TEXT, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
+from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import SystemdService
 from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import remove_if_present, write_temporary_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_int, dedupe, is_list, is_mapping, type_name
 
@@ -242,6 +243,9 @@ def check_options(params):
     socket = params.get('socket')
     if socket is not None and not os.path.isabs(socket):
         problems.append('socket: %r must be an absolute path' % socket)
+    for option in ('restart', 'daemon_reload'):
+        if params.get(option) and not params.get('unit'):
+            problems.append('%s: needs unit (the systemd unit of tailscaled)' % option)
     wanted = dict(
         login_server=login_server,
         hostname=hostname,
@@ -898,12 +902,39 @@ def run_present(module, cli, wanted):
     return result
 
 
+def daemon_action(active, restart):
+    """What bring_up_daemon does to the unit: 'start' where it does not run, 'restart' where asked, else 'none'."""
+    if not active:
+        return 'start'
+    return 'restart' if restart else 'none'
+
+
+def bring_up_daemon(module):
+    """(action, changed) for the unit of tailscaled (option unit): daemon-reload where asked, enabled, then started or
+    restarted (daemon_action); Type=notify units return once tailscaled answers. Nothing runs in check mode."""
+    params = module.params
+    service = SystemdService(module, params['unit'])
+    if params['daemon_reload']:
+        service.daemon_reload()
+    enabled_changed = service.ensure_enabled(True)
+    action = daemon_action(service.is_active(), params['restart'])
+    if action != 'none' and not module.check_mode:
+        service.systemctl_or_fail(action)
+    return action, enabled_changed or action != 'none'
+
+
 def run_node(module):
-    """overlaynet.vpn.tailscale_node: checks, the reads (status, prefs), at most one change, the reads again after it."""
+    """overlaynet.vpn.tailscale_node: checks, tailscaled brought up (option unit), the reads (status, prefs), at most one
+    change, the reads again after it."""
     wanted, problems = check_options(module.params)
     if problems:
         module.fail_json(msg='; '.join(problems))
     cli = cli_for(module)
     if module.params['state'] == 'absent':
         return run_absent(module, cli)
-    return run_present(module, cli, wanted)
+    if module.params['unit'] is None:
+        return run_present(module, cli, wanted)
+    action, service_changed = bring_up_daemon(module)
+    result = dict(run_present(module, cli, wanted), service_action=action)
+    result['changed'] = result['changed'] or service_changed
+    return result

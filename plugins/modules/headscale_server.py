@@ -114,6 +114,7 @@ options:
     elements: path
     default: []
 extends_documentation_fragment:
+  - overlaynet.vpn.daemon_reload
   - overlaynet.vpn.attributes
 attributes:
   check_mode:
@@ -150,6 +151,7 @@ EXAMPLES = r'''
     config: "{{ lookup('ansible.builtin.template', 'config.yaml.j2') }}"
     policy: "{{ lookup('ansible.builtin.template', 'policy.json.j2') }}"
     restart: "{{ headscale_certificate is changed or headscale_binary is changed }}"
+    daemon_reload: "{{ headscale_unit_file is changed }}"
   register: headscale
 
 - name: Say how the server took it
@@ -201,6 +203,7 @@ def main():
             executable=dict(type='path'),
             unit=dict(type='str', default=UNIT),
             restart=dict(type='bool', default=False),
+            daemon_reload=dict(type='bool', default=False),
             enabled=dict(type='bool', default=True),
             timeout=dict(type='int', default=DEFAULT_TIMEOUT),
             remove_paths=dict(type='list', elements='path', default=[]),

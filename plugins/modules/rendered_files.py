@@ -17,6 +17,8 @@ description:
     first byte, and creates missing parent directories.
   - One module run for all of them; a M(ansible.builtin.template) task costs two per file (a stat, then the copy), so a
     role that renders a unit, its helper and a state file saves most of its first converge here.
+  - Directories in O(directories) are created, or get their mode and ownership corrected, in the same run before the
+    files.
   - Meant for text the controller renders, for example with C(lookup('ansible.builtin.template', ...)). Do not pass
     secrets unless the task has C(no_log), since the content is a module argument and shown in the diff.
 options:
@@ -25,7 +27,7 @@ options:
       - The files to write.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       path:
         description: Absolute path of the file.
@@ -47,6 +49,30 @@ options:
         description: Group of the file.
         type: str
         default: root
+  directories:
+    description:
+      - Directories to create where missing, or whose mode or ownership to correct, before the files are written. A
+        directory's missing parents are created with O(directory_mode).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the directory.
+        type: path
+        required: true
+      mode:
+        description: Octal mode, for example C('0750').
+        type: str
+        default: '0755'
+      owner:
+        description: Owner of the directory.
+        type: str
+        default: root
+      group:
+        description: Group of the directory.
+        type: str
+        default: root
   directory_mode:
     description: Octal mode of the parent directories the module creates.
     type: str
@@ -59,7 +85,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - One before/after pair per file whose content changes.
+      - One before/after pair per file whose content changes. Directories are not in the diff; their paths are in
+        RV(changed_paths).
 '''
 
 EXAMPLES = r'''
@@ -73,6 +100,16 @@ EXAMPLES = r'''
         content: "{{ lookup('ansible.builtin.template', 'wireguard@.service.j2') }}"
   register: unit_files
 
+- name: Make a directory the daemon's group may enter, and its config in it
+  overlaynet.vpn.rendered_files:
+    directories:
+      - path: /etc/mydaemon/tls
+        group: mydaemon
+        mode: '0750'
+    files:
+      - path: /etc/mydaemon/config.yaml
+        content: "{{ lookup('ansible.builtin.template', 'config.yaml.j2') }}"
+
 - name: Reload systemd when the unit changed
   ansible.builtin.systemd_service:
     daemon_reload: true
@@ -81,7 +118,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 changed_paths:
-  description: The files whose content, mode or ownership was (or in check mode would be) changed, in the order given.
+  description:
+    - The directories, then the files, whose content, mode or ownership was (or in check mode would be) changed, each in
+      the order given.
   returned: always
   type: list
   elements: str
@@ -91,26 +130,42 @@ changed_paths:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._files import file_problems, parse_mode, plan_file, write_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils._files import (
+    directory_changed,
+    file_problems,
+    parse_mode,
+    plan_file,
+    write_directory,
+    write_file,
+)
 
 
 def run_module(module):
     files = module.params['files']
-    problems = file_problems(files)
+    directories = module.params['directories']
+    problems = file_problems(files, directories)
     try:
         directory_mode = parse_mode(module.params['directory_mode'], 'directory_mode')
     except ValueError as exc:
         problems.append(to_native(exc))
     if problems:
         module.fail_json(msg='; '.join(problems))
+    directories_to_write = [entry for entry in directories if directory_changed(entry)]
     plans = [plan_file(entry) for entry in files]
     changed = [plan for plan in plans if plan['content_changed'] or plan['attributes_changed']]
-    result = dict(changed=bool(changed), changed_paths=[plan['path'] for plan in changed])
+    changed_paths = [entry['path'] for entry in directories_to_write] + [plan['path'] for plan in changed]
+    result = dict(changed=bool(changed_paths), changed_paths=changed_paths)
     if module._diff:
         result['diff'] = [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
                           for plan, entry in zip(plans, files) if plan['content_changed']]
     if module.check_mode:
         return result
+    for entry in directories_to_write:
+        try:
+            write_directory(entry, directory_mode)
+        except (IOError, OSError, KeyError) as exc:
+            module.fail_json(msg='cannot make the directory %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)),
+                             changed_paths=result['changed_paths'])
     for plan, entry in zip(plans, files):
         if plan in changed:
             try:
@@ -124,10 +179,16 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type='list', elements='dict', required=True, options=dict(
+            files=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True),
                 content=dict(type='str', required=True),
                 mode=dict(type='str', default='0644'),
+                owner=dict(type='str', default='root'),
+                group=dict(type='str', default='root'),
+            )),
+            directories=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                mode=dict(type='str', default='0755'),
                 owner=dict(type='str', default='root'),
                 group=dict(type='str', default='root'),
             )),

@@ -46,6 +46,10 @@ description:
     what the CLI says before the module quotes it. O(auth_key) is a C(no_log) option; the module writes it to a file
     of its own for the CLI (mode 0600, in the module's private temporary directory) and removes the file after the
     join.
+  - B(Daemon.) With O(unit) and O(state=present), the module first makes that systemd unit of C(tailscaled) run on what
+    it reads at start (binary, flags, trusted CAs). It runs C(systemctl daemon-reload) with O(daemon_reload), enables
+    the unit, starts it where it does not run and restarts it with O(restart). A play that has just written the unit
+    or its settings needs no separate task for it.
 options:
   state:
     description:
@@ -135,6 +139,19 @@ options:
         certificate, whether the key is valid).
     type: int
     default: 60
+  unit:
+    description:
+      - The systemd unit of C(tailscaled) (for example C(tailscaled.service)) that the module enables and starts, or
+        restarts with O(restart), before it reads the node; only with O(state=present).
+      - Not given, the module leaves the daemon alone, and C(tailscaled) must run. O(restart) and O(daemon_reload) need
+        it.
+    type: str
+  restart:
+    description:
+      - Restart O(unit) before reading the node, because something C(tailscaled) reads only at start changed (its
+        binary, its flags, the CAs it trusts). A unit that does not run is started either way. Needs O(unit).
+    type: bool
+    default: false
   executable:
     description:
       - Path of the C(tailscale) CLI, an executable file; by default the one found in the C(PATH).
@@ -145,12 +162,14 @@ options:
         (C(/var/run/tailscale/tailscaled.sock)).
     type: path
 extends_documentation_fragment:
+  - overlaynet.vpn.daemon_reload
   - overlaynet.vpn.attributes
 attributes:
   check_mode:
     support: full
     details:
-      - Check mode only reads. A node that must join is reported as a change, with a key or without one (then also
+      - Check mode only reads; a unit (O(unit)) it would start or restart is a change. A node that must join is
+        reported as a change, with a key or without one (then also
         with RV(needs_auth_key) true). When C(tailscale) is not installed or C(tailscaled) cannot be asked yet (an
         earlier task would set it up), the module warns and assumes a node that has not joined.
       - The values read (RV(backend_state), RV(tailscale_ips), ...) are those before the change; RV(settings) are
@@ -202,6 +221,12 @@ EXAMPLES = r'''
     accept_dns: false
   when: tailscale__node.needs_auth_key
 
+- name: Start tailscaled (restarted on its new settings file), then keep the node's settings
+  overlaynet.vpn.tailscale_node:
+    login_server: https://headscale.example.org
+    unit: tailscaled.service
+    restart: "{{ tailscaled_settings is changed }}"
+
 - name: Offer the LAN and be an exit node
   overlaynet.vpn.tailscale_node:
     login_server: https://headscale.example.org
@@ -214,6 +239,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+service_action:
+  description:
+    - What was done (or in check mode would be done) to O(unit) before the node was read - V(none), V(start) (it did
+      not run) or V(restart) (O(restart)). Enabling it alone leaves V(none), with C(changed=true).
+  returned: with O(unit) and O(state=present)
+  type: str
+  sample: start
 logged_out_node_key:
   description:
     - With O(state=absent), the public node key (C(nodekey:) and 64 hex digits) of the node that logged out (in check
@@ -318,6 +350,9 @@ def main():
             timeout=dict(type='int', default=DEFAULT_TIMEOUT),
             executable=dict(type='path'),
             socket=dict(type='path'),
+            unit=dict(type='str'),
+            restart=dict(type='bool', default=False),
+            daemon_reload=dict(type='bool', default=False),
         ),
         required_if=[('state', 'present', ('login_server',))],
         mutually_exclusive=[('auth_key', 'auth_key_file')],

@@ -92,12 +92,6 @@ options:
         a changed unit drop-in.
     type: bool
     default: false
-  daemon_reload:
-    description:
-      - Run C(systemctl daemon-reload) before anything else, so that a unit file written just before takes
-        effect in this same module run (one run instead of a separate handler). Not run in check mode.
-    type: bool
-    default: false
   userspace_binary:
     description:
       - The userspace implementation binary the interface must run under, for example C(/usr/bin/wireguard-go)
@@ -112,6 +106,7 @@ options:
       - Leave unset to accept whatever runs.
     type: path
 extends_documentation_fragment:
+  - overlaynet.vpn.daemon_reload
   - overlaynet.vpn.attributes
 attributes:
   check_mode:

@@ -94,6 +94,7 @@ class FakeHost:
 
     def __init__(self, routes, replies, handshakes):
         self.routes, self.replies, self.handshakes = routes, replies, handshakes
+        self.tailscale_status = ""
         self.commands = []
         self.lock = threading.Lock()
 
@@ -106,6 +107,8 @@ class FakeHost:
             return IPUTILS_PING if self.replies.get(args[-1]) else NO_REPLY_PING
         if args[:2] == ["wg", "show"]:
             return self.handshakes
+        if args[1:] == ["status", "--json"]:
+            return self.tailscale_status
         raise AssertionError("unexpected command %s" % args)
 
     def tcp_echo(self, address, port, token):
@@ -139,6 +142,51 @@ def test_probe_checks_every_address_of_every_peer(tmp_path, monkeypatch):
     assert ["wg", "show", "all", "latest-handshakes"] in host.commands
     assert ["ping", "-4", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "10.78.0.9"] in host.commands
     assert not any(command[0] == "ping" and command[-1] == "fd77::2" for command in host.commands)
+
+
+def tailscale_peer(name, **extra):
+    entry = {"system": "tailscale", "network": "hs1", "interface": "tailscale0", "peer": name, "managed": True,
+             "must_answer": True, "addresses": [], "extras": {"tailscale_hostname": name},
+             "resolve": {"tailscale": "/usr/local/bin/tailscale"}}
+    entry.update(extra)
+    return entry
+
+
+def test_tailscale_peers_get_their_addresses_from_the_nodes_live_status(tmp_path, monkeypatch):
+    write(tmp_path / "tailscale.json", {"system": "tailscale", "peers": [tailscale_peer("ts2"), tailscale_peer("ts9")]})
+    host = FakeHost(routes={"100.64.0.2": "tailscale0", "fd7a:115c:a1e0::2": "tailscale0"},
+                    replies={"100.64.0.2": True, "fd7a:115c:a1e0::2": True}, handshakes="")
+    # What `tailscale status --json` lists of a peer (its key, its HostName, its addresses), besides much else.
+    host.tailscale_status = json.dumps({"BackendState": "Running", "Peer": {
+        "nodekey:01": {"HostName": "ts2", "DNSName": "ts2.tailnet.lab.", "TailscaleIPs": ["100.64.0.2", "fd7a:115c:a1e0::2"]},
+        "nodekey:02": {"HostName": "laptop", "TailscaleIPs": ["100.64.0.7"]}}})
+    monkeypatch.setattr(overlay_probe, "run", host.run)
+    monkeypatch.setattr(overlay_probe, "tcp_echo", lambda address, port, token: True)
+    result = overlay_probe.probe("ts1", str(tmp_path), 17999)
+    ts2, ts9 = result["peers"]
+    assert [check["address"] for check in ts2["addresses"]] == ["100.64.0.2", "fd7a:115c:a1e0::2"]
+    assert all(check["through_tunnel"] and check["tcp"] for check in ts2["addresses"])
+    # A peer this node does not know is reported with the reason, and nothing is sent to it.
+    assert ts9["addresses"] == [{"address": "-", "family": None, "route_device": None, "through_tunnel": False,
+                                 "ping_ms": None, "tcp": False,
+                                 "problem": "not among this node's tailnet peers (/usr/local/bin/tailscale status)"}]
+    # One status call for both peers.
+    assert host.commands.count(["/usr/local/bin/tailscale", "status", "--json"]) == 1
+
+
+def test_tailscale_peers_of_a_node_whose_cli_does_not_answer_are_all_reported(tmp_path, monkeypatch):
+    write(tmp_path / "tailscale.json", {"system": "tailscale", "peers": [tailscale_peer("ts2")]})
+    host = FakeHost(routes={}, replies={}, handshakes="")
+    monkeypatch.setattr(overlay_probe, "run", host.run)
+    (ts2,) = overlay_probe.probe("ts1", str(tmp_path), 17999)["peers"]
+    assert [check["problem"] for check in ts2["addresses"]] == ["not among this node's tailnet peers (/usr/local/bin/tailscale status)"]
+
+
+def test_tailscale_peer_addresses_from_status_output():
+    assert overlay_probe.tailscale_peer_addresses("") == {}
+    assert overlay_probe.tailscale_peer_addresses('{"Peer": null}') == {}
+    assert overlay_probe.tailscale_peer_addresses('{"Peer": {"k": {"HostName": "a", "TailscaleIPs": ["100.64.0.1"]}, '
+                                                  '"j": {"HostName": "b"}}}') == {"a": ["100.64.0.1"]}
 
 
 def test_probe_without_wireguard_peers_does_not_call_wg(tmp_path, monkeypatch):

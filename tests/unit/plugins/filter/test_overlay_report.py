@@ -121,6 +121,16 @@ def test_route_outside_the_tunnel_fails_even_when_the_peer_answers():
     assert report["rows"][0]["reason"] == "no route"
 
 
+def test_a_peer_whose_address_the_probe_could_not_find_says_why():
+    unresolved = {"address": "-", "family": None, "route_device": None, "through_tunnel": False, "ping_ms": None,
+                  "tcp": False, "problem": "not among this node's tailnet peers (tailscale status)"}
+    report = overlay_report([probe("a", peer("b", unresolved)), probe("b")])
+    assert report["rows"][0]["status"] == "failed"
+    assert report["rows"][0]["reason"] == "not among this node's tailnet peers (tailscale status)"
+    report = overlay_report([probe("a", peer("b", unresolved, must_answer=False)), probe("b")])
+    assert report["rows"][0]["status"] == "offline"
+
+
 def test_probe_errors_fail_their_host():
     report = overlay_report([probe("a", errors=["/var/lib/overlaynet/peers/x.json: no list of peers"])])
     assert report["errors"] == [{"host": "a", "message": "/var/lib/overlaynet/peers/x.json: no list of peers"}]

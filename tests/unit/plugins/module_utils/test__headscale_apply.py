@@ -503,6 +503,8 @@ class FakeHost(FakeUnitHost):
         raise AssertionError('unexpected command %r' % (args,))
 
     def systemctl(self, rest):
+        if rest == ['daemon-reload']:
+            return 0, '', ''
         verb, unit = rest
         assert unit == UNIT
         answer = self.common_systemctl(verb)
@@ -588,7 +590,7 @@ def host_0_26(tmp_path, monkeypatch):
 def params_for(host, **extra):
     """The module's parameters with their defaults, a config and a policy, and extra."""
     params = dict(state='present', config=config_for(host.policy_path), config_path=host.config_path, policy=POLICY,
-                  policy_path=host.policy_path, environment_file=None, executable=None, unit=UNIT, restart=False, enabled=True,
+                  policy_path=host.policy_path, environment_file=None, executable=None, unit=UNIT, restart=False, daemon_reload=False, enabled=True,
                   timeout=30, remove_paths=[])
     params.update(extra)
     return params

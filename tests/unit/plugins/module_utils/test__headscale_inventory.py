@@ -138,7 +138,6 @@ def test_a_node_only_installed_joins_nothing_and_is_nobodys_peer():
     assert errors_of(hostvars) == []
     assert inventory.node_plan(hostvars, GROUPS, 'ts1')['state'] == 'installed'
     assert inventory.peers_records(hostvars, GROUPS, ['ts1'])['ts1']['peers'] == []
-    hostvars['ts1']['tailscale__node'] = {'tailscale_ips': ['100.64.0.9']}
     assert 'ts1' not in [peer['peer'] for peer in inventory.peers_records(hostvars, GROUPS, ['ts2'])['ts2']['peers']]
     assert errors_of(tailnet(ts1={'tailscale_state': 'joined'})) == [
         "host ts1: tailscale_state: 'joined' must be one of present, installed, absent"]
@@ -248,8 +247,7 @@ def test_peers_records_of_several_hosts_read_each_node_once(monkeypatch):
     hostvars = tailnet(ts1=node(tailscale_server='hs1'), ts2=node(tailscale_server='hs1'), ts3=node(tailscale_server='hs2'))
     hostvars['hs2'] = server(headscale_server_url='https://hs2.example.net', headscale_policy={'acls': []})
     hostvars['ts4'] = node(tailscale_server='hs2')
-    for index, name in enumerate(('ts1', 'ts2', 'ts3', 'ts4')):
-        hostvars[name]['tailscale__node'] = {'tailscale_ips': ['100.64.0.%d' % (index + 1)]}
+    hostvars['ts2']['tailscale_cli_binary'] = '/opt/tailscale/bin/tailscale'
     reads = []
     real_node_variables = inventory._node_variables
 
@@ -261,7 +259,10 @@ def test_peers_records_of_several_hosts_read_each_node_once(monkeypatch):
     assert sorted(reads) == ['ts1', 'ts2', 'ts3', 'ts4']
     assert [peer['peer'] for peer in records['ts1']['peers']] == ['ts2']
     assert [(peer['peer'], peer['network'], peer['must_answer']) for peer in records['ts3']['peers']] == [('ts4', 'hs2', False)]
-    assert records['ts2']['peers'][0]['addresses'] == ['100.64.0.1'] and records['ts2']['peers'][0]['must_answer'] is True
+    assert records['ts2']['peers'][0]['must_answer'] is True
+    # Each record names the CLI of the node that holds it, which the report's probe asks for the peers' addresses.
+    assert records['ts2']['peers'][0]['resolve'] == {'tailscale': '/opt/tailscale/bin/tailscale'}
+    assert records['ts1']['peers'][0]['resolve'] == {'tailscale': '/usr/bin/tailscale'}
 
 
 def test_node_removals_for_the_nodes_that_logged_out_of_a_server_of_the_inventory():
@@ -305,9 +306,11 @@ def test_key_requests_group_the_joining_nodes_by_server():
 
 @pytest.mark.parametrize('policy, must_answer', [(None, True), ({'acls': []}, False)])
 def test_peers_record(policy, must_answer):
+    # Known from the inventory alone, before any node joined: the probe reads the addresses live.
     hostvars = tailnet(hs1=server(headscale_policy=policy))
-    hostvars['ts2']['tailscale__node'] = {'tailscale_ips': ['100.64.0.2', 'fd7a:115c:a1e0::2']}
     record = inventory.peers_records(hostvars, GROUPS, ['ts1'])['ts1']
-    assert record == {'system': 'tailscale', 'peers': [{
+    assert record['system'] == 'tailscale' and [peer['peer'] for peer in record['peers']] == ['ts2', 'ts3']
+    assert record['peers'][0] == {
         'system': 'tailscale', 'network': 'hs1', 'interface': 'tailscale0', 'peer': 'ts2', 'managed': True,
-        'addresses': ['100.64.0.2', 'fd7a:115c:a1e0::2'], 'must_answer': must_answer, 'extras': {'tailscale_hostname': 'ts2'}}]}
+        'addresses': [], 'must_answer': must_answer, 'extras': {'tailscale_hostname': 'ts2'},
+        'resolve': {'tailscale': '/usr/bin/tailscale'}}

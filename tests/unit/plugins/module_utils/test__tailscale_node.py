@@ -24,6 +24,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._tailscale_node imp
     check_options,
     cli_error,
     cli_warnings,
+    daemon_action,
     differing_settings,
     failure_hint,
     hostname_problem,
@@ -103,6 +104,7 @@ class FakeTailscale(object):
         self.netmap = None          # {ips, name, tags, expired} of the node once it has one
         self.control = None         # the Control it is registered with
         self.daemon_down = False
+        self.unit_enabled = True    # tailscaled.service, as systemctl answers for it
         self.ssh_over_tailscale = False
         self.ip_forwarding = True
         self.override = {}          # subcommand -> (rc, stdout, stderr)
@@ -173,8 +175,28 @@ class FakeTailscale(object):
             values[name] = value if _sep else True
         return values
 
+    def systemctl(self, words):
+        """systemctl for tailscaled.service: is-active and is-enabled as systemd answers, start and restart (Type=notify:
+        done once tailscaled answers), enable, daemon-reload."""
+        if words == ['daemon-reload']:
+            return 0, '', ''
+        verb, unit = words
+        assert unit == 'tailscaled.service'
+        if verb == 'is-active':
+            return (3, 'inactive\n', '') if self.daemon_down else (0, 'active\n', '')
+        if verb == 'is-enabled':
+            return (0, 'enabled\n', '') if self.unit_enabled else (1, 'disabled\n', '')
+        if verb == 'enable':
+            self.unit_enabled = True
+            return 0, '', ''
+        assert verb in ('start', 'restart'), 'unexpected systemctl %s' % verb
+        self.daemon_down = False
+        return 0, '', ''
+
     def run(self, argv, **_kwargs):
         self.commands.append(list(argv))
+        if argv[0].endswith('systemctl'):
+            return self.systemctl(list(argv[1:]))
         assert argv[0].endswith('tailscale')
         words = list(argv[1:])
         if words[0].startswith('--socket='):
@@ -308,7 +330,8 @@ class FakeTailscale(object):
         return self
 
     def words(self):
-        return [' '.join(command[1:]) for command in self.commands]
+        """The tailscale commands run, without the CLI's path (systemctl's are not among them)."""
+        return [' '.join(command[1:]) for command in self.commands if not command[0].endswith('systemctl')]
 
     def mutations(self):
         return [command for command in self.words() if command.split(' ')[0] in ('up', 'set', 'logout')]
@@ -767,3 +790,13 @@ def test_a_node_that_is_still_starting_is_read_again_until_it_settled():
     start = now[0]
     assert settled(read, timeout=5, clock=lambda: now[0], sleep=sleep)[0]['backend_state'] == 'Starting'
     assert now[0] - start == pytest.approx(5, abs=SETTLE_POLL_SECONDS)
+
+
+@pytest.mark.parametrize('active, restart, action', [
+    (False, False, 'start'),
+    (False, True, 'start'),
+    (True, True, 'restart'),
+    (True, False, 'none'),
+])
+def test_a_daemon_that_does_not_run_is_started_and_one_that_runs_restarted_only_when_asked(active, restart, action):
+    assert daemon_action(active, restart) == action

@@ -63,6 +63,16 @@ def test_first_run_with_the_defaults_of_unit_and_executable(host):
     assert again == dict(changed=False, action='none')
 
 
+def test_daemon_reload_comes_before_the_restart_and_not_in_check_mode(host):
+    run(host, args=dict(daemon_reload=True), check_mode=True)
+    assert host.commands.count('%s daemon-reload' % SYSTEMCTL) == 0
+    run(host, args=dict(daemon_reload=True))
+    reload_index = host.commands.index('%s daemon-reload' % SYSTEMCTL)
+    assert reload_index < host.commands.index('%s restart %s' % (SYSTEMCTL, UNIT))
+    run(host)
+    assert '%s daemon-reload' % SYSTEMCTL not in host.commands
+
+
 def test_check_mode_needs_no_headscale_yet(monkeypatch, tmp_path):
     host = installed(monkeypatch, tmp_path, binary=None)
     result = run(host, check_mode=True, diff=True)

@@ -75,3 +75,38 @@ def test_check_mode_previews_with_a_diff_and_writes_nothing(tmp_path):
 def test_bad_entries_are_refused_before_anything_is_written(files, message):
     result = call_main(rendered_files.main, dict(files=files), fail=True)
     assert message in result['msg']
+
+
+def directory(path, mode='0755'):
+    return dict(path=str(path), mode=mode, owner=OWNER, group=GROUP)
+
+
+def test_directories_come_first_with_their_modes_and_are_kept_after(tmp_path):
+    tls, config = tmp_path / 'etc' / 'tls', tmp_path / 'etc' / 'tls' / 'a.crt'
+    result = call_main(rendered_files.main, dict(directories=[directory(tls, '0750')], files=[entry(config, 'crt\n')]))
+    assert result['changed_paths'] == [str(tls), str(config)]
+    assert mode_of(tls) == 0o750 and config.read_text() == 'crt\n'
+    again = call_main(rendered_files.main, dict(directories=[directory(tls, '0750')], files=[entry(config, 'crt\n')]))
+    assert not again['changed'] and again['changed_paths'] == []
+
+
+def test_a_directory_mode_changed_by_hand_is_put_back(tmp_path):
+    tls = tmp_path / 'tls'
+    call_main(rendered_files.main, dict(directories=[directory(tls, '0750')]))
+    os.chmod(str(tls), 0o777)
+    result = call_main(rendered_files.main, dict(directories=[directory(tls, '0750')]))
+    assert result['changed_paths'] == [str(tls)] and mode_of(tls) == 0o750
+
+
+def test_check_mode_names_a_missing_directory_and_makes_nothing(tmp_path):
+    tls = tmp_path / 'tls'
+    result = call_main(rendered_files.main, dict(directories=[directory(tls)]), check_mode=True, diff=True)
+    assert result['changed'] and result['changed_paths'] == [str(tls)] and result['diff'] == []
+    assert not tls.exists()
+
+
+def test_a_path_given_as_a_directory_and_a_file_is_refused(tmp_path):
+    path = str(tmp_path / 'x')
+    result = call_main(rendered_files.main, dict(directories=[dict(path=path)], files=[dict(path=path, content='')]), fail=True)
+    assert 'files[0].path: %s is given twice' % path in result['msg']
+    assert not os.path.exists(path)

@@ -30,6 +30,8 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__ta
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, install_fake_commands
 
 READS = ['status --json --peers=false', 'debug prefs']
+SYSTEMCTL = '/usr/bin/systemctl'
+UNIT = 'tailscaled.service'
 WEB1 = dict(login_server=HS, hostname='web1', advertise_tags=['tag:server'])
 
 
@@ -58,7 +60,7 @@ def join_words(key_file):
 
 
 def installed(monkeypatch, fake, binary='/usr/bin/tailscale'):
-    return install_fake_commands(monkeypatch, fake, {'tailscale': binary})
+    return install_fake_commands(monkeypatch, fake, {'tailscale': binary, 'systemctl': SYSTEMCTL})
 
 
 def new_node(monkeypatch, keys=(HS_KEY,), **control):
@@ -141,6 +143,43 @@ def test_a_converged_node_costs_two_reads(monkeypatch):
     result = run(dict(WEB1, advertise_routes=['10.1.0.0/16'], login_server=HS + ':443/'), diff=True)
     assert result['changed'] is False and result['needs_auth_key'] is False and 'diff' not in result
     assert fake.words() == READS
+
+
+def systemctl_calls(fake):
+    return [' '.join(command[1:]) for command in fake.commands if command[0] == SYSTEMCTL]
+
+
+def test_a_stopped_daemon_is_started_before_the_join(monkeypatch, key_file):
+    fake = new_node(monkeypatch)
+    fake.daemon_down = True
+    fake.unit_enabled = False
+    result = run(dict(WEB1, auth_key_file=key_file, unit=UNIT, daemon_reload=True))
+    assert result['changed'] is True and result['service_action'] == 'start' and result['join_reason'] == 'not logged in'
+    assert systemctl_calls(fake) == ['daemon-reload', 'is-enabled ' + UNIT, 'enable ' + UNIT, 'is-active ' + UNIT, 'start ' + UNIT]
+    assert fake.words() == READS + [join_words(key_file)] + READS
+    again = run(dict(WEB1, auth_key_file=key_file, unit=UNIT))
+    assert again['changed'] is False and again['service_action'] == 'none'
+
+
+def test_restart_asked_restarts_a_converged_node_and_is_a_change(monkeypatch):
+    fake = installed(monkeypatch, FakeTailscale().joined(tags=['tag:server'], hostname='web1'))
+    result = run(dict(WEB1, unit=UNIT, restart=True))
+    assert result['changed'] is True and result['service_action'] == 'restart' and result['needs_auth_key'] is False
+    assert systemctl_calls(fake)[-1] == 'restart ' + UNIT and fake.words() == READS
+
+
+def test_check_mode_says_a_stopped_daemon_would_start_and_starts_nothing(monkeypatch):
+    fake = new_node(monkeypatch)
+    fake.daemon_down = True
+    result = run(dict(WEB1, unit=UNIT, daemon_reload=True), check_mode=True)
+    assert result['changed'] is True and result['service_action'] == 'start' and result['needs_auth_key'] is True
+    assert systemctl_calls(fake) == ['is-enabled ' + UNIT, 'is-active ' + UNIT] and fake.daemon_down
+
+
+def test_restart_and_daemon_reload_need_the_unit(monkeypatch):
+    fake = new_node(monkeypatch)
+    result = run(dict(WEB1, restart=True, daemon_reload=True), fail=True)
+    assert 'restart: needs unit' in result['msg'] and 'daemon_reload: needs unit' in result['msg'] and fake.commands == []
 
 
 def test_differing_settings_are_set_alone(monkeypatch):
