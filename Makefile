@@ -4,7 +4,7 @@
 #   make demo-down  remove the demo lab hosts
 #   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
 #   make molecule   every molecule scenario; SCENARIO=name for one, ROLE=name for a role's
-#   make unit       the pytest unit tests only
+#   make unit       the pytest unit tests (builds the pinned headscale first: some tests run its checkers)
 #   make bench      converge/rerun timings and tunnel throughput on lab hosts, and the PKI bench (not part of make test)
 #   make bench-pki  issuing 100 and 500 OpenVPN client certificates: openvpn_pki vs easy-rsa 3 vs openssl per certificate
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
@@ -126,8 +126,9 @@ sanity: setup
 	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_TREE)/
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
-unit: setup
-	PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider tests/unit lab/tests
+# Some tests run the Go-built headscale's own checkers: built first, and required (not skipped) here.
+unit: setup headscale
+	OVERLAYNET_REQUIRE_BINARIES=1 PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider -rs tests/unit lab/tests
 
 # SCENARIO=name runs one scenario, ROLE=name the scenarios of one role (named ROLE_*);
 # each scenario's duration is printed, and a summary at the end (also after a failure).

@@ -118,7 +118,6 @@ def ours_inventory(server, nodes, state_dir):
         },
         "vars": {
             "headscale_pki_root": os.path.join(state_dir, "headscale-pki"),
-            "tailscale_headscale_pki_root": os.path.join(state_dir, "headscale-pki"),
         },
     }}
 

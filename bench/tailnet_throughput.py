@@ -65,7 +65,6 @@ def write_inventory(path, binaries):
         }},
     }, "vars": {
         "headscale_pki_root": os.path.join(os.path.dirname(path), "tailnet-throughput-pki"),
-        "tailscale_headscale_pki_root": os.path.join(os.path.dirname(path), "tailnet-throughput-pki"),
     }}})
 
 

@@ -26,6 +26,13 @@ def headscale_server_plan(hostvars, groups, host):
     return _filter_error('headscale_server_plan', server_plan, hostvars, groups, host, _UNDEFINED)
 
 
+def headscale_cas_to_make(hostvars, groups, hosts):
+    """The CAs the play's servers sign their certificates with that the controller lacks:
+    `hostvars | headscale_cas_to_make(groups, ansible_play_hosts)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import cas_to_make
+    return _filter_error('headscale_cas_to_make', cas_to_make, hostvars, groups, list(hosts), _UNDEFINED)
+
+
 def headscale_environment(hostvars, host):
     """The secret EnvironmentFile text of the headscale service ('' when none): only for a no_log task."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import environment_text
@@ -115,6 +122,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'headscale_validate': headscale_validate,
+            'headscale_cas_to_make': headscale_cas_to_make,
             'headscale_server_plan': headscale_server_plan,
             'headscale_environment': headscale_environment,
             'headscale_upgrade_problem': headscale_upgrade_problem,

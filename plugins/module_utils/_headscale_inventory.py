@@ -17,6 +17,7 @@ __metaclass__ = type
 # the inventory give tailscale_login_server and a key of their own (tailscale_auth_key, a secret
 # the checks only test for presence).
 
+import os
 import re
 from urllib.parse import urlsplit
 
@@ -56,10 +57,18 @@ DEFAULT_TAILSCALE_PORT = 41641
 # Tailscale turns the host name into a DNS label; one the checks accept is used as it is.
 HOSTNAME_PATTERN = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 
+# Each server's CA on the controller: <headscale_pki_root>/<host>, the root by default beside the
+# host's inventory (else the playbook).
+PKI_ROOT_NAME = 'headscale-pki'
+CA_COMMON_NAME_PREFIX = 'overlaynet.vpn headscale CA'
+
 # Server variables the tailnet adds to those of _headscale_config.
 SERVER_EXTRA_DEFAULTS = {
     'headscale_users': [],
     'headscale_policy': None,
+    'headscale_pki_root': None,
+    'inventory_dir': None,
+    'playbook_dir': None,
 }
 SERVER_EXTRA_DEFAULTS.update(setting_variables(SERVER_INSTALL_PREFIX))
 SERVER_EXTRA_DEFAULTS['headscale_install_source'] = 'url'
@@ -114,6 +123,12 @@ def _version_tuple(variables):
 def _user_names(users):
     entries, _problems = normalize_users(users if is_list(users) else [])
     return [entry['name'] for entry in entries if entry['state'] == 'present' and isinstance(entry['name'], str)]
+
+
+def ca_location(host, extras):
+    """{path, common_name} of the CA on the controller that signs host's TLS certificate; extras: _server_extras()."""
+    root = extras['headscale_pki_root'] or os.path.join(extras['inventory_dir'] or extras['playbook_dir'] or '.', PKI_ROOT_NAME)
+    return {'path': '%s/%s' % (str(root).rstrip('/'), host), 'common_name': '%s %s' % (CA_COMMON_NAME_PREFIX, host)}
 
 
 def server_install_settings(variables, extras):
@@ -307,6 +322,7 @@ def server_plan(hostvars, groups, host, undefined=()):
         'database_path': None,
         'cert_path': DEFAULT_CERT_PATH,
         'key_path': DEFAULT_KEY_PATH,
+        'ca': ca_location(host, extras),
     }
     if variables['headscale_state'] != 'present':
         return plan
@@ -331,6 +347,19 @@ def server_plan(hostvars, groups, host, undefined=()):
         'database_path': config['database']['sqlite']['path'] if config['database']['type'] == 'sqlite' else None,
     })
     return plan
+
+
+def cas_to_make(hostvars, groups, hosts, undefined=()):
+    """The CAs (ca_location() and the host) that the present servers among hosts sign their certificates with and that
+    the controller does not hold yet (ca.crt or ca.key missing)."""
+    missing = []
+    for host in sorted(set(group_hosts(groups, SERVERS_GROUP)) & set(hosts)):
+        plan = server_plan(hostvars, groups, host, undefined)
+        if plan['state'] != 'present' or not plan['tls_from_pki']:
+            continue
+        if not all(os.path.isfile(os.path.join(plan['ca']['path'], name)) for name in ('ca.crt', 'ca.key')):
+            missing.append(dict(plan['ca'], host=host))
+    return missing
 
 
 def _port_of(address, default):
@@ -368,9 +397,12 @@ def node_plan(hostvars, groups, host, undefined=()):
     node['cli_binary'], node['daemon_binary'] = node_binaries(variables)
     node['server_version'] = servers[node['server']]['headscale_version'] if node['server'] in servers else None
     node['server_tls_from_pki'] = False
+    node['server_ca_file'] = None
     if node['server'] in servers:
         tls = settings(servers[node['server']])['headscale_tls']
         node['server_tls_from_pki'] = tls['mode'] == 'files' and tls['cert_path'] is None and tls['key_path'] is None
+        if node['server_tls_from_pki']:
+            node['server_ca_file'] = ca_location(node['server'], _server_extras(hostvars, node['server'], undefined))['path'] + '/ca.crt'
     node['routes'] = node['advertise_routes'] + (list(EXIT_NODE_ROUTES) if node['advertise_exit_node'] else [])
     return node
 

@@ -175,6 +175,38 @@ def test_server_plan_with_certificates_of_your_own():
     assert (plan['cert_path'], plan['key_path']) == ('/etc/ssl/hs.crt', '/etc/ssl/hs.key')
 
 
+def test_the_ca_of_a_server_is_beside_its_inventory_unless_the_inventory_names_a_root():
+    hostvars = tailnet(hs1=server(inventory_dir='/srv/inventory', playbook_dir='/srv/playbooks'))
+    assert inventory.server_plan(hostvars, GROUPS, 'hs1')['ca'] == {'path': '/srv/inventory/headscale-pki/hs1',
+                                                                    'common_name': 'overlaynet.vpn headscale CA hs1'}
+    hostvars = tailnet(hs1=server(playbook_dir='/srv/playbooks'))
+    assert inventory.server_plan(hostvars, GROUPS, 'hs1')['ca']['path'] == '/srv/playbooks/headscale-pki/hs1'
+    hostvars = tailnet(hs1=server(inventory_dir='/srv/inventory', headscale_pki_root='/srv/pki/'))
+    assert inventory.server_plan(hostvars, GROUPS, 'hs1')['ca']['path'] == '/srv/pki/hs1'
+
+
+def test_a_node_trusts_the_ca_its_server_is_signed_with():
+    hostvars = tailnet(hs1=server(headscale_pki_root='/srv/pki'))
+    assert inventory.node_plan(hostvars, GROUPS, 'ts1')['server_ca_file'] == '/srv/pki/hs1/ca.crt'
+    tls = {'cert_path': '/etc/ssl/hs.crt', 'key_path': '/etc/ssl/hs.key'}
+    assert inventory.node_plan(tailnet(hs1=server(headscale_tls=tls)), GROUPS, 'ts1')['server_ca_file'] is None
+
+
+def test_only_missing_cas_of_the_servers_among_the_hosts_are_to_make(tmp_path):
+    hostvars = tailnet(hs1=server(headscale_pki_root=str(tmp_path)))
+    wanted = [{'host': 'hs1', 'path': '%s/hs1' % tmp_path, 'common_name': 'overlaynet.vpn headscale CA hs1'}]
+    assert inventory.cas_to_make(hostvars, GROUPS, ['hs1', 'ts1']) == wanted
+    assert inventory.cas_to_make(hostvars, GROUPS, ['ts1']) == []
+    (tmp_path / 'hs1').mkdir()
+    (tmp_path / 'hs1' / 'ca.crt').write_text('certificate')
+    assert inventory.cas_to_make(hostvars, GROUPS, ['hs1']) == wanted
+    (tmp_path / 'hs1' / 'ca.key').write_text('key')
+    assert inventory.cas_to_make(hostvars, GROUPS, ['hs1']) == []
+    tls = {'cert_path': '/etc/ssl/hs.crt', 'key_path': '/etc/ssl/hs.key'}
+    assert inventory.cas_to_make(tailnet(hs1=server(headscale_tls=tls)), GROUPS, ['hs1']) == []
+    assert inventory.cas_to_make(tailnet(hs1=server(headscale_state='absent')), GROUPS, ['hs1']) == []
+
+
 def test_environment_holds_the_secrets_quoted():
     database = {'type': 'postgres', 'postgres': {'host': 'db', 'name': 'hs', 'user': 'hs', 'password': 'p"w\\1'}}
     text = inventory.environment_text(tailnet(hs1=server(headscale_database=database)), 'hs1')
