@@ -77,7 +77,7 @@ def tailscale_route_approvals(nodes, hostvars=None):
     `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_route_approvals(hostvars)`;
     hostvars gives each server's nodes as its probe read them (headscale__probe.headscale_nodes)."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import route_approvals
-    facts = _facts_of(nodes, ('tailscale__plan', 'tailscale__node'))
+    facts = _facts_of(nodes, ('tailscale__plan', 'tailscale__node_joined', 'tailscale__node_kept', 'tailscale__probe'))
     server_nodes = {}
     for server in sorted(set(fact['tailscale__plan'].get('server') for fact in facts if 'tailscale__plan' in fact) - set([None])):
         probe = hostvars[server].get('headscale__probe') if hostvars is not None and server in hostvars else None
@@ -102,7 +102,7 @@ def tailscale_key_requests(nodes):
 def tailscale_lost_on_server(state, hostvars, server):
     """Whether the node's server (probed in this run) no longer has the node the probe read (tailscale_state):
     `probe.tailscale_state | tailscale_lost_on_server(hostvars, server)`; false when either was not read."""
-    from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import lost_on_server
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import lost_on_server
     if not state or server is None or server not in hostvars:
         return False
     probe = hostvars[server].get('headscale__probe')

@@ -94,6 +94,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config i
     version_problem,
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import KEY_PLACEHOLDER
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import KEY_TEXT, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import (
     check_bool,
     check_choice,
@@ -124,10 +125,6 @@ NODE_KEY_PATTERN = re.compile(r'^nodekey:[0-9a-f]{64}$')
 EXIT_ROUTES = ('0.0.0.0/0', '::/0')
 MAX_WAIT_SECONDS = 3600
 POLL_SECONDS = 1.0
-
-TAG_PATTERN = re.compile(r'^tag:[a-z][a-z0-9-]*$')
-# A key as 0.28+ mint it (also its masked form in lists), or as 0.26/0.27 do (48 hex digits).
-KEY_TEXT = re.compile(r'hskey-auth-[A-Za-z0-9_*-]+|(?<![0-9A-Za-z])[0-9A-Fa-f]{48}(?![0-9A-Za-z])')
 
 
 class HeadscaleCLIError(Exception):
@@ -169,13 +166,6 @@ def user_name_problem(name):
             name, '' if len(invalid) == 1 else 's', ', '.join(repr(char) for char in invalid))
     if name.count('@') > 1:
         return '%r: a headscale user name has at most one "@"' % name
-    return None
-
-
-def tag_problem(tag):
-    """Why headscale (or a Tailscale client) would refuse tag on a pre-auth key, None when it is fine."""
-    if not isinstance(tag, str) or not TAG_PATTERN.match(tag):
-        return '%r is not a tag such as tag:server ("tag:", then a lower-case letter, lower-case letters, digits and "-")' % (tag,)
     return None
 
 

@@ -22,7 +22,7 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import parse_cidr_list
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import expiration_problem, normalize_users, routes_approved, tag_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import expiration_problem, normalize_users, routes_approved
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import (
     DEFAULT_CERT_PATH,
     DEFAULT_KEY_PATH,
@@ -41,6 +41,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_policy i
 from ansible_collections.overlaynet.vpn.plugins.module_utils._hostvars import read_host_variables
 from ansible_collections.overlaynet.vpn.plugins.module_utils._install_source import install_settings, install_source_problems, setting_variables
 from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import group_hosts
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_bool, check_choice, is_list, is_mapping, type_name
 
 NODES_GROUP = 'tailscale_nodes'
@@ -496,22 +497,28 @@ def key_requests(nodes):
     return requests
 
 
-def lost_on_server(status, server_nodes):
-    """Whether a node's server no longer has it: the node holds a node key (status: its `tailscale status` as the
-    probe read it) that none of the server's nodes (its probe's headscale_nodes; None when not read) has. tailscaled
-    cannot tell: a node deleted on the server keeps showing itself running, without peers."""
-    if not is_mapping(status) or not status.get('have_node_key') or not status.get('node_key') or not isinstance(server_nodes, list):
-        return False
-    return all(not is_mapping(node) or node.get('node_key') != status['node_key'] for node in server_nodes)
+def node_result(variables):
+    """What overlaynet.vpn.tailscale_node gave for a node in this run (tailscale__node_joined, else tailscale__node_kept,
+    where it ran), else what the node's probe read (tailscale__probe; the role skips the module where the node is as
+    wanted: then it changed nothing); None when neither is known."""
+    for name in ('tailscale__node_joined', 'tailscale__node_kept'):
+        result = variables.get(name)
+        if is_mapping(result) and not result.get('skipped'):
+            return result
+    probe = variables.get('tailscale__probe')
+    state = probe.get('tailscale_state') if is_mapping(probe) else None
+    status = state.get('status') if is_mapping(state) else None
+    if not is_mapping(status):
+        return None
+    return {'changed': False, 'tailscale_ips': list(status.get('tailscale_ips') or [])}
 
 
 def route_approvals(nodes, server_nodes=None):
     """Server host -> {version, nodes: [{name, routes, exit_node}]} (overlaynet.vpn.headscale_routes' options) for the nodes
     whose advertised routes the server has not approved.
 
-    nodes: the variables of the play's Tailscale hosts, each with tailscale__plan (node_plan()) and, once the node ran
-    overlaynet.vpn.tailscale_node (or the probe found it as wanted), tailscale__node (its result). A node that has not
-    joined yet (no tailnet address) is left for its next run.
+    nodes: the variables of the play's Tailscale hosts, each with tailscale__plan (node_plan()) and what node_result()
+    reads. A node that has not joined yet (no tailnet address) is left for its next run.
     server_nodes: server host -> its nodes as its probe read them (host_probe headscale_nodes) at the start of the run.
     A node that changed nothing in this run and that the server showed with these routes approved needs nothing.
     The node's own status cannot tell: headscale does not send a node its own approved routes.
@@ -519,9 +526,9 @@ def route_approvals(nodes, server_nodes=None):
     approvals = {}
     for variables in nodes:
         plan = variables.get('tailscale__plan') if is_mapping(variables) else None
-        result = variables.get('tailscale__node') if is_mapping(variables) else None
         if not is_mapping(plan) or plan.get('state') != 'present' or plan.get('server') is None or not plan.get('routes'):
             continue
+        result = node_result(variables)
         if not is_mapping(result) or not result.get('tailscale_ips'):
             continue
         item = {'name': plan['hostname'], 'routes': list(plan['advertise_routes']), 'exit_node': plan['advertise_exit_node']}

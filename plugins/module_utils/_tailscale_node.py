@@ -70,9 +70,9 @@ from urllib.parse import urlsplit
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import normalise_networks, parse_cidr_list
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import is_executable_file
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import KEY_TEXT, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
 from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import SystemdService
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import KEY_TEXT, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import remove_if_present, write_temporary_file
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_int, dedupe, is_list, is_mapping, type_name
 

@@ -52,7 +52,8 @@ def test_users_are_kept_only_where_they_differ():
 def test_route_approvals_read_the_servers_probes_from_hostvars():
     plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'hostname': 'ts3', 'advertise_routes': ['10.213.1.0/24'],
             'advertise_exit_node': False, 'routes': ['10.213.1.0/24']}
-    node = {'tailscale__plan': plan, 'tailscale__node': {'tailscale_ips': ['100.64.0.2'], 'changed': False}, 'other': 1}
+    probe = {'tailscale_state': {'status': {'tailscale_ips': ['100.64.0.2']}, 'prefs': {}}}
+    node = {'tailscale__plan': plan, 'tailscale__node_kept': {'skipped': True}, 'tailscale__probe': probe, 'other': 1}
     approved = {'id': 2, 'name': 'ts3', 'hostname': 'ts3', 'user_id': None, 'approved_routes': ['10.213.1.0/24'],
                 'available_routes': ['10.213.1.0/24']}
     hostvars = {'hs1': {'headscale__probe': {'headscale_nodes': [approved]}}, 'ts3': node}

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _headscale_inventory as inventory
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import lost_on_server
 
 GROUPS = {'headscale_servers': ['hs1'], 'tailscale_nodes': ['ts1', 'ts2', 'ts3']}
 
@@ -228,12 +229,26 @@ def test_node_plan():
     assert plan['package'] is True
 
 
+def test_the_node_result_is_the_join_then_the_kept_settings_then_the_probe():
+    joined = {'changed': True, 'tailscale_ips': ['100.64.0.9']}
+    kept = {'changed': False, 'tailscale_ips': ['100.64.0.8']}
+    skipped = {'changed': False, 'skipped': True}
+    probe = {'tailscale_state': {'status': {'tailscale_ips': ['100.64.0.7'], 'backend_state': 'Running'}, 'prefs': {}}}
+    assert inventory.node_result({'tailscale__node_joined': joined, 'tailscale__node_kept': kept, 'tailscale__probe': probe}) == joined
+    assert inventory.node_result({'tailscale__node_joined': skipped, 'tailscale__node_kept': kept, 'tailscale__probe': probe}) == kept
+    assert inventory.node_result({'tailscale__node_joined': skipped, 'tailscale__node_kept': skipped, 'tailscale__probe': probe}) == {
+        'changed': False, 'tailscale_ips': ['100.64.0.7']}
+    assert inventory.node_result({'tailscale__probe': probe})['tailscale_ips'] == ['100.64.0.7']
+    assert inventory.node_result({'tailscale__probe': {}}) is None
+    assert inventory.node_result({}) is None
+
+
 def test_route_approvals_only_for_joined_nodes_with_unapproved_routes():
     def host(name, routes, ips=('100.64.0.1',), exit_node=False, changed=False):
         plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'hostname': name, 'advertise_routes': list(routes),
                 'advertise_exit_node': exit_node, 'routes': list(routes) + (['0.0.0.0/0', '::/0'] if exit_node else [])}
         # headscale sends no node its own approved routes: the node's result never shows them.
-        return {'tailscale__plan': plan, 'tailscale__node': {'tailscale_ips': list(ips), 'approved_routes': [], 'changed': changed}}
+        return {'tailscale__plan': plan, 'tailscale__node_kept': {'tailscale_ips': list(ips), 'approved_routes': [], 'changed': changed}}
 
     def server_node(node_id, name, approved):
         return {'id': node_id, 'name': name, 'hostname': name, 'user_id': 1, 'approved_routes': approved, 'available_routes': approved}
@@ -264,14 +279,14 @@ def test_a_node_is_lost_on_its_server_when_no_server_node_has_its_key():
     key = 'nodekey:' + 'ab' * 32
     status = {'have_node_key': True, 'node_key': key}
     server_nodes = [{'id': 1, 'node_key': 'nodekey:' + 'cd' * 32}]
-    assert inventory.lost_on_server(status, server_nodes) is True
-    assert inventory.lost_on_server(status, []) is True
-    assert inventory.lost_on_server(status, server_nodes + [{'id': 2, 'node_key': key}]) is False
+    assert lost_on_server(status, server_nodes) is True
+    assert lost_on_server(status, []) is True
+    assert lost_on_server(status, server_nodes + [{'id': 2, 'node_key': key}]) is False
     # Not read on either side, or no login to lose: nothing to tell.
-    assert inventory.lost_on_server(status, None) is False
-    assert inventory.lost_on_server(None, server_nodes) is False
-    assert inventory.lost_on_server({'have_node_key': False, 'node_key': None}, server_nodes) is False
-    assert inventory.lost_on_server({'have_node_key': True, 'node_key': None}, server_nodes) is False
+    assert lost_on_server(status, None) is False
+    assert lost_on_server(None, server_nodes) is False
+    assert lost_on_server({'have_node_key': False, 'node_key': None}, server_nodes) is False
+    assert lost_on_server({'have_node_key': True, 'node_key': None}, server_nodes) is False
 
 
 def test_peers_records_of_several_hosts_read_each_node_once(monkeypatch):
