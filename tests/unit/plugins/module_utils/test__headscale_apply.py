@@ -921,7 +921,8 @@ REAL_HEADSCALE = os.environ.get('OVERLAYNET_HEADSCALE', '')
 # `make unit` builds the binary first and sets OVERLAYNET_REQUIRE_BINARIES, so that there a missing binary fails
 # these tests instead of skipping them; a bare pytest run skips them.
 if os.environ.get('OVERLAYNET_REQUIRE_BINARIES'):
-    needs_real_headscale = pytest.mark.usefixtures()
+    def needs_real_headscale(test):
+        return test
 else:
     needs_real_headscale = pytest.mark.skipif(not os.access(REAL_HEADSCALE, os.X_OK), reason='OVERLAYNET_HEADSCALE names no headscale binary')
 
