@@ -20,7 +20,7 @@ from ansible_collections.overlaynet.vpn.plugins.plugin_utils._controller_files i
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = True
-    _VALID_ARGS = frozenset(('files',))
+    _VALID_ARGS = frozenset(('files', 'system_users', 'directories'))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -40,7 +40,12 @@ class ActionModule(ActionBase):
                     self._transfer_file(source, sent)
                     self._fixup_perms2((self._connection._shell.tmpdir, sent))
                 module_files.append(dict(src=sent, dest=entry['dest'], sha256=digest))
-            result.update(self._execute_module(module_name='overlaynet.vpn.binaries', module_args=dict(files=module_files),
+            module_args = dict(files=module_files)
+            # Made on the host by the module in the same run; nothing to send for them.
+            for option in ('system_users', 'directories'):
+                if self._task.args.get(option) is not None:
+                    module_args[option] = self._task.args[option]
+            result.update(self._execute_module(module_name='overlaynet.vpn.binaries', module_args=module_args,
                                                task_vars=task_vars))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)

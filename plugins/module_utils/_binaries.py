@@ -8,9 +8,13 @@ __metaclass__ = type
 # Executables sent from the controller (overlaynet.vpn.binaries: its action plugin puts each in
 # the task's temporary directory on the host), put in place where the host's differ, all in one
 # module run and with no stat run before it (ansible.builtin.copy costs two runs per file).
-# A file whose digest is not the controller's never replaces a binary.
+# A file whose digest is not the controller's never replaces a binary. The same run makes the
+# system users and the directories a service needs (what a distribution package's maintainer
+# scripts make), so that a binary installed from the controller or a URL costs no more module runs
+# than a package.
 
 import os
+import pwd
 import re
 import shutil
 import stat
@@ -20,6 +24,9 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import 
 
 BINARY_MODE = 0o755
 SHA256 = re.compile(r'^[0-9a-f]{64}$')
+# useradd's own rule on Debian (NAME_REGEX_SYSTEM), without the trailing '$' of machine accounts.
+SYSTEM_USER_NAME = re.compile(r'^[a-z_][a-z0-9_-]{0,31}$')
+NO_LOGIN_SHELL = '/usr/sbin/nologin'
 
 
 def binary_problems(files, check_mode):
@@ -77,3 +84,38 @@ def install_binary(entry):
         if os.path.exists(temporary_path):
             os.unlink(temporary_path)
         raise
+
+
+def system_user_problems(users):
+    """Messages for system users that cannot be made (bad or repeated names, relative home or shell)."""
+    problems = []
+    seen = set()
+    for index, user in enumerate(users):
+        where = 'system_users[%d]' % index
+        name = user.get('name') or ''
+        if not SYSTEM_USER_NAME.match(name):
+            problems.append('%s.name: %r is not a user name useradd takes (lower-case letters, digits, _ and -, at most 32)'
+                            % (where, name))
+        elif name in seen:
+            problems.append('%s.name: %s is given twice' % (where, name))
+        seen.add(name)
+        for option in ('home', 'shell'):
+            if user.get(option) and not os.path.isabs(user[option]):
+                problems.append('%s.%s: %r is not an absolute path' % (where, option, user[option]))
+    return problems
+
+
+def user_exists(name):
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def useradd_argv(useradd, user):
+    """The command that makes user: a system account with its own group, no home made and no login."""
+    argv = [useradd, '--system', '--user-group', '--no-create-home', '--shell', user.get('shell') or NO_LOGIN_SHELL]
+    if user.get('home'):
+        argv += ['--home-dir', user['home']]
+    return argv + [user['name']]

@@ -9,14 +9,18 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: binaries
-short_description: Install executables from the controller, several in one module run
+short_description: Install executables from the controller, with the system users and directories they need, in one module run
 version_added: 0.1.0
 author: overlaynet.vpn contributors (@overlaynet)
 description:
   - Sends each file of O(files) from the controller and puts it in place on the host as an executable (mode C(0755), owned
     by root) where the host's file differs, replacing the old one in one rename (a running program keeps its old file).
-  - One module run for all of them, with no stat run first; M(ansible.builtin.copy) costs two runs per file. Meant for
-    binaries of tens of megabytes that a probe of the host already found different.
+  - In the same run, makes the system users of O(system_users) that are missing and creates the directories of
+    O(directories) (or corrects their mode and ownership): what a distribution package's maintainer scripts do, for a
+    service installed from the controller or from a URL. Users first, then directories, then executables.
+  - One module run for all of it, with no stat run first; M(ansible.builtin.copy) costs two runs per file, and
+    M(ansible.builtin.user) and M(ansible.builtin.file) one run each. Meant for binaries of tens of megabytes that a probe
+    of the host already found different, and for the first install of a service.
   - The SHA-256 of each controller file (kept in a cache under C(~/.cache/overlaynet-vpn/) for large files) is checked on
     the host before the file replaces anything; a file that arrives different fails the task and changes nothing.
   - An action plugin sends the files; the module moves them into place.
@@ -26,7 +30,7 @@ options:
       - The executables to install.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       src:
         description:
@@ -41,6 +45,49 @@ options:
         description:
           - The SHA-256 of the file, in hexadecimal. Leave it out; the action plugin sets it from the controller file.
         type: str
+  system_users:
+    description:
+      - System users to make where missing (C(useradd --system --user-group --no-create-home)), each with a group of its
+        name. A user that exists is left as it is.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The user's name.
+        type: str
+        required: true
+      home:
+        description: Its home directory (absolute; not created, a service's state directory usually is its home).
+        type: path
+      shell:
+        description: Its login shell.
+        type: path
+        default: /usr/sbin/nologin
+  directories:
+    description:
+      - Directories to create, or to bring to their mode and ownership, after the users are made (so they may belong to
+        them). Missing parents are created with mode C(0755), owned by root.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the directory.
+        type: path
+        required: true
+      mode:
+        description: Its octal mode.
+        type: str
+        default: '0755'
+      owner:
+        description: Its owner.
+        type: str
+        default: root
+      group:
+        description: Its group.
+        type: str
+        default: root
 extends_documentation_fragment:
   - overlaynet.vpn.attributes
 attributes:
@@ -50,7 +97,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Sends nothing; reports the files that differ on the host.
+      - Sends nothing; reports the executables that differ, the users that are missing and the directories that differ.
   diff_mode:
     support: none
 notes:
@@ -66,6 +113,20 @@ EXAMPLES = r'''
       - src: /srv/builds/tailscaled
         dest: /usr/local/sbin/tailscaled
   register: tailscale_binaries
+
+- name: Install headscale from the controller with its system user and directories
+  overlaynet.vpn.binaries:
+    files:
+      - src: /srv/builds/headscale
+        dest: /usr/local/bin/headscale
+    system_users:
+      - name: headscale
+        home: /var/lib/headscale
+    directories:
+      - path: /etc/headscale
+      - path: /etc/headscale/tls
+        group: headscale
+        mode: '0750'
 '''
 
 RETURN = r'''
@@ -75,23 +136,63 @@ changed_paths:
   type: list
   elements: str
   sample: [/usr/local/sbin/tailscaled]
+created_users:
+  description: The system users that were (or in check mode would be) made.
+  returned: always
+  type: list
+  elements: str
+  sample: [headscale]
+changed_directories:
+  description: The directories that were (or in check mode would be) created or given their mode and ownership.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/headscale, /etc/headscale/tls]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils._binaries import binary_differs, binary_problems, install_binary
+from ansible_collections.overlaynet.vpn.plugins.module_utils._binaries import (
+    binary_differs,
+    binary_problems,
+    install_binary,
+    system_user_problems,
+    user_exists,
+    useradd_argv,
+)
+from ansible_collections.overlaynet.vpn.plugins.module_utils._files import directory_changed, file_problems, write_directory
+
+# Missing parents of O(directories), as a package's.
+PARENT_MODE = 0o755
 
 
 def run_module(module):
     files = module.params['files']
-    problems = binary_problems(files, module.check_mode)
+    users = module.params['system_users']
+    directories = module.params['directories']
+    problems = binary_problems(files, module.check_mode) + system_user_problems(users) + file_problems([], directories)
     if problems:
         module.fail_json(msg='; '.join(problems))
+    users_to_make = [user for user in users if not user_exists(user['name'])]
+    directories_to_write = [entry for entry in directories if directory_changed(entry)]
     changed_paths = [entry['dest'] for entry in files if binary_differs(entry)]
-    result = dict(changed=bool(changed_paths), changed_paths=changed_paths)
+    result = dict(changed=bool(users_to_make or directories_to_write or changed_paths), changed_paths=changed_paths,
+                  created_users=[user['name'] for user in users_to_make],
+                  changed_directories=[entry['path'] for entry in directories_to_write])
     if module.check_mode:
         return result
+    if users_to_make:
+        useradd = module.get_bin_path('useradd', required=True)
+        for user in users_to_make:
+            rc, _stdout, stderr = module.run_command(useradd_argv(useradd, user))
+            if rc != 0:
+                module.fail_json(msg='cannot make the system user %s: %s' % (user['name'], stderr.strip()), rc=rc)
+    for entry in directories_to_write:
+        try:
+            write_directory(entry, PARENT_MODE)
+        except (IOError, OSError, KeyError) as exc:
+            module.fail_json(msg='cannot make the directory %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)))
     for entry in files:
         if entry['dest'] not in changed_paths:
             continue
@@ -109,10 +210,21 @@ def main():
     # The action plugin gives src as the path on the host it sent the file to, and sha256.
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type='list', elements='dict', required=True, options=dict(
+            files=dict(type='list', elements='dict', default=[], options=dict(
                 src=dict(type='path'),
                 dest=dict(type='path', required=True),
                 sha256=dict(type='str'),
+            )),
+            system_users=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                home=dict(type='path'),
+                shell=dict(type='path', default='/usr/sbin/nologin'),
+            )),
+            directories=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                mode=dict(type='str', default='0755'),
+                owner=dict(type='str', default='root'),
+                group=dict(type='str', default='root'),
             )),
         ),
         supports_check_mode=True,

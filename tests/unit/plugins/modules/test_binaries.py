@@ -8,14 +8,16 @@ __metaclass__ = type
 # overlaynet.vpn.binaries' module: the files the action plugin sent (here written by the test into
 # a "temporary directory"), put in place where the host's differ.
 
+import grp
 import hashlib
 import os
+import pwd
 import stat
 
 import pytest
 
 from ansible_collections.overlaynet.vpn.plugins.modules import binaries
-from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, patch_exits
+from ansible_collections.overlaynet.vpn.tests.unit.plugins.modules.module_harness import call_main, install_fake_commands, patch_exits
 
 OLD = b'\x7fELF old build' * 1000
 NEW = b'\x7fELF new build' * 1000
@@ -107,3 +109,78 @@ def test_bad_entries_fail_before_anything_changes(tmp_path):
     assert 'files[1].src: no file was sent for %s' % dest in result['msg']
     assert 'files[2].dest: %s is given twice' % dest in result['msg']
     assert not dest.exists()
+
+
+# The system users and directories of a service, made in the same run (what a package's maintainer
+# scripts do). useradd is faked: the tests make no account on the machine that runs them.
+OWNER = pwd.getpwuid(os.geteuid()).pw_name
+GROUP = grp.getgrgid(os.getegid()).gr_name
+
+
+class FakeUseradd(object):
+    def __init__(self, existing=(), rc=0):
+        self.users = set(existing)
+        self.calls = []
+        self.rc = rc
+
+    def run(self, argv):
+        self.calls.append(list(argv))
+        if self.rc == 0:
+            self.users.add(argv[-1])
+        return self.rc, '', 'useradd: cannot lock /etc/passwd' if self.rc else ''
+
+
+@pytest.fixture
+def useradd(monkeypatch):
+    fake = FakeUseradd(existing=['root'])
+    install_fake_commands(monkeypatch, fake, {'useradd': '/usr/sbin/useradd'})
+    monkeypatch.setattr(binaries, 'user_exists', lambda name: name in fake.users)
+    return fake
+
+
+def test_a_new_service_gets_its_user_directories_and_binary_in_one_run(tmp_path, useradd):
+    tls, dest = tmp_path / 'etc' / 'headscale' / 'tls', tmp_path / 'bin' / 'headscale'
+    result = call_main(binaries.main, dict(
+        files=[entry(sent(tmp_path, 'binary-0', NEW), dest, NEW)],
+        system_users=[dict(name='headscale', home='/var/lib/headscale')],
+        directories=[dict(path=str(tls), mode='0750', owner=OWNER, group=GROUP)]))
+    assert result['changed'] and result['created_users'] == ['headscale']
+    assert result['changed_directories'] == [str(tls)] and result['changed_paths'] == [str(dest)]
+    assert useradd.calls == [['/usr/sbin/useradd', '--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin',
+                              '--home-dir', '/var/lib/headscale', 'headscale']]
+    assert mode_of(tls) == 0o750 and mode_of(tls.parent) == 0o755 and dest.read_bytes() == NEW
+
+
+def test_users_and_directories_as_wanted_change_nothing(tmp_path, useradd):
+    tls = tmp_path / 'tls'
+    wanted = dict(system_users=[dict(name='headscale')], directories=[dict(path=str(tls), mode='0750', owner=OWNER, group=GROUP)])
+    call_main(binaries.main, wanted)
+    again = call_main(binaries.main, wanted)
+    assert not again['changed'] and again['created_users'] == [] and again['changed_directories'] == []
+    assert len(useradd.calls) == 1
+
+
+def test_check_mode_names_the_missing_user_and_directory_and_makes_neither(tmp_path, useradd):
+    tls = tmp_path / 'tls'
+    result = call_main(binaries.main, dict(system_users=[dict(name='headscale')], directories=[dict(path=str(tls))]), check_mode=True)
+    assert result['changed'] and result['created_users'] == ['headscale'] and result['changed_directories'] == [str(tls)]
+    assert useradd.calls == [] and not tls.exists()
+
+
+def test_a_failing_useradd_fails_the_task_before_directories_and_binaries(tmp_path, useradd):
+    useradd.rc = 1
+    tls, dest = tmp_path / 'tls', tmp_path / 'headscale'
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', NEW), dest, NEW)], system_users=[dict(name='headscale')],
+                                           directories=[dict(path=str(tls))]), fail=True)
+    assert result['msg'] == 'cannot make the system user headscale: useradd: cannot lock /etc/passwd'
+    assert not tls.exists() and not dest.exists()
+
+
+def test_bad_users_and_directories_fail_before_anything_changes(tmp_path, useradd):
+    result = call_main(binaries.main, dict(system_users=[dict(name='Head Scale'), dict(name='hs', home='var/lib/hs'), dict(name='hs')],
+                                           directories=[dict(path='etc/headscale')]), fail=True)
+    assert "system_users[0].name: 'Head Scale' is not a user name useradd takes" in result['msg']
+    assert "system_users[1].home: 'var/lib/hs' is not an absolute path" in result['msg']
+    assert 'system_users[2].name: hs is given twice' in result['msg']
+    assert "directories[0].path: 'etc/headscale' is not an absolute path" in result['msg']
+    assert useradd.calls == []
