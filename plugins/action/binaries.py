@@ -20,7 +20,7 @@ from ansible_collections.overlaynet.vpn.plugins.plugin_utils._controller_files i
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = True
-    _VALID_ARGS = frozenset(('files', 'system_users', 'directories'))
+    _VALID_ARGS = frozenset(('files', 'system_users', 'directories', 'text_files'))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -42,7 +42,7 @@ class ActionModule(ActionBase):
                 module_files.append(dict(src=sent, dest=entry['dest'], sha256=digest))
             module_args = dict(files=module_files)
             # Made on the host by the module in the same run; nothing to send for them.
-            for option in ('system_users', 'directories'):
+            for option in ('system_users', 'directories', 'text_files'):
                 if self._task.args.get(option) is not None:
                     module_args[option] = self._task.args[option]
             result.update(self._execute_module(module_name='overlaynet.vpn.binaries', module_args=module_args,

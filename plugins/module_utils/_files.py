@@ -29,12 +29,13 @@ def parse_mode(text, what):
     return int(text, 8)
 
 
-def file_problems(files, directories=()):
-    """Messages for entries that cannot be written (relative or repeated paths, bad modes), files and directories."""
+def file_problems(files, directories=(), files_option='files'):
+    """Messages for entries that cannot be written (relative or repeated paths, bad modes), files and directories;
+    files_option names the option of the files in the messages."""
     problems = []
     seen = set()
     entries = [('directories[%d]' % index, entry) for index, entry in enumerate(directories)]
-    entries += [('files[%d]' % index, entry) for index, entry in enumerate(files)]
+    entries += [('%s[%d]' % (files_option, index), entry) for index, entry in enumerate(files)]
     for where, entry in entries:
         path = entry.get('path') or ''
         if not os.path.isabs(path):

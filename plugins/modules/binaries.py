@@ -9,15 +9,16 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: binaries
-short_description: Install executables from the controller, with the system users and directories they need, in one module run
+short_description: Install executables from the controller, with the users, directories and files they need, in one module run
 version_added: 0.1.0
 author: overlaynet.vpn contributors (@overlaynet)
 description:
   - Sends each file of O(files) from the controller and puts it in place on the host as an executable (mode C(0755), owned
     by root) where the host's file differs, replacing the old one in one rename (a running program keeps its old file).
-  - In the same run, makes the system users of O(system_users) that are missing and creates the directories of
-    O(directories) (or corrects their mode and ownership): what a distribution package's maintainer scripts do, for a
-    service installed from the controller or from a URL. Users first, then directories, then executables.
+  - In the same run, makes the system users of O(system_users) that are missing, creates the directories of
+    O(directories) (or corrects their mode and ownership) and writes the files of O(text_files) whose content, mode or
+    ownership differs (a unit, a settings file), as a distribution package ships and sets them up, for a service
+    installed from the controller or from a URL. Users first, then directories, then files, then executables.
   - One module run for all of it, with no stat run first; M(ansible.builtin.copy) costs two runs per file, and
     M(ansible.builtin.user) and M(ansible.builtin.file) one run each. Meant for binaries of tens of megabytes that a probe
     of the host already found different, and for the first install of a service.
@@ -88,6 +89,35 @@ options:
         description: Its group.
         type: str
         default: root
+  text_files:
+    description:
+      - Files to write where their content, mode or ownership differs, each atomically and with its mode from its first
+        byte; missing parents are created with mode C(0755). Not for secrets unless the task has C(no_log), since the
+        content is a module argument and shown in the diff (M(overlaynet.vpn.rendered_files) writes them separately).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: Its whole content.
+        type: str
+        required: true
+      mode:
+        description: Its octal mode.
+        type: str
+        default: '0644'
+      owner:
+        description: Its owner.
+        type: str
+        default: root
+      group:
+        description: Its group.
+        type: str
+        default: root
 extends_documentation_fragment:
   - overlaynet.vpn.attributes
 attributes:
@@ -97,9 +127,12 @@ attributes:
   check_mode:
     support: full
     details:
-      - Sends nothing; reports the executables that differ, the users that are missing and the directories that differ.
+      - Sends nothing; reports the executables, directories and files that differ and the users that are missing.
   diff_mode:
-    support: none
+    support: full
+    details:
+      - One before/after pair per file of O(text_files) whose content changes; executables, users and directories are
+        named in the return values.
 notes:
   - The files are sent into the task's temporary directory on the host (it needs the room for them) and removed with it.
 '''
@@ -127,6 +160,9 @@ EXAMPLES = r'''
       - path: /etc/headscale/tls
         group: headscale
         mode: '0750'
+    text_files:
+      - path: /etc/systemd/system/headscale.service
+        content: "{{ lookup('ansible.builtin.template', 'headscale.service.j2') }}"
 '''
 
 RETURN = r'''
@@ -148,6 +184,12 @@ changed_directories:
   type: list
   elements: str
   sample: [/etc/headscale, /etc/headscale/tls]
+changed_files:
+  description: The files of O(text_files) whose content, mode or ownership was (or in check mode would be) changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/systemd/system/tailscaled.service]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -161,7 +203,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._binaries import (
     user_exists,
     useradd_argv,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._files import directory_changed, file_problems, write_directory
+from ansible_collections.overlaynet.vpn.plugins.module_utils._files import directory_changed, file_problems, plan_file, write_directory, write_file
 
 # Missing parents of O(directories), as a package's.
 PARENT_MODE = 0o755
@@ -171,15 +213,22 @@ def run_module(module):
     files = module.params['files']
     users = module.params['system_users']
     directories = module.params['directories']
-    problems = binary_problems(files, module.check_mode) + system_user_problems(users) + file_problems([], directories)
+    text_files = module.params['text_files']
+    problems = binary_problems(files, module.check_mode) + system_user_problems(users) + file_problems(text_files, directories, 'text_files')
     if problems:
         module.fail_json(msg='; '.join(problems))
     users_to_make = [user for user in users if not user_exists(user['name'])]
     directories_to_write = [entry for entry in directories if directory_changed(entry)]
+    plans = [plan_file(entry) for entry in text_files]
+    files_to_write = [entry for plan, entry in zip(plans, text_files) if plan['content_changed'] or plan['attributes_changed']]
     changed_paths = [entry['dest'] for entry in files if binary_differs(entry)]
-    result = dict(changed=bool(users_to_make or directories_to_write or changed_paths), changed_paths=changed_paths,
+    result = dict(changed=bool(users_to_make or directories_to_write or files_to_write or changed_paths), changed_paths=changed_paths,
                   created_users=[user['name'] for user in users_to_make],
-                  changed_directories=[entry['path'] for entry in directories_to_write])
+                  changed_directories=[entry['path'] for entry in directories_to_write],
+                  changed_files=[entry['path'] for entry in files_to_write])
+    if module._diff:
+        result['diff'] = [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
+                          for plan, entry in zip(plans, text_files) if plan['content_changed']]
     if module.check_mode:
         return result
     if users_to_make:
@@ -193,6 +242,11 @@ def run_module(module):
             write_directory(entry, PARENT_MODE)
         except (IOError, OSError, KeyError) as exc:
             module.fail_json(msg='cannot make the directory %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)))
+    for entry in files_to_write:
+        try:
+            write_file(entry, PARENT_MODE)
+        except (IOError, OSError, KeyError) as exc:
+            module.fail_json(msg='cannot write %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)))
     for entry in files:
         if entry['dest'] not in changed_paths:
             continue
@@ -223,6 +277,13 @@ def main():
             directories=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True),
                 mode=dict(type='str', default='0755'),
+                owner=dict(type='str', default='root'),
+                group=dict(type='str', default='root'),
+            )),
+            text_files=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                content=dict(type='str', required=True),
+                mode=dict(type='str', default='0644'),
                 owner=dict(type='str', default='root'),
                 group=dict(type='str', default='root'),
             )),

@@ -184,3 +184,42 @@ def test_bad_users_and_directories_fail_before_anything_changes(tmp_path, userad
     assert 'system_users[2].name: hs is given twice' in result['msg']
     assert "directories[0].path: 'etc/headscale' is not an absolute path" in result['msg']
     assert useradd.calls == []
+
+
+def text_file(path, content, mode='0644'):
+    return dict(path=str(path), content=content, mode=mode, owner=OWNER, group=GROUP)
+
+
+def test_text_files_are_written_with_the_binaries_and_previewed_in_the_diff(tmp_path):
+    unit, dest = tmp_path / 'systemd' / 'tailscaled.service', tmp_path / 'sbin' / 'tailscaled'
+    result = call_main(binaries.main, dict(files=[entry(sent(tmp_path, 'binary-0', NEW), dest, NEW)],
+                                           text_files=[text_file(unit, '[Service]\n')]), diff=True)
+    assert result['changed_files'] == [str(unit)] and result['changed_paths'] == [str(dest)]
+    assert result['diff'] == [dict(before_header=str(unit), after_header=str(unit), before='', after='[Service]\n')]
+    assert unit.read_text() == '[Service]\n' and mode_of(unit) == 0o644 and mode_of(unit.parent) == 0o755
+    again = call_main(binaries.main, dict(text_files=[text_file(unit, '[Service]\n')]), diff=True)
+    assert not again['changed'] and again['changed_files'] == [] and again['diff'] == []
+
+
+def test_check_mode_previews_a_changed_text_file_and_writes_nothing(tmp_path):
+    defaults = tmp_path / 'tailscaled'
+    defaults.write_text('PORT="41641"\n')
+    result = call_main(binaries.main, dict(text_files=[text_file(defaults, 'PORT="41642"\n')]), check_mode=True, diff=True)
+    assert result['changed'] and result['changed_files'] == [str(defaults)]
+    assert result['diff'][0]['before'] == 'PORT="41641"\n' and result['diff'][0]['after'] == 'PORT="41642"\n'
+    assert defaults.read_text() == 'PORT="41641"\n'
+
+
+def test_a_text_file_mode_changed_by_hand_is_put_back_without_a_diff(tmp_path):
+    defaults = tmp_path / 'tailscaled'
+    call_main(binaries.main, dict(text_files=[text_file(defaults, 'x\n')]))
+    os.chmod(str(defaults), 0o666)
+    result = call_main(binaries.main, dict(text_files=[text_file(defaults, 'x\n')]), diff=True)
+    assert result['changed_files'] == [str(defaults)] and result['diff'] == [] and mode_of(defaults) == 0o644
+
+
+def test_bad_text_files_are_named_by_their_option(tmp_path):
+    result = call_main(binaries.main, dict(text_files=[dict(path='etc/x', content=''), dict(path='/etc/y', content='', mode='rw')]),
+                       fail=True)
+    assert "text_files[0].path: 'etc/x' is not an absolute path" in result['msg']
+    assert 'text_files[1].mode must be an octal mode' in result['msg']
