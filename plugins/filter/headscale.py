@@ -92,11 +92,20 @@ def tailscale_node_removals(nodes):
     return node_removals(_facts_of(nodes, ('tailscale__plan', 'tailscale__logged_out')))
 
 
-def tailscale_key_requests(nodes):
+def tailscale_key_requests(nodes, state_dir, check_mode):
     """The pre-auth keys each headscale server mints for the play's nodes that must join:
-    `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_key_requests`."""
+    `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined')
+    | tailscale_key_requests(tailscale__state_dir, ansible_check_mode)`."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import key_requests
-    return key_requests(_facts_of(nodes, ('inventory_hostname', 'tailscale__plan', 'tailscale__must_join')))
+    facts = _facts_of(nodes, ('inventory_hostname', 'tailscale__plan', 'tailscale__probe', 'tailscale__node_kept'))
+    return key_requests(facts, state_dir, bool(check_mode))
+
+
+def tailscale_must_join(plan, probe, node_kept, state_dir, check_mode):
+    """Whether the node joins with a pre-auth key in this run:
+    `tailscale__plan | tailscale_must_join(tailscale__probe, tailscale__node_kept | default({}), tailscale__state_dir, ansible_check_mode)`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import must_join
+    return must_join(plan, probe, node_kept, state_dir, bool(check_mode))
 
 
 def tailscale_lost_on_server(state, hostvars, server):
@@ -131,6 +140,7 @@ class FilterModule(object):
             'tailscale_node_plan': tailscale_node_plan,
             'tailscale_node_removals': tailscale_node_removals,
             'tailscale_key_requests': tailscale_key_requests,
+            'tailscale_must_join': tailscale_must_join,
             'tailscale_node_unchanged': tailscale_node_unchanged,
             'tailscale_peers_records': tailscale_peers_records,
             'tailscale_route_approvals': tailscale_route_approvals,

@@ -41,7 +41,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_policy i
 from ansible_collections.overlaynet.vpn.plugins.module_utils._hostvars import read_host_variables
 from ansible_collections.overlaynet.vpn.plugins.module_utils._install_source import install_settings, install_source_problems, setting_variables
 from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import group_hosts
-from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import tag_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import must_join, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_bool, check_choice, is_list, is_mapping, type_name
 
 NODES_GROUP = 'tailscale_nodes'
@@ -474,20 +474,20 @@ def node_removals(nodes):
     return removals
 
 
-def key_requests(nodes):
+def key_requests(nodes, state_dir, check_mode):
     """Server host -> {version, keys: [{name, user, tags, expiration}]} (overlaynet.vpn.headscale_preauthkey's options): a
     single-use key, named by its inventory host, for each node of the play that must join a server of the inventory, so
     that each server mints the keys of all its joining nodes in one run.
 
-    nodes: the variables of the play's Tailscale hosts, each with inventory_hostname, tailscale__plan (node_plan()) and
-    tailscale__must_join (true where the node has no node key or must log in again).
+    nodes: the variables of the play's Tailscale hosts, each with inventory_hostname, tailscale__plan (node_plan()),
+    tailscale__probe and, where it ran, tailscale__node_kept: must_join() reads them (state_dir, check_mode as it takes).
     """
     requests = {}
     for variables in nodes:
         plan = variables.get('tailscale__plan') if is_mapping(variables) else None
-        if not is_mapping(plan) or plan.get('state') != 'present' or plan.get('server_version') is None:
+        if not is_mapping(plan) or plan.get('server_version') is None:
             continue
-        if variables.get('tailscale__must_join') is not True:
+        if not must_join(plan, variables.get('tailscale__probe'), variables.get('tailscale__node_kept'), state_dir, check_mode):
             continue
         entry = requests.setdefault(plan['server'], {'version': plan['server_version'], 'keys': []})
         entry['keys'].append({'name': variables['inventory_hostname'], 'user': plan['user'] or None, 'tags': list(plan['tags']),

@@ -32,3 +32,15 @@ def lost_on_server(status, server_nodes):
     if not is_mapping(status) or not status.get('have_node_key') or not status.get('node_key') or not isinstance(server_nodes, list):
         return False
     return all(not is_mapping(node) or node.get('node_key') != status['node_key'] for node in server_nodes)
+
+
+def must_join(plan, probe, node_kept, state_dir, check_mode):
+    """Whether a node joins with a pre-auth key in this run: it is to be present, the run is not in check mode, and
+    either it never started tailscaled (its probe found no state_dir: tailscaled makes it when it first starts) or
+    overlaynet.vpn.tailscale_node found that it needs a key (node_kept, that module's result in this run)."""
+    if not is_mapping(plan) or plan.get('state') != 'present' or check_mode:
+        return False
+    files = probe.get('files') if is_mapping(probe) else None
+    state_directory = files.get(state_dir) if is_mapping(files) else None
+    never_started = not (is_mapping(state_directory) and state_directory.get('exists'))
+    return never_started or bool(is_mapping(node_kept) and node_kept.get('needs_auth_key'))

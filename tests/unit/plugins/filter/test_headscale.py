@@ -5,10 +5,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import pytest
+
 from ansible_collections.overlaynet.vpn.plugins.filter.headscale import (
     headscale_users_unchanged,
     tailscale_key_requests,
     tailscale_lost_on_server,
+    tailscale_must_join,
     tailscale_node_removals,
     tailscale_node_unchanged,
     tailscale_route_approvals,
@@ -72,12 +75,28 @@ def test_node_removals_read_the_logout_results():
     assert tailscale_node_removals([{'tailscale__plan': plan}]) == {}
 
 
-def test_key_requests_read_the_three_facts_of_each_node():
+def test_key_requests_read_the_facts_of_each_node():
     plan = {'state': 'present', 'server': 'hs1', 'server_version': '0.29.3', 'user': 'alice', 'tags': [], 'key_expiration': '1h'}
-    node = {'inventory_hostname': 'ts1', 'tailscale__plan': plan, 'tailscale__must_join': True, 'other': 1}
-    assert tailscale_key_requests([node]) == {
+    started = {'files': {'/var/lib/tailscale': {'exists': True}}}
+    node = {'inventory_hostname': 'ts1', 'tailscale__plan': plan, 'tailscale__probe': started,
+            'tailscale__node_kept': {'needs_auth_key': True}, 'other': 1}
+    assert tailscale_key_requests([node], '/var/lib/tailscale', False) == {
         'hs1': {'version': '0.29.3', 'keys': [{'name': 'ts1', 'user': 'alice', 'tags': [], 'expiration': '1h'}]}}
-    assert tailscale_key_requests([dict(node, tailscale__must_join=False)]) == {}
+    assert tailscale_key_requests([dict(node, tailscale__node_kept={'skipped': True})], '/var/lib/tailscale', False) == {}
+
+
+@pytest.mark.parametrize('state, started, kept, check_mode, expected', [
+    ('present', False, {'skipped': True}, False, True),     # never started tailscaled: no node key yet
+    ('present', True, {'needs_auth_key': True}, False, True),
+    ('present', True, {'needs_auth_key': False}, False, False),
+    ('present', True, {}, False, False),                    # the join steps did not run: the probe read it as wanted
+    ('present', False, {}, True, False),                    # check mode only reports the join
+    ('installed', False, {}, False, False),
+    ('absent', True, {'needs_auth_key': True}, False, False),
+])
+def test_must_join(state, started, kept, check_mode, expected):
+    probe = {'files': {'/var/lib/tailscale': {'exists': started}}}
+    assert tailscale_must_join({'state': state}, probe, kept, '/var/lib/tailscale', check_mode) is expected
 
 
 def test_lost_on_server_reads_the_servers_probe_from_hostvars():

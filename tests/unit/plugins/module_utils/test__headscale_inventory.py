@@ -331,24 +331,31 @@ def test_node_removals_for_the_nodes_that_logged_out_of_a_server_of_the_inventor
     assert inventory.node_removals(nodes[2:5]) == {}
 
 
+STATE_DIR = '/var/lib/tailscale'
+
+
 def test_key_requests_group_the_joining_nodes_by_server():
-    def host(name, must_join, state='present', server='hs1', version='0.29.3', user='', tags=()):
+    def host(name, started=False, needs_key=None, state='present', server='hs1', version='0.29.3', user='', tags=()):
         plan = {'state': state, 'server': server, 'server_version': version, 'user': user, 'tags': list(tags),
                 'key_expiration': '10m', 'hostname': name}
-        variables = {'inventory_hostname': name + '.lab', 'tailscale__plan': plan}
-        if must_join is not None:
-            variables['tailscale__must_join'] = must_join
+        variables = {'inventory_hostname': name + '.lab', 'tailscale__plan': plan,
+                     'tailscale__probe': {'files': {STATE_DIR: {'exists': started}}}}
+        if needs_key is not None:
+            variables['tailscale__node_kept'] = {'changed': False, 'needs_auth_key': needs_key}
         return variables
 
-    nodes = [host('ts2', True, tags=['tag:web']), host('ts1', True, user='alice'), host('ts3', False), host('ts4', None),
-             host('ts5', True, state='absent'), host('ts6', True, server='hs2', version='0.28.0'),
-             host('ts7', True, server=None, version=None)]
-    assert inventory.key_requests(nodes) == {
+    nodes = [host('ts2', tags=['tag:web']), host('ts1', started=True, needs_key=True, user='alice'),
+             host('ts3', started=True, needs_key=False), host('ts4', started=True),
+             host('ts5', state='absent'), host('ts6', server='hs2', version='0.28.0'),
+             host('ts7', server=None, version=None)]
+    assert inventory.key_requests(nodes, STATE_DIR, False) == {
         'hs1': {'version': '0.29.3', 'keys': [{'name': 'ts1.lab', 'user': 'alice', 'tags': [], 'expiration': '10m'},
                                               {'name': 'ts2.lab', 'user': None, 'tags': ['tag:web'], 'expiration': '10m'}]},
         'hs2': {'version': '0.28.0', 'keys': [{'name': 'ts6.lab', 'user': None, 'tags': [], 'expiration': '10m'}]},
     }
-    assert inventory.key_requests(nodes[2:5]) == {}
+    assert inventory.key_requests(nodes[2:5], STATE_DIR, False) == {}
+    # Check mode mints nothing: the join it would make is only reported.
+    assert inventory.key_requests(nodes, STATE_DIR, True) == {}
 
 
 @pytest.mark.parametrize('policy, must_answer', [(None, True), ({'acls': []}, False)])
