@@ -18,6 +18,7 @@ import datetime
 import hashlib
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import sha256_of_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import CA_CERTIFICATE, CRL, issued_certificate
 
 PUBLIC_MODE = '0644'
 SECRET_MODE = '0600'
@@ -61,10 +62,9 @@ def server_public_files(plans, pki):
     present = [plan for plan in plans if plan['state'] == 'present']
     files = []
     if present:
-        pki_dir = present[0]['pki_dir']
-        for name, key in (('ca.crt', 'ca'), ('server.crt', 'certificate'), ('crl.pem', 'crl')):
+        for path_key, key in (('ca_path', 'ca'), ('cert_path', 'certificate'), ('crl_path', 'crl')):
             if pki.get(key):
-                files.append(_file('%s/%s' % (pki_dir, name), pki[key]))
+                files.append(_file(present[0][path_key], pki[key]))
     for plan in present:
         files.extend(_file('%s/%s' % (plan['ccd_dir'], client['name']), ccd_text(plan, client)) for client in plan['clients'])
         files.append(_file(plan['clients_allowed_path'], clients_allowed_text(plan)))
@@ -252,9 +252,9 @@ def _read_or_none(path):
 def server_pki_texts(pki_path, server):
     """{'ca', 'certificate', 'crl', 'v2', 'v1'} of a server host's PKI directory; None for a file not made yet (check mode)."""
     return {
-        'ca': _read_or_none('%s/ca.crt' % pki_path),
-        'certificate': _read_or_none('%s/issued/%s.crt' % (pki_path, server)),
-        'crl': _read_or_none('%s/crl.pem' % pki_path),
+        'ca': _read_or_none('%s/%s' % (pki_path, CA_CERTIFICATE)),
+        'certificate': _read_or_none('%s/%s' % (pki_path, issued_certificate(server))),
+        'crl': _read_or_none('%s/%s' % (pki_path, CRL)),
         'v2': _read_or_none('%s/tls-crypt-v2/server.key' % pki_path),
         'v1': _read_or_none('%s/tls-crypt.key' % pki_path),
     }
@@ -264,8 +264,8 @@ def client_pki_texts(pki_root, server, client):
     """{'ca', 'certificate', 'v2', 'v1'} of one client in the PKI of a server host (<pki_root>/<server>)."""
     pki_path = '%s/%s' % (pki_root, server)
     return {
-        'ca': _read_or_none('%s/ca.crt' % pki_path),
-        'certificate': _read_or_none('%s/issued/%s.crt' % (pki_path, client)),
+        'ca': _read_or_none('%s/%s' % (pki_path, CA_CERTIFICATE)),
+        'certificate': _read_or_none('%s/%s' % (pki_path, issued_certificate(client))),
         'v2': _read_or_none('%s/tls-crypt-v2/clients/%s.key' % (pki_path, client)),
         'v1': _read_or_none('%s/tls-crypt.key' % pki_path),
     }

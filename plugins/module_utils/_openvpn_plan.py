@@ -43,6 +43,11 @@ SYSTEM = 'openvpn'
 # One PKI per server host (all its instances): the CA, the server's key and certificate, the CRL
 # and the tls-crypt keys. The CRL is read again by the unprivileged daemon at every connection.
 SERVER_PKI_DIR = SERVER_CONFIG_DIR + '/pki'
+# Its public files there (the role names them by its vars openvpn_server__ca_path, __cert_path and
+# __crl_path, which a unit test holds to these).
+SERVER_CA_FILE = SERVER_PKI_DIR + '/ca.crt'
+SERVER_CERT_FILE = SERVER_PKI_DIR + '/server.crt'
+SERVER_CRL_FILE = SERVER_PKI_DIR + '/crl.pem'
 # The server's private key and the tls-crypt keys, read once at start before privileges drop: 0700.
 SERVER_KEY_DIR = SERVER_CONFIG_DIR + '/keys'
 SERVER_USERS_FILE = SERVER_CONFIG_DIR + '/users'
@@ -179,6 +184,9 @@ def _server_instance_plan(servers, clients, server_host, instance):
         'ccd_dir': '%s/%s/ccd' % (SERVER_CONFIG_DIR, name),
         'clients_allowed_path': '%s/%s/clients.allowed' % (SERVER_CONFIG_DIR, name),
         'pki_dir': SERVER_PKI_DIR,
+        'ca_path': SERVER_CA_FILE,
+        'cert_path': SERVER_CERT_FILE,
+        'crl_path': SERVER_CRL_FILE,
         'key_dir': SERVER_KEY_DIR,
         'tls_crypt_v2_verify_command': '%s %s/%s/clients.allowed' % (TLS_CRYPT_V2_VERIFY, SERVER_CONFIG_DIR, name),
         'password_verify_command': '/usr/bin/python3 %s %s' % (PASSWORD_VERIFY, SERVER_USERS_FILE),

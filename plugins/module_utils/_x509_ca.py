@@ -69,12 +69,16 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._staged_directory import StagedDirectory
 
-CA_CERTIFICATE = 'ca.crt'
-CA_PRIVATE_KEY = 'ca.key'
-CRL = 'crl.pem'
-STATE = 'state.json'
-ISSUED_DIRECTORY = 'issued'
-PRIVATE_DIRECTORY = 'private'
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import (
+    CA_CERTIFICATE,
+    CA_PRIVATE_KEY,
+    CRL,
+    ISSUED_DIRECTORY,
+    PRIVATE_DIRECTORY,
+    STATE,
+    issued_certificate,
+)
+
 PUBLIC_MODE = 0o644
 PRIVATE_MODE = 0o600
 STATE_FORMAT = 1
@@ -296,7 +300,7 @@ class X509Store(StagedDirectory):
 
     @staticmethod
     def _certificate_path(name):
-        return '%s/%s.crt' % (ISSUED_DIRECTORY, name)
+        return issued_certificate(name)
 
     @staticmethod
     def _private_key_path(name):
