@@ -43,6 +43,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._install_source imp
 from ansible_collections.overlaynet.vpn.plugins.module_utils._membership import group_hosts
 from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import must_join, tag_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._values import check_bool, check_choice, is_list, is_mapping, type_name
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import CA_CERTIFICATE, CA_PRIVATE_KEY
 
 NODES_GROUP = 'tailscale_nodes'
 SYSTEM = 'tailscale'
@@ -124,6 +125,13 @@ def _version_tuple(variables):
 def _user_names(users):
     entries, _problems = normalize_users(users if is_list(users) else [])
     return [entry['name'] for entry in entries if entry['state'] == 'present' and isinstance(entry['name'], str)]
+
+
+def tls_from_pki(values):
+    """Whether a server's TLS certificate is signed by its CA on the controller (values: settings() of its variables):
+    TLS from files, with no certificate or key of the user's."""
+    tls = values['headscale_tls']
+    return tls['mode'] == 'files' and tls['cert_path'] is None and tls['key_path'] is None
 
 
 def ca_location(host, extras):
@@ -336,7 +344,7 @@ def server_plan(hostvars, groups, host, undefined=()):
     plan.update({
         'config': config,
         'server_url': url,
-        'tls_from_pki': tls['mode'] == 'files' and tls['cert_path'] is None and tls['key_path'] is None,
+        'tls_from_pki': tls_from_pki(values),
         'cert_path': config.get('tls_cert_path', DEFAULT_CERT_PATH),
         'key_path': config.get('tls_key_path', DEFAULT_KEY_PATH),
         'subject_alt_names': ['DNS:' + url_host],
@@ -352,14 +360,15 @@ def server_plan(hostvars, groups, host, undefined=()):
 
 def cas_to_make(hostvars, groups, hosts, undefined=()):
     """The CAs (ca_location() and the host) that the present servers among hosts sign their certificates with and that
-    the controller does not hold yet (ca.crt or ca.key missing)."""
+    the controller does not hold yet (ca.crt or ca.key missing). Reads only what server_plan() decides them from."""
     missing = []
     for host in sorted(set(group_hosts(groups, SERVERS_GROUP)) & set(hosts)):
-        plan = server_plan(hostvars, groups, host, undefined)
-        if plan['state'] != 'present' or not plan['tls_from_pki']:
+        variables = server_variables(hostvars, host, undefined)
+        if variables['headscale_state'] != 'present' or not tls_from_pki(settings(variables)):
             continue
-        if not all(os.path.isfile(os.path.join(plan['ca']['path'], name)) for name in ('ca.crt', 'ca.key')):
-            missing.append(dict(plan['ca'], host=host))
+        ca = ca_location(host, _server_extras(hostvars, host, undefined))
+        if not all(os.path.isfile(os.path.join(ca['path'], name)) for name in (CA_CERTIFICATE, CA_PRIVATE_KEY)):
+            missing.append(dict(ca, host=host))
     return missing
 
 
@@ -400,10 +409,9 @@ def node_plan(hostvars, groups, host, undefined=()):
     node['server_tls_from_pki'] = False
     node['server_ca_file'] = None
     if node['server'] in servers:
-        tls = settings(servers[node['server']])['headscale_tls']
-        node['server_tls_from_pki'] = tls['mode'] == 'files' and tls['cert_path'] is None and tls['key_path'] is None
+        node['server_tls_from_pki'] = tls_from_pki(settings(servers[node['server']]))
         if node['server_tls_from_pki']:
-            node['server_ca_file'] = ca_location(node['server'], _server_extras(hostvars, node['server'], undefined))['path'] + '/ca.crt'
+            node['server_ca_file'] = ca_location(node['server'], _server_extras(hostvars, node['server'], undefined))['path'] + '/' + CA_CERTIFICATE
     node['routes'] = node['advertise_routes'] + (list(EXIT_NODE_ROUTES) if node['advertise_exit_node'] else [])
     return node
 
