@@ -40,6 +40,8 @@ DATA_CIPHERS = ('AES-256-GCM', 'AES-192-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'
 DEFAULT_DATA_CIPHERS = ['AES-256-GCM', 'CHACHA20-POLY1305']
 DEFAULT_PORT = 1194
 DEFAULT_KEEPALIVE = [10, 60]
+# tun_mtu: IPv6 needs 1280 on a link; 65535 is the largest IP packet.
+TUN_MTU_RANGE = (1280, 65535)
 
 # Instance and connection names name a systemd unit instance and a config file.
 NAME_PATTERN = re.compile(r'^[a-z0-9][a-z0-9_-]{0,14}$')
@@ -53,7 +55,7 @@ CLIENT_UNIT = 'openvpn-client@%s'
 INSTANCE_KEYS = (
     'name', 'device', 'proto', 'port', 'ipv4_pool', 'ipv6_pool', 'push_routes', 'dns_servers', 'search_domains',
     'redirect_gateway', 'client_to_client', 'masquerade', 'tls_crypt', 'data_ciphers', 'password_auth',
-    'unmanaged_clients', 'revoked_clients', 'revoke_unlisted', 'keepalive', 'state',
+    'unmanaged_clients', 'revoked_clients', 'revoke_unlisted', 'keepalive', 'tun_mtu', 'state',
 )
 CONNECTION_KEYS = (
     'server', 'instance', 'name', 'device', 'profile_file', 'username', 'password', 'address', 'routed_networks', 'state',
@@ -134,6 +136,7 @@ def instance_settings(instance, server_state='present'):
     _or_default(settings, 'tls_crypt', 'v2')
     _or_default(settings, 'data_ciphers', list(DEFAULT_DATA_CIPHERS))
     _or_default(settings, 'keepalive', list(DEFAULT_KEEPALIVE))
+    settings.setdefault('tun_mtu', None)
     _or_default(settings, 'state', 'present')
     if server_state == 'absent':
         settings['state'] = 'absent'

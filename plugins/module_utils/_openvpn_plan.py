@@ -211,6 +211,7 @@ def _server_instance_plan(servers, clients, server_host, instance):
         'data_ciphers': list(instance['data_ciphers']),
         'password_auth': instance['password_auth'],
         'keepalive': list(instance['keepalive']),
+        'tun_mtu': instance['tun_mtu'],
         'clients': client_entries,
         'routes': _routes(routed),
         'firewall': {
@@ -346,6 +347,7 @@ def _what_clients_dial(servers, server_host, instance):
         'proto': instance['proto'],
         'tls_crypt': instance['tls_crypt'],
         'data_ciphers': list(instance['data_ciphers']),
+        'tun_mtu': instance['tun_mtu'],
         'password_auth': instance['password_auth'],
     }
 
@@ -377,6 +379,7 @@ def _client_connection_plan(servers, clients, host, connection):
         'proto': None,
         'tls_crypt': None,
         'data_ciphers': [],
+        'tun_mtu': None,
         # A profile of its own asks for credentials when the user gave a password.
         'password_auth': connection['password_given'],
         'ipv4': None,
@@ -473,7 +476,7 @@ def client_passwords(hostvars, groups, host, undefined=()):
 
 def unmanaged_profiles(hostvars, groups, host, undefined=()):
     """What the profile of each unmanaged client of a server host's present instances says, sorted by instance and name:
-    {name, instance, server, remote_address, remote_port, proto, tls_crypt, data_ciphers, password_auth}."""
+    {name, instance, server, remote_address, remote_port, proto, tls_crypt, data_ciphers, tun_mtu, password_auth}."""
     servers, dummy = _settings(hostvars, groups, undefined)
     if host not in servers:
         return []

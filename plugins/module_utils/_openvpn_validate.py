@@ -52,6 +52,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_inventory 
     SERVERS_GROUP,
     STATES,
     TLS_CRYPT_VERSIONS,
+    TUN_MTU_RANGE,
     default_device,
     read_clients,
     read_servers,
@@ -293,6 +294,8 @@ def _check_instance(errors, server, index, value, server_present):
         check_choice(errors, where + '.tls_crypt', value['tls_crypt'], TLS_CRYPT_VERSIONS)
     _check_ciphers(errors, where + '.data_ciphers', value.get('data_ciphers'))
     _check_keepalive(errors, where + '.keepalive', value.get('keepalive'))
+    if value.get('tun_mtu') is not None:
+        check_int(errors, where + '.tun_mtu', value['tun_mtu'], *TUN_MTU_RANGE)
 
     instance.unmanaged = _check_name_list(errors, where + '.unmanaged_clients', value.get('unmanaged_clients'))
     instance.revoked = _check_name_list(errors, where + '.revoked_clients', value.get('revoked_clients'))

@@ -116,6 +116,20 @@ def test_every_managed_client_reaches_the_server_and_its_lan_through_the_tunnel(
         assert lab.tcp_exchange(client, LAN_HOST, lan_address, 17211 + index) == "ack:%s-to-%s" % (client, LAN_HOST)
 
 
+def test_the_instance_tunnel_mtu_is_on_both_ends_and_a_full_size_packet_crosses_whole(lab, server_addresses):
+    """tun_mtu 1400: the server's device and every client's have it; a ping of exactly 1400 bytes that may not be
+    fragmented crosses, one byte more does not fit the client's device."""
+    def mtu(host, device):
+        return int(lab.host(host).check_output("cat /sys/class/net/%s/mtu", device))
+    assert mtu(SERVER, SERVER_DEVICE) == 1400
+    for client in CLIENTS:
+        assert mtu(client, CLIENT_DEVICE) == 1400, client
+    address = server_addresses["inet"][0]
+    # ICMP payload + 8 bytes of ICMP header + 20 of IPv4 header.
+    assert lab.host("site1").run("ping -c 1 -W 2 -M do -s 1372 %s", address).rc == 0
+    assert lab.host("site1").run("ping -c 1 -W 2 -M do -s 1373 %s", address).rc != 0
+
+
 def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
     for client in CLIENTS:
         ccd = lab.host(SERVER).check_output("cat /etc/openvpn/server/office/ccd/%s", client)

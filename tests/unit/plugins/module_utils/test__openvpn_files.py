@@ -86,6 +86,16 @@ def test_managed_client_config_names_its_files_and_holds_no_secret():
     assert files.client_required_files(site1[0])[-1] == '/etc/openvpn/client/main/credentials'
 
 
+def test_a_tunnel_mtu_is_in_every_client_config_and_profile():
+    dummy, dummy, dummy, site1 = plans()
+    assert 'tun-mtu' not in files.client_config_text(site1[0])
+    text = files.client_config_text(dict(site1[0], tun_mtu=9000))
+    assert 'tun-mtu 9000\nmssfix 0\n' in text
+    profile = files.profile_text(dict(unmanaged_profiles(*base_inventory(), host='vpn1')[0], tun_mtu=9000),
+                                 {'ca': 'CA', 'certificate': 'CERT', 'key': 'KEY', 'v2': 'TLSKEY', 'v1': None})
+    assert 'tun-mtu 9000\nmssfix 0\n' in profile
+
+
 def test_profile_connection_keeps_the_users_file_and_adds_the_credentials():
     plan = {'server': None, 'password_auth': True, 'credentials_path': '/etc/openvpn/client/home/credentials'}
     text = files.client_config_text(plan, 'client\nremote vpn.example.org 1194\n')
@@ -121,6 +131,9 @@ def test_openvpn_parses_the_client_config_and_the_profile(tmp_path):
     hostvars, groups, dummy, site1 = plans()
     config = tmp_path / 'client.conf'
     config.write_text(files.client_config_text(site1[0]))
+    result = subprocess.run(['openvpn', '--config', str(config), '--show-curves'], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config.write_text(files.client_config_text(dict(site1[0], tun_mtu=60000)))
     result = subprocess.run(['openvpn', '--config', str(config), '--show-curves'], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     config.write_text(files.client_config_text(site1[0]) + 'topology bogus\n')

@@ -82,7 +82,7 @@ def test_instance_settings_fill_every_default():
         'name': 'main', 'device': 'ovpn-main', 'proto': 'udp', 'port': 1194, 'ipv4_pool': '10.8.0.0/24', 'ipv6_pool': None,
         'push_routes': [], 'dns_servers': [], 'search_domains': [], 'unmanaged_clients': [], 'revoked_clients': [],
         'redirect_gateway': False, 'client_to_client': False, 'password_auth': False, 'revoke_unlisted': False, 'masquerade': True,
-        'tls_crypt': 'v2', 'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'keepalive': [10, 60], 'state': 'present',
+        'tls_crypt': 'v2', 'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'keepalive': [10, 60], 'tun_mtu': None, 'state': 'present',
     }
 
 

@@ -65,6 +65,7 @@ def test_server_plan_of_an_instance():
         'dns_servers': ['10.8.0.1'], 'search_domains': ['corp.example.org'], 'redirect_gateway': False, 'client_to_client': False,
         'masquerade': True, 'tls_crypt': 'v2', 'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'password_auth': True,
         'keepalive': [10, 60],
+        'tun_mtu': None,
         'routes': [{'network': '192.168.10.0/24', 'family': 'ipv4', 'address': '192.168.10.0', 'netmask': '255.255.255.0', 'prefix': 24}],
         'firewall': {'ports': [{'proto': 'udp', 'port': 1194}], 'forward_interfaces': ['ovpn-main'], 'forwarding': ['ipv4', 'ipv6'],
                      'masquerade_sources': ['10.8.0.0/24', 'fd08::/64']},
@@ -208,7 +209,7 @@ def test_client_plan_of_a_managed_connection():
         'credentials_path': '/etc/openvpn/client/main/credentials',
         'username': 'site1', 'network': 'vpn1/main', 'server': 'vpn1', 'instance': 'main',
         'remote_address': 'vpn1.example.org', 'remote_port': 1194, 'proto': 'udp', 'tls_crypt': 'v2',
-        'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'password_auth': True,
+        'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'tun_mtu': None, 'password_auth': True,
         'ipv4': '10.8.0.10', 'ipv6': server_clients['site1']['ipv6'], 'server_ipv4': '10.8.0.1', 'server_ipv6': 'fd08::1',
         'routed_networks': ['192.168.10.0/24'],
     }]

@@ -247,6 +247,13 @@ def test_keepalive():
     assert only_error(errors) == 'host vpn1: openvpn_server_instances[0].keepalive: the timeout (60 s) must be greater than the interval (60 s)'
 
 
+def test_tun_mtu():
+    for bad in (1279, 65536, '9000', True):
+        errors = errors_after(lambda hostvars, _groups: instance(hostvars).update(tun_mtu=bad))
+        assert_error(errors, 'host vpn1: openvpn_server_instances[0].tun_mtu:')
+    assert errors_after(lambda hostvars, _groups: instance(hostvars).update(tun_mtu=9000)) == []
+
+
 def test_users_are_checked_without_showing_passwords():
     def change(hostvars, _groups):
         hostvars['vpn1']['openvpn_server_users'] = {'site1': PASSWORDS['site1'], 'site2': PASSWORDS['site2'], 'bad user': 'hunter2', 'eve': ''}
