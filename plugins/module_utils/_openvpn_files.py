@@ -141,12 +141,6 @@ def client_secret_files(plans, tls_crypt_keys_by_server, passwords):
 # Profiles of unmanaged clients
 # ---------------------------------------------------------------------------------------------
 
-def tun_mtu_options(tun_mtu):
-    """The options of an instance's tun_mtu, the same on the server and its clients (a value above 1600 cannot be pushed);
-    none for OpenVPN's default. mssfix 0: with a larger tunnel MTU, clamping TCP to the outer path's MTU would undo it."""
-    return [] if tun_mtu is None else ['tun-mtu %d' % tun_mtu, 'mssfix 0']
-
-
 def client_options(connection, device='tun'):
     """The options every client of an instance needs, from a connection plan or an unmanaged profile entry (without files)."""
     lines = [
@@ -166,7 +160,7 @@ def client_options(connection, device='tun'):
         'persist-tun',
         'verb 3',
     ]
-    lines.extend(tun_mtu_options(connection['tun_mtu']))
+    lines.extend(connection['tun_mtu_options'])
     if connection['password_auth']:
         lines.append('auth-user-pass')
     return lines

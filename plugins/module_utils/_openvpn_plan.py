@@ -211,7 +211,7 @@ def _server_instance_plan(servers, clients, server_host, instance):
         'data_ciphers': list(instance['data_ciphers']),
         'password_auth': instance['password_auth'],
         'keepalive': list(instance['keepalive']),
-        'tun_mtu': instance['tun_mtu'],
+        'tun_mtu_options': tun_mtu_options(instance['tun_mtu']),
         'clients': client_entries,
         'routes': _routes(routed),
         'firewall': {
@@ -337,6 +337,15 @@ def subject_alt_name(public_address):
 # Clients
 # ---------------------------------------------------------------------------------------------
 
+def tun_mtu_options(tun_mtu):
+    """The config lines of an instance's tun_mtu, the same for the server and its clients (a tunnel MTU above 1600 cannot
+    be pushed); none for OpenVPN's default. Above 1500 also mssfix 0: clamping TCP to fit the outer path's 1500 bytes
+    would undo the larger MTU (which the user asks for on a path that carries it)."""
+    if tun_mtu is None:
+        return []
+    return ['tun-mtu %d' % tun_mtu] + (['mssfix 0'] if tun_mtu > 1500 else [])
+
+
 def _what_clients_dial(servers, server_host, instance):
     """What every client of an instance needs to reach it, managed or not."""
     return {
@@ -347,7 +356,7 @@ def _what_clients_dial(servers, server_host, instance):
         'proto': instance['proto'],
         'tls_crypt': instance['tls_crypt'],
         'data_ciphers': list(instance['data_ciphers']),
-        'tun_mtu': instance['tun_mtu'],
+        'tun_mtu_options': tun_mtu_options(instance['tun_mtu']),
         'password_auth': instance['password_auth'],
     }
 
@@ -379,7 +388,7 @@ def _client_connection_plan(servers, clients, host, connection):
         'proto': None,
         'tls_crypt': None,
         'data_ciphers': [],
-        'tun_mtu': None,
+        'tun_mtu_options': [],
         # A profile of its own asks for credentials when the user gave a password.
         'password_auth': connection['password_given'],
         'ipv4': None,
@@ -476,7 +485,7 @@ def client_passwords(hostvars, groups, host, undefined=()):
 
 def unmanaged_profiles(hostvars, groups, host, undefined=()):
     """What the profile of each unmanaged client of a server host's present instances says, sorted by instance and name:
-    {name, instance, server, remote_address, remote_port, proto, tls_crypt, data_ciphers, tun_mtu, password_auth}."""
+    {name, instance, server, remote_address, remote_port, proto, tls_crypt, data_ciphers, tun_mtu_options, password_auth}."""
     servers, dummy = _settings(hostvars, groups, undefined)
     if host not in servers:
         return []

@@ -13,7 +13,13 @@ import subprocess
 import pytest
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _openvpn_files as files
-from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import client_passwords, client_plan, server_plan, unmanaged_profiles
+from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import (
+    client_passwords,
+    client_plan,
+    server_plan,
+    tun_mtu_options,
+    unmanaged_profiles,
+)
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.openvpn_inputs import PASSWORDS, base_inventory, by_name
 
 PKI = {'ca': 'CA\n', 'certificate': 'CERT\n', 'crl': 'CRL\n', 'v2': 'V2-SERVER-KEY\n', 'v1': 'V1-KEY\n'}
@@ -89,11 +95,11 @@ def test_managed_client_config_names_its_files_and_holds_no_secret():
 def test_a_tunnel_mtu_is_in_every_client_config_and_profile():
     dummy, dummy, dummy, site1 = plans()
     assert 'tun-mtu' not in files.client_config_text(site1[0])
-    text = files.client_config_text(dict(site1[0], tun_mtu=9000))
+    text = files.client_config_text(dict(site1[0], tun_mtu_options=tun_mtu_options(9000)))
     assert 'tun-mtu 9000\nmssfix 0\n' in text
-    profile = files.profile_text(dict(unmanaged_profiles(*base_inventory(), host='vpn1')[0], tun_mtu=9000),
+    profile = files.profile_text(dict(unmanaged_profiles(*base_inventory(), host='vpn1')[0], tun_mtu_options=tun_mtu_options(1400)),
                                  {'ca': 'CA', 'certificate': 'CERT', 'key': 'KEY', 'v2': 'TLSKEY', 'v1': None})
-    assert 'tun-mtu 9000\nmssfix 0\n' in profile
+    assert 'tun-mtu 1400\n' in profile and 'mssfix' not in profile
 
 
 def test_profile_connection_keeps_the_users_file_and_adds_the_credentials():
@@ -133,7 +139,7 @@ def test_openvpn_parses_the_client_config_and_the_profile(tmp_path):
     config.write_text(files.client_config_text(site1[0]))
     result = subprocess.run(['openvpn', '--config', str(config), '--show-curves'], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    config.write_text(files.client_config_text(dict(site1[0], tun_mtu=60000)))
+    config.write_text(files.client_config_text(dict(site1[0], tun_mtu_options=tun_mtu_options(60000))))
     result = subprocess.run(['openvpn', '--config', str(config), '--show-curves'], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     config.write_text(files.client_config_text(site1[0]) + 'topology bogus\n')

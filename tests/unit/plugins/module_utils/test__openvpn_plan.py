@@ -18,6 +18,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan impor
     pki_request,
     server_plan,
     subject_alt_name,
+    tun_mtu_options,
 )
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.hostvars_fakes import UNDEFINED, LazyHostVars, undefined_error
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.openvpn_inputs import (
@@ -65,7 +66,7 @@ def test_server_plan_of_an_instance():
         'dns_servers': ['10.8.0.1'], 'search_domains': ['corp.example.org'], 'redirect_gateway': False, 'client_to_client': False,
         'masquerade': True, 'tls_crypt': 'v2', 'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'password_auth': True,
         'keepalive': [10, 60],
-        'tun_mtu': None,
+        'tun_mtu_options': [],
         'routes': [{'network': '192.168.10.0/24', 'family': 'ipv4', 'address': '192.168.10.0', 'netmask': '255.255.255.0', 'prefix': 24}],
         'firewall': {'ports': [{'proto': 'udp', 'port': 1194}], 'forward_interfaces': ['ovpn-main'], 'forwarding': ['ipv4', 'ipv6'],
                      'masquerade_sources': ['10.8.0.0/24', 'fd08::/64']},
@@ -209,7 +210,7 @@ def test_client_plan_of_a_managed_connection():
         'credentials_path': '/etc/openvpn/client/main/credentials',
         'username': 'site1', 'network': 'vpn1/main', 'server': 'vpn1', 'instance': 'main',
         'remote_address': 'vpn1.example.org', 'remote_port': 1194, 'proto': 'udp', 'tls_crypt': 'v2',
-        'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'tun_mtu': None, 'password_auth': True,
+        'data_ciphers': ['AES-256-GCM', 'CHACHA20-POLY1305'], 'tun_mtu_options': [], 'password_auth': True,
         'ipv4': '10.8.0.10', 'ipv6': server_clients['site1']['ipv6'], 'server_ipv4': '10.8.0.1', 'server_ipv6': 'fd08::1',
         'routed_networks': ['192.168.10.0/24'],
     }]
@@ -390,3 +391,13 @@ def test_an_absent_connection_may_name_anything_as_its_server():
         {'server': ['not', 'a', 'host'], 'name': 'old', 'state': 'absent'}), client_plan, 'site3')
     assert plans['old'] == {'name': 'old', 'state': 'absent', 'device': 'ovpnc-old', 'unit': 'openvpn-client@old',
                             'config_path': '/etc/openvpn/client/old.conf'}
+
+
+@pytest.mark.parametrize('tun_mtu, options', [
+    (None, []),
+    (1400, ['tun-mtu 1400']),
+    (1500, ['tun-mtu 1500']),
+    (9000, ['tun-mtu 9000', 'mssfix 0']),
+])
+def test_tun_mtu_options(tun_mtu, options):
+    assert tun_mtu_options(tun_mtu) == options
