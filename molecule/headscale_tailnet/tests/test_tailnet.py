@@ -150,6 +150,13 @@ def test_keys_and_state_are_private(lab):
         assert not lab.host(node).file("/run/tailscale/overlaynet-auth-key").exists
 
 
+def test_the_https_and_stun_ports_are_open_in_the_roles_nftables_table(lab):
+    rules = lab.host(SERVER).check_output("nft list table inet overlaynet_headscale")
+    assert re.search(r"tcp dport 443 accept", rules) and re.search(r"udp dport 3478 accept", rules), rules
+    # Loaded at boot by its own unit, as the rules file on the host says.
+    assert lab.host(SERVER).service("overlaynet-nftables@headscale").is_enabled
+
+
 def test_check_mode_on_the_converged_tailnet_changes_nothing(lab):
     returncode, recap, output = lab.run_playbook("--check")
     assert returncode == 0, output
