@@ -22,8 +22,6 @@ import shlex
 import stat
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache, is_executable_file
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import HAS_CRYPTOGRAPHY
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_key_request import key_and_certificate_facts
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import is_valid_key, public_key_from_private
 
 ROOT = '/'
@@ -381,9 +379,17 @@ def probe_host(options, path_variable, root=ROOT, digests=None):
     if options.get('wireguard_key_dir') is not None:
         result['wireguard_keys'] = wireguard_keys(options['wireguard_key_dir'], root)
     if options.get('x509_keys') is not None:
-        # Without cryptography (not installed yet) nothing can be read: every entry is None.
-        result['python_cryptography'] = HAS_CRYPTOGRAPHY
-        result['x509_keys'] = dict(
-            (name, key_and_certificate_facts(on_root(root, pair['key']), on_root(root, pair['certificate'])) if HAS_CRYPTOGRAPHY else None)
-            for name, pair in sorted(options['x509_keys'].items()))
+        result['python_cryptography'], result['x509_keys'] = x509_keys(options['x509_keys'], root)
     return result
+
+
+def x509_keys(pairs, root=ROOT):
+    """(whether cryptography is installed, {name: key_and_certificate_facts() of the pair}). Without cryptography (not
+    installed yet) nothing can be read: every entry is None. Imported here, not at the top: the cryptography library
+    takes about 0.4 s of CPU to import on a small host, which every probe would pay, and only hosts with keys ask."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_key_request import key_and_certificate_facts
+    facts = dict((name, key_and_certificate_facts(on_root(root, pair['key']), on_root(root, pair['certificate']))
+                  if _x509.HAS_CRYPTOGRAPHY else None)
+                 for name, pair in sorted(pairs.items()))
+    return _x509.HAS_CRYPTOGRAPHY, facts

@@ -6,12 +6,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import subprocess
+import sys
 
 import pytest
 
 from ansible.plugins.filter.core import get_hash
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils import _host_probe as hp
+from ansible_collections.overlaynet.vpn.plugins.module_utils import _x509
 from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.fake_host_tree import (
     DEBIAN_OS_RELEASE,
     GROUP,
@@ -504,8 +507,17 @@ def test_x509_keys_say_whether_the_certificate_on_the_host_holds_its_key(tmp_pat
     assert 'PRIVATE' not in repr(result)
 
 
+def test_a_probe_without_x509_keys_does_not_import_cryptography(tmp_path):
+    """It costs a host about 0.4 s of CPU: only a probe that reads keys pays it."""
+    script = ("import sys; from ansible_collections.overlaynet.vpn.plugins.module_utils import _host_probe as hp; "
+              "hp.probe_host({'files': ['/etc/hostname']}, '', sys.argv[1]); print('cryptography' in sys.modules)")
+    result = subprocess.run([sys.executable, '-c', script, str(tmp_path)], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.stdout.strip() == 'False', result.stderr
+
+
 def test_x509_keys_without_cryptography_are_unknown(tmp_path, monkeypatch):
-    monkeypatch.setattr(hp, 'HAS_CRYPTOGRAPHY', False)
+    monkeypatch.setattr(_x509, 'HAS_CRYPTOGRAPHY', False)
     result = hp.probe_host({'x509_keys': {'server': {'key': '/k', 'certificate': '/c'}}}, '', str(tmp_path))
     assert (result['python_cryptography'], result['x509_keys']) == (False, {'server': None})
 
