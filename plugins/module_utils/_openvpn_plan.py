@@ -193,7 +193,9 @@ def _server_instance_plan(servers, clients, server_host, instance):
         'proto': instance['proto'],
         'port': instance['port'],
         # udp6/tcp6 on '::' take IPv4 clients too (OpenVPN binds dual-stack unless told `bind ipv6only`).
-        'listen': {'address': '::', 'proto': '%s6' % instance['proto'], 'dual_stack': True},
+        # TCP names its side: without the `server` helper the config does not use, OpenVPN refuses
+        # a bare tcp ("--proto tcp is ambiguous in this context") when the unit starts.
+        'listen': {'address': '::', 'proto': 'tcp6-server' if instance['proto'] == 'tcp' else 'udp6', 'dual_stack': True},
         'ipv4_pool': str(ipv4_pool),
         'server_ipv4': str(_first_usable(instance['ipv4_pool'])),
         'ipv4_netmask': str(ipv4_pool.netmask),

@@ -125,7 +125,7 @@ def test_instances_are_sorted_and_the_tcp_instance_listens_on_tcp6():
     plans = server_plan(hostvars, groups, 'vpn1')
     assert [plan['name'] for plan in plans] == ['lab', 'main']
     lab = plans[0]
-    assert lab['listen'] == {'address': '::', 'proto': 'tcp6', 'dual_stack': True}
+    assert lab['listen'] == {'address': '::', 'proto': 'tcp6-server', 'dual_stack': True}
     assert (lab['ipv6_pool'], lab['server_ipv6'], lab['ipv6_prefix']) == (None, None, None)
     assert lab['firewall'] == {'ports': [{'proto': 'tcp', 'port': 443}], 'forward_interfaces': ['ovpn-lab'], 'forwarding': ['ipv4'],
                                'masquerade_sources': []}
