@@ -30,6 +30,11 @@ LAN_HOST = "lanhost1"
 CLIENT_CONFIG = "/etc/openvpn/client/office.conf"
 READY_LINE = "Initialization Sequence Completed"
 CRL_CHECK_UNIT = "overlaynet-openvpn-crl-check"
+# The second instance: TCP on office's port number; site2 is connected to both.
+TCP_INSTANCE = "field"
+TCP_SERVER_DEVICE = "ovpn-field"
+TCP_CLIENT = "site2"
+TCP_CLIENT_DEVICE = "ovpnc-field"
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +110,13 @@ def client_config_with(lab, host, replacements, extra=()):
     return "\n".join(lines + list(extra)) + "\n"
 
 
+def server_instances(lab, **office_changes):
+    """The server's instances as in the inventory, office's with some settings changed: an -e of
+    openvpn_server_instances replaces the whole list, and an instance left out of it would be removed."""
+    instances = lab.hostvars(SERVER)["openvpn_server_instances"]
+    return [dict(instances[0], **office_changes)] + instances[1:]
+
+
 # --- traffic ---------------------------------------------------------------------------------
 
 def test_every_managed_client_reaches_the_server_and_its_lan_through_the_tunnel(lab, server_addresses, lan_address):
@@ -128,6 +140,22 @@ def test_the_instance_tunnel_mtu_is_on_both_ends_and_a_full_size_packet_crosses_
     # ICMP payload + 8 bytes of ICMP header + 20 of IPv4 header.
     assert lab.host("site1").run("ping -c 1 -W 2 -M do -s 1372 %s", address).rc == 0
     assert lab.host("site1").run("ping -c 1 -W 2 -M do -s 1373 %s", address).rc != 0
+
+
+def test_a_tcp_instance_beside_a_udp_one_on_the_same_port_carries_traffic_without_nagle_delays(lab):
+    server = lab.host(SERVER)
+    # Nothing else listens on the server (the process names are hidden from ss once OpenVPN drops privileges).
+    assert server.check_output("ss -Hltn 'sport = :1194'").strip() != ""
+    assert server.check_output("ss -Hlun 'sport = :1194'").strip() != ""
+    address = lab.tunnel_addresses(SERVER, TCP_SERVER_DEVICE)["inet"][0]
+    assert lab.route_device(TCP_CLIENT, address) == TCP_CLIENT_DEVICE
+    assert lab.ping(TCP_CLIENT, address) is not None
+    assert lab.tcp_exchange(TCP_CLIENT, SERVER, address, 17221) == "ack:%s-to-%s" % (TCP_CLIENT, SERVER)
+    # The tunnel rides one TCP connection to the server's port.
+    assert lab.host(TCP_CLIENT).check_output("ss -Htn state established 'dport = :1194'").strip() != ""
+    # tcp-nodelay: the server sets TCP_NODELAY on its sockets and pushes the same to the client.
+    client_log = unit_log(lab, TCP_CLIENT, "openvpn-client@%s" % TCP_INSTANCE)
+    assert "socket-flags TCP_NODELAY" in client_log, client_log
 
 
 def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
@@ -280,8 +308,8 @@ def test_a_config_the_daemon_refuses_is_not_applied_and_the_old_tunnel_keeps_wor
                                               "s.bind(('::', 1195)); signal.pause()"])
     try:
         traffic.wait_until("UDP port 1195 taken", lambda: server.run("ss -Hlun 'sport = :1195'").stdout.strip() != "", 10)
-        instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], port=1195)
-        returncode, recap, output = lab.run_playbook("--limit", SERVER, "-e", json.dumps({"openvpn_server_instances": [instance]}))
+        instances = server_instances(lab, port=1195)
+        returncode, recap, output = lab.run_playbook("--limit", SERVER, "-e", json.dumps({"openvpn_server_instances": instances}))
     finally:
         traffic.stop_unit(SERVER, "port-taker")
     assert returncode != 0 and recap[SERVER]["failed"] == 1, output
@@ -298,8 +326,8 @@ def test_a_revoked_client_is_refused_by_the_verify_hook_and_by_the_crl(lab, pki_
                        "%s /root/saved/", CLIENT_CONFIG)
     overlay = tmp_path / "revoke.yml"
     overlay.write_text(json.dumps({"all": {"hosts": {"site3": {"openvpn_client_state": "absent"}}}}))
-    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], revoked_clients=["site3"])
-    returncode, recap, output = lab.run_playbook("-i", str(overlay), "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    instances = server_instances(lab, revoked_clients=["site3"])
+    returncode, recap, output = lab.run_playbook("-i", str(overlay), "-e", json.dumps({"openvpn_server_instances": instances}))
     assert returncode == 0, output
     assert not site3.file(CLIENT_CONFIG).exists and not site3.file("/etc/openvpn/client/pki").exists
     state = json.loads(read(os.path.join(pki_dir, "state.json")))
@@ -337,15 +365,14 @@ def test_bad_inputs_are_refused_before_any_change(lab):
     """Every semantic problem at once, from the inventory checks; a value outside a variable's
     choices from the role's argument specification. Either way no host changes."""
     base = lab.hostvars(SERVER)["openvpn_server_instances"][0]
-    instances = [
-        dict(base, port=70000, push_routes=["10.79.0.0/16"]),
+    instances = server_instances(lab, port=70000, push_routes=["10.79.0.0/16"]) + [
         dict(base, name="second", ipv4_pool="10.79.0.128/25", ipv6_pool=None, unmanaged_clients=[]),
     ]
     for settings, expected in (
             ({"openvpn_server_instances": instances},
              ["host vpn1: openvpn_server_instances[0].port", "host vpn1: openvpn_server_instances[0].push_routes",
-              "host vpn1: openvpn_server_instances[1].ipv4_pool"]),
-            ({"openvpn_server_instances": [dict(base, data_ciphers=["BF-CBC"])]}, ["[vpn1]", "data_ciphers", "BF-CBC"])):
+              "host vpn1: openvpn_server_instances[2].ipv4_pool"]),
+            ({"openvpn_server_instances": server_instances(lab, data_ciphers=["BF-CBC"])}, ["[vpn1]", "data_ciphers", "BF-CBC"])):
         returncode, recap, output = lab.run_playbook("-e", json.dumps(settings))
         assert returncode != 0
         for text in expected:
@@ -355,8 +382,8 @@ def test_bad_inputs_are_refused_before_any_change(lab):
 
 
 def test_an_unknown_name_to_revoke_is_refused_before_any_host_changes(lab):
-    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], revoked_clients=["nobody-we-know"])
-    returncode, recap, output = lab.run_playbook("-e", json.dumps({"openvpn_server_instances": [instance]}))
+    instances = server_instances(lab, revoked_clients=["nobody-we-know"])
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"openvpn_server_instances": instances}))
     assert returncode != 0 and "nobody-we-know" in output, output
     assert all(counts["changed"] == 0 for counts in recap.values()), output
 
@@ -369,8 +396,8 @@ def test_check_mode_on_the_converged_fleet_changes_nothing(lab):
 
 def test_check_diff_previews_a_change_without_making_it(lab):
     before = lab.host(SERVER).check_output("cat /etc/openvpn/server/office.conf")
-    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], push_routes=["10.213.1.0/24", "10.213.2.0/24"])
-    returncode, recap, output = lab.run_playbook("--check", "--diff", "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    instances = server_instances(lab, push_routes=["10.213.1.0/24", "10.213.2.0/24"])
+    returncode, recap, output = lab.run_playbook("--check", "--diff", "-e", json.dumps({"openvpn_server_instances": instances}))
     assert returncode == 0, output
     assert recap[SERVER]["changed"] >= 1
     assert '+push "route 10.213.2.0 255.255.255.0"' in output, output
@@ -411,8 +438,9 @@ def test_a_client_set_up_anew_gets_a_new_certificate_and_the_server_refuses_the_
         assert READY_LINE not in unit_log(lab, "site2", "old-certificate-vpn")
     finally:
         traffic.stop_unit("site2", "old-certificate-vpn")
-    # With its new certificate the client is back on the tunnel.
+    # With its new certificate the client is back on both its tunnels.
     traffic.wait_for_reply("site2", lab.tunnel_addresses(SERVER, SERVER_DEVICE)["inet"][0], timeout=60)
+    traffic.wait_for_reply("site2", lab.tunnel_addresses(SERVER, TCP_SERVER_DEVICE)["inet"][0], timeout=60)
 
 
 def pem_bodies(text):
@@ -421,8 +449,8 @@ def pem_bodies(text):
 
 
 def test_no_secret_appears_in_a_verbose_diff_run(lab, pki_dir):
-    instance = dict(lab.hostvars(SERVER)["openvpn_server_instances"][0], unmanaged_clients=["alice-laptop", "bob-phone"])
-    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"openvpn_server_instances": [instance]}))
+    instances = server_instances(lab, unmanaged_clients=["alice-laptop", "bob-phone"])
+    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"openvpn_server_instances": instances}))
     assert returncode == 0, output
     assert recap[SERVER]["changed"] >= 1, output
     secrets = []
@@ -430,8 +458,10 @@ def test_no_secret_appears_in_a_verbose_diff_run(lab, pki_dir):
     for path in ("/etc/openvpn/server/keys/server.key", "/etc/openvpn/server/keys/tls-crypt-v2-server.key", "/etc/openvpn/server/users"):
         text = server.check_output("cat %s", path)
         secrets.extend(pem_bodies(text) if "-----" in text else [line.split()[-1] for line in text.splitlines()])
+    client_key_paths = ["/etc/openvpn/client/pki/vpn1.key", "/etc/openvpn/client/office/tls-crypt-v2.key"]
     for client in CLIENTS:
-        for path in ("/etc/openvpn/client/pki/vpn1.key", "/etc/openvpn/client/office/tls-crypt-v2.key"):
+        instance_key_paths = ["/etc/openvpn/client/%s/tls-crypt-v2.key" % TCP_INSTANCE] if client == TCP_CLIENT else []
+        for path in client_key_paths + instance_key_paths:
             secrets.extend(pem_bodies(lab.host(client).check_output("cat %s", path)))
         secrets.append("pw-%s-not-a-secret-0001" % client)
     secrets.append("pw-alice-not-a-secret-0001")
@@ -452,3 +482,5 @@ def test_connectivity_report_lists_the_openvpn_peers(lab, tmp_path):
         assert "| %s | openvpn | %s | %s |" % (client, CLIENT_DEVICE, SERVER) in output
         assert "| %s | openvpn | %s | %s |" % (SERVER, SERVER_DEVICE, client) in output
         assert client in page.read_text()
+    assert "| %s | openvpn | %s | %s |" % (TCP_CLIENT, TCP_CLIENT_DEVICE, SERVER) in output
+    assert "| %s | openvpn | %s | %s |" % (SERVER, TCP_SERVER_DEVICE, TCP_CLIENT) in output
