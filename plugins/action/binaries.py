@@ -20,29 +20,29 @@ from ansible_collections.overlaynet.vpn.plugins.plugin_utils._controller_files i
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = True
-    _VALID_ARGS = frozenset(('files', 'system_users', 'directories', 'text_files'))
+    _VALID_ARGS = frozenset(('executables', 'system_users', 'directories', 'files'))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # the temporary directory comes from the connection's shell
         try:
-            module_files = []
-            for index, entry in enumerate(self._task.args.get('files') or []):
+            module_executables = []
+            for index, entry in enumerate(self._task.args.get('executables') or []):
                 if not isinstance(entry, dict) or not entry.get('src') or not entry.get('dest'):
-                    raise AnsibleActionFail('files[%d]: needs src (a controller file) and dest (a path on the host)' % index)
+                    raise AnsibleActionFail('executables[%d]: needs src (a controller file) and dest (a path on the host)' % index)
                 source = self._find_needle('files', to_text(entry['src']))
                 digest = controller_file_sha256(source)
                 if digest is None:
-                    raise AnsibleActionFail('files[%d].src: cannot read %s on the controller' % (index, source))
+                    raise AnsibleActionFail('executables[%d].src: cannot read %s on the controller' % (index, source))
                 sent = None
                 if not self._task.check_mode:
                     sent = self._connection._shell.join_path(self._connection._shell.tmpdir, 'binary-%d' % index)
                     self._transfer_file(source, sent)
                     self._fixup_perms2((self._connection._shell.tmpdir, sent))
-                module_files.append(dict(src=sent, dest=entry['dest'], sha256=digest))
-            module_args = dict(files=module_files)
+                module_executables.append(dict(src=sent, dest=entry['dest'], sha256=digest))
+            module_args = dict(executables=module_executables)
             # Made on the host by the module in the same run; nothing to send for them.
-            for option in ('system_users', 'directories', 'text_files'):
+            for option in ('system_users', 'directories', 'files'):
                 if self._task.args.get(option) is not None:
                     module_args[option] = self._task.args[option]
             result.update(self._execute_module(module_name='overlaynet.vpn.binaries', module_args=module_args,

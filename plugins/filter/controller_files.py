@@ -43,7 +43,7 @@ def binary_install_needed(source, installed_sha256, file='', checksum=''):
 def binaries_to_install(binaries, source):
     """The binaries of the platform's install step (platform_install_binaries entries: source, file, url, checksum,
     binary, installed_sha256) of source that differ from the host's: for 'file' [{src, dest}] (overlaynet.vpn.binaries'
-    files), for 'url' [{url, checksum, dest}] (ansible.builtin.get_url's options)."""
+    executables), for 'url' [{url, checksum, dest}] (ansible.builtin.get_url's options)."""
     if source not in ('file', 'url'):
         raise AnsibleFilterError("binaries_to_install: source must be file or url, got %r" % (source,))
     wanted = []

@@ -29,12 +29,12 @@ SYSTEM_USER_NAME = re.compile(r'^[a-z_][a-z0-9_-]{0,31}$')
 NO_LOGIN_SHELL = '/usr/sbin/nologin'
 
 
-def binary_problems(files, check_mode):
+def binary_problems(executables, check_mode):
     """Messages for entries that cannot be installed (relative or repeated paths, bad digests, nothing sent)."""
     problems = []
     seen = set()
-    for index, entry in enumerate(files):
-        where = 'files[%d]' % index
+    for index, entry in enumerate(executables):
+        where = 'executables[%d]' % index
         dest = entry.get('dest') or ''
         if not os.path.isabs(dest):
             problems.append('%s.dest: %r is not an absolute path' % (where, dest))

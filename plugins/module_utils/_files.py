@@ -21,6 +21,22 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files impor
 MODE_DIGITS = frozenset('01234567')
 
 
+class FileWriteError(Exception):
+    """A directory or file of a plan that could not be written; the message names its path."""
+
+
+def files_argument_spec():
+    """The options files and directories of a module that writes them (documented by the doc fragment
+    overlaynet.vpn.files), a fresh copy for each module."""
+    def attributes(mode):
+        return dict(path=dict(type='path', required=True), mode=dict(type='str', default=mode),
+                    owner=dict(type='str', default='root'), group=dict(type='str', default='root'))
+    return dict(
+        files=dict(type='list', elements='dict', default=[], options=dict(attributes('0644'), content=dict(type='str', required=True))),
+        directories=dict(type='list', elements='dict', default=[], options=attributes('0755')),
+    )
+
+
 def parse_mode(text, what):
     """'0644' -> 0o644; raises ValueError naming what for anything but 3 or 4 octal digits."""
     text = str(text)
@@ -29,13 +45,13 @@ def parse_mode(text, what):
     return int(text, 8)
 
 
-def file_problems(files, directories=(), files_option='files'):
-    """Messages for entries that cannot be written (relative or repeated paths, bad modes), files and directories;
-    files_option names the option of the files in the messages."""
+def file_problems(files, directories=()):
+    """Messages for entries of the options files and directories that cannot be written (relative or repeated paths,
+    bad modes)."""
     problems = []
     seen = set()
     entries = [('directories[%d]' % index, entry) for index, entry in enumerate(directories)]
-    entries += [('%s[%d]' % (files_option, index), entry) for index, entry in enumerate(files)]
+    entries += [('files[%d]' % index, entry) for index, entry in enumerate(files)]
     for where, entry in entries:
         path = entry.get('path') or ''
         if not os.path.isabs(path):
@@ -124,3 +140,30 @@ def write_file(entry, directory_mode):
         write_private_file(path, entry['content'], mode=mode)
     os.chmod(path, mode)
     _chown(path, entry)
+
+
+def plan_files(files, directories):
+    """What writing directories, then files, changes on this host: {'directories': the directory entries to write,
+    'files': the file entries to write, 'diff': a before/after pair per file whose content changes}."""
+    plans = [plan_file(entry) for entry in files]
+    return {
+        'directories': [entry for entry in directories if directory_changed(entry)],
+        'files': [entry for plan, entry in zip(plans, files) if plan['content_changed'] or plan['attributes_changed']],
+        'diff': [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
+                 for plan, entry in zip(plans, files) if plan['content_changed']],
+    }
+
+
+def write_planned_files(plan, directory_mode):
+    """Write what plan_files found different, directories first; missing parents get directory_mode. Raises
+    FileWriteError at the first entry that cannot be written."""
+    for entry in plan['directories']:
+        try:
+            write_directory(entry, directory_mode)
+        except (IOError, OSError, KeyError) as exc:
+            raise FileWriteError('cannot make the directory %s: %s' % (entry['path'], getattr(exc, 'strerror', None) or exc))
+    for entry in plan['files']:
+        try:
+            write_file(entry, directory_mode)
+        except (IOError, OSError, KeyError) as exc:
+            raise FileWriteError('cannot write %s: %s' % (entry['path'], getattr(exc, 'strerror', None) or exc))

@@ -68,15 +68,18 @@ import re
 
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._files import FileWriteError, file_problems, plan_files, write_planned_files
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import (
     ERROR_LINES,
     EXECUTABLE,
     cli_error,
     command,
     list_users_argv,
+    normalize_users,
+    run_users,
     scrub_keys,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import UNIX_SOCKET
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import UNIX_SOCKET, version_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._secrets import scrub_secrets
 from ansible_collections.overlaynet.vpn.plugins.module_utils._systemd_service import (
     SystemdService,
@@ -193,6 +196,10 @@ def input_problems(params):
         policy_text(params['policy'])
     except ValueError as error:
         problems.append(str(error))
+    problems += file_problems(params['files'], params['directories'])
+    if params['users'] is not None:
+        problem = version_problem(params['version'])
+        problems += (['version: %s' % problem] if problem else []) + normalize_users(params['users'])[1]
     return problems
 
 
@@ -440,13 +447,41 @@ def run_absent(server):
     return result
 
 
+def write_files(module):
+    """Puts the files and directories that differ in place (not in check mode); their paths and diff."""
+    plan = plan_files(module.params['files'], module.params['directories'])
+    if not module.check_mode:
+        try:
+            write_planned_files(plan, DIRECTORY_MODE)
+        except FileWriteError as exc:
+            module.fail_json(msg=to_native(exc))
+    return [entry['path'] for entry in plan['directories'] + plan['files']], plan['diff']
+
+
+def keep_users(module, result):
+    """The users of the users option, kept on the server that runs now; their changes added to result."""
+    users = run_users(module)
+    result.update(changed=result['changed'] or users['changed'], users=users['users'], created_users=users['created'],
+                  removed_users=users['removed'])
+    if 'diff' in users:
+        result['diff'] = result.get('diff', []) + [users['diff']]
+
+
 def run_module(module):
-    problems = input_problems(module.params)
+    params = module.params
+    problems = input_problems(params)
     if problems:
         module.fail_json(msg='; '.join(problems))
     server = HeadscaleServer(module)
-    if module.params['daemon_reload']:
+    changed_paths, file_diffs = write_files(module) if params['state'] == 'present' else ([], [])
+    if params['daemon_reload']:
         server.service.daemon_reload()
-    if module.params['state'] == 'absent':
+    if params['state'] == 'absent':
         return run_absent(server)
-    return run_present(server)
+    result = run_present(server)
+    result.update(changed=result['changed'] or bool(changed_paths), changed_paths=changed_paths)
+    if module._diff and file_diffs:
+        result['diff'] = file_diffs + result.get('diff', [])
+    if params['users'] is not None:
+        keep_users(module, result)
+    return result

@@ -811,7 +811,10 @@ def cli_argument_spec(**options):
 
 def cli_for(module, what='users'):
     """The HeadscaleCLI of the module's options; None in check mode when headscale is not installed (yet)."""
-    executable = module.get_bin_path(EXECUTABLE, required=not module.check_mode)
+    # headscale_server names its binary (not there yet in check mode on a new host); the CLI modules find it on the PATH.
+    executable = module.params.get('executable')
+    if not executable or not is_executable_file(executable):
+        executable = module.get_bin_path(EXECUTABLE, required=not module.check_mode)
     if executable is None:
         module.warn('headscale is not installed; check mode assumes it has no %s yet' % what)
         return None

@@ -13,20 +13,22 @@ short_description: Install executables from the controller, with the users, dire
 version_added: 0.1.0
 author: overlaynet.vpn contributors (@overlaynet)
 description:
-  - Sends each file of O(files) from the controller and puts it in place on the host as an executable (mode C(0755), owned
-    by root) where the host's file differs, replacing the old one in one rename (a running program keeps its old file).
+  - Sends each file of O(executables) from the controller and puts it in place on the host as an executable (mode
+    C(0755), owned by root) where the host's file differs, replacing the old one in one rename (a running program keeps
+    its old file).
   - In the same run, makes the system users of O(system_users) that are missing, creates the directories of
-    O(directories) (or corrects their mode and ownership) and writes the files of O(text_files) whose content, mode or
-    ownership differs (a unit, a settings file), as a distribution package ships and sets them up, for a service
-    installed from the controller or from a URL. Users first, then directories, then files, then executables.
+    O(directories) (or corrects their mode and ownership; missing parents get mode C(0755), owned by root) and writes the
+    files of O(files) whose content, mode or ownership differs (a unit, a settings file), as a distribution package
+    ships and sets them up, for a service installed from the controller or from a URL. Users first, then directories,
+    then files, then executables.
   - One module run for all of it, with no stat run first; M(ansible.builtin.copy) costs two runs per file, and
     M(ansible.builtin.user) and M(ansible.builtin.file) one run each. Meant for binaries of tens of megabytes that a probe
     of the host already found different, and for the first install of a service.
   - The SHA-256 of each controller file (kept in a cache under C(~/.cache/overlaynet-vpn/) for large files) is checked on
     the host before the file replaces anything; a file that arrives different fails the task and changes nothing.
-  - An action plugin sends the files; the module moves them into place.
+  - An action plugin sends the executables; the module moves them into place.
 options:
-  files:
+  executables:
     description:
       - The executables to install.
     type: list
@@ -65,60 +67,8 @@ options:
         description: Its login shell.
         type: path
         default: /usr/sbin/nologin
-  directories:
-    description:
-      - Directories to create, or to bring to their mode and ownership, after the users are made (so they may belong to
-        them). Missing parents are created with mode C(0755), owned by root.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description: Absolute path of the directory.
-        type: path
-        required: true
-      mode:
-        description: Its octal mode.
-        type: str
-        default: '0755'
-      owner:
-        description: Its owner.
-        type: str
-        default: root
-      group:
-        description: Its group.
-        type: str
-        default: root
-  text_files:
-    description:
-      - Files to write where their content, mode or ownership differs, each atomically and with its mode from its first
-        byte; missing parents are created with mode C(0755). Not for secrets unless the task has C(no_log), since the
-        content is a module argument and shown in the diff (M(overlaynet.vpn.rendered_files) writes them separately).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description: Absolute path of the file.
-        type: path
-        required: true
-      content:
-        description: Its whole content.
-        type: str
-        required: true
-      mode:
-        description: Its octal mode.
-        type: str
-        default: '0644'
-      owner:
-        description: Its owner.
-        type: str
-        default: root
-      group:
-        description: Its group.
-        type: str
-        default: root
 extends_documentation_fragment:
+  - overlaynet.vpn.files
   - overlaynet.vpn.attributes
 attributes:
   action:
@@ -131,16 +81,16 @@ attributes:
   diff_mode:
     support: full
     details:
-      - One before/after pair per file of O(text_files) whose content changes; executables, users and directories are
+      - One before/after pair per file of O(files) whose content changes; executables, users and directories are
         named in the return values.
 notes:
-  - The files are sent into the task's temporary directory on the host (it needs the room for them) and removed with it.
+  - The executables are sent into the task's temporary directory on the host (it needs the room for them) and removed with it.
 '''
 
 EXAMPLES = r'''
 - name: Install the Tailscale CLI and daemon built on the controller
   overlaynet.vpn.binaries:
-    files:
+    executables:
       - src: /srv/builds/tailscale
         dest: /usr/local/bin/tailscale
       - src: /srv/builds/tailscaled
@@ -149,7 +99,7 @@ EXAMPLES = r'''
 
 - name: Install headscale from the controller with its system user and directories
   overlaynet.vpn.binaries:
-    files:
+    executables:
       - src: /srv/builds/headscale
         dest: /usr/local/bin/headscale
     system_users:
@@ -160,13 +110,13 @@ EXAMPLES = r'''
       - path: /etc/headscale/tls
         group: headscale
         mode: '0750'
-    text_files:
+    files:
       - path: /etc/systemd/system/headscale.service
         content: "{{ lookup('ansible.builtin.template', 'headscale.service.j2') }}"
 '''
 
 RETURN = r'''
-changed_paths:
+changed_executables:
   description: The executables that were (or in check mode would be) installed, in the order given.
   returned: always
   type: list
@@ -185,7 +135,7 @@ changed_directories:
   elements: str
   sample: [/etc/headscale, /etc/headscale/tls]
 changed_files:
-  description: The files of O(text_files) whose content, mode or ownership was (or in check mode would be) changed.
+  description: The files of O(files) whose content, mode or ownership was (or in check mode would be) changed.
   returned: always
   type: list
   elements: str
@@ -203,32 +153,35 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._binaries import (
     user_exists,
     useradd_argv,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._files import directory_changed, file_problems, plan_file, write_directory, write_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils._files import (
+    FileWriteError,
+    file_problems,
+    files_argument_spec,
+    plan_files,
+    write_planned_files,
+)
 
-# Missing parents of O(directories), as a package's.
+# Missing parents of O(directories) and O(files), as a package's.
 PARENT_MODE = 0o755
 
 
 def run_module(module):
-    files = module.params['files']
+    executables = module.params['executables']
     users = module.params['system_users']
-    directories = module.params['directories']
-    text_files = module.params['text_files']
-    problems = binary_problems(files, module.check_mode) + system_user_problems(users) + file_problems(text_files, directories, 'text_files')
+    problems = (binary_problems(executables, module.check_mode) + system_user_problems(users)
+                + file_problems(module.params['files'], module.params['directories']))
     if problems:
         module.fail_json(msg='; '.join(problems))
     users_to_make = [user for user in users if not user_exists(user['name'])]
-    directories_to_write = [entry for entry in directories if directory_changed(entry)]
-    plans = [plan_file(entry) for entry in text_files]
-    files_to_write = [entry for plan, entry in zip(plans, text_files) if plan['content_changed'] or plan['attributes_changed']]
-    changed_paths = [entry['dest'] for entry in files if binary_differs(entry)]
-    result = dict(changed=bool(users_to_make or directories_to_write or files_to_write or changed_paths), changed_paths=changed_paths,
+    plan = plan_files(module.params['files'], module.params['directories'])
+    changed_executables = [entry['dest'] for entry in executables if binary_differs(entry)]
+    result = dict(changed=bool(users_to_make or plan['directories'] or plan['files'] or changed_executables),
+                  changed_executables=changed_executables,
                   created_users=[user['name'] for user in users_to_make],
-                  changed_directories=[entry['path'] for entry in directories_to_write],
-                  changed_files=[entry['path'] for entry in files_to_write])
+                  changed_directories=[entry['path'] for entry in plan['directories']],
+                  changed_files=[entry['path'] for entry in plan['files']])
     if module._diff:
-        result['diff'] = [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
-                          for plan, entry in zip(plans, text_files) if plan['content_changed']]
+        result['diff'] = plan['diff']
     if module.check_mode:
         return result
     if users_to_make:
@@ -237,26 +190,21 @@ def run_module(module):
             rc, _stdout, stderr = module.run_command(useradd_argv(useradd, user))
             if rc != 0:
                 module.fail_json(msg='cannot make the system user %s: %s' % (user['name'], stderr.strip()), rc=rc)
-    for entry in directories_to_write:
-        try:
-            write_directory(entry, PARENT_MODE)
-        except (IOError, OSError, KeyError) as exc:
-            module.fail_json(msg='cannot make the directory %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)))
-    for entry in files_to_write:
-        try:
-            write_file(entry, PARENT_MODE)
-        except (IOError, OSError, KeyError) as exc:
-            module.fail_json(msg='cannot write %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)))
-    for entry in files:
-        if entry['dest'] not in changed_paths:
+    try:
+        write_planned_files(plan, PARENT_MODE)
+    except FileWriteError as exc:
+        module.fail_json(msg=to_native(exc))
+    for entry in executables:
+        if entry['dest'] not in changed_executables:
             continue
+        installed = changed_executables[:changed_executables.index(entry['dest'])]
         try:
             install_binary(entry)
         except ValueError as exc:
-            module.fail_json(msg=to_native(exc), changed_paths=changed_paths[:changed_paths.index(entry['dest'])])
+            module.fail_json(msg=to_native(exc), changed_executables=installed)
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot install %s: %s' % (entry['dest'], to_native(getattr(exc, 'strerror', None) or exc)),
-                             changed_paths=changed_paths[:changed_paths.index(entry['dest'])])
+                             changed_executables=installed)
     return result
 
 
@@ -264,7 +212,8 @@ def main():
     # The action plugin gives src as the path on the host it sent the file to, and sha256.
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type='list', elements='dict', default=[], options=dict(
+            files_argument_spec(),
+            executables=dict(type='list', elements='dict', default=[], options=dict(
                 src=dict(type='path'),
                 dest=dict(type='path', required=True),
                 sha256=dict(type='str'),
@@ -273,19 +222,6 @@ def main():
                 name=dict(type='str', required=True),
                 home=dict(type='path'),
                 shell=dict(type='path', default='/usr/sbin/nologin'),
-            )),
-            directories=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True),
-                mode=dict(type='str', default='0755'),
-                owner=dict(type='str', default='root'),
-                group=dict(type='str', default='root'),
-            )),
-            text_files=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True),
-                content=dict(type='str', required=True),
-                mode=dict(type='str', default='0644'),
-                owner=dict(type='str', default='root'),
-                group=dict(type='str', default='root'),
             )),
         ),
         supports_check_mode=True,

@@ -33,6 +33,9 @@ description:
     policy is checked first.
   - The server counts as up when the unit is active and C(headscale users list --output json) exits 0, which proves
     that its gRPC unix socket answers.
+  - In the same run, and before anything else, the files of O(files) that differ are written (the unit, the TLS
+    certificate, what headscale reads at start, see O(restart)); after the server is up, the users of O(users) are kept
+    as M(overlaynet.vpn.headscale_user) keeps them. A role that renders these files saves two module runs this way.
 options:
   state:
     description:
@@ -113,7 +116,21 @@ options:
     type: list
     elements: path
     default: []
+  users:
+    description:
+      - The users of the tailnet, kept once the server is up, as the O(overlaynet.vpn.headscale_user#module:users) option
+        of M(overlaynet.vpn.headscale_user) keeps them (same items). Omitted, users are left as they are.
+      - Checked with the other options, before anything changes.
+    type: list
+    elements: raw
+  version:
+    description:
+      - The headscale version on the server (C(0.26.x) to C(0.29.x)), for the differences of its CLI when O(users) is
+        given.
+    type: str
+    default: 0.29.3
 extends_documentation_fragment:
+  - overlaynet.vpn.files
   - overlaynet.vpn.daemon_reload
   - overlaynet.vpn.attributes
 attributes:
@@ -125,7 +142,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The configuration and the policy file before and after, as a list with one item per file that changes.
+      - The files of O(files), the configuration and the policy file before and after, as a list with one item per
+        file that changes, then the names of the users before and after when O(users) changes them.
 requirements:
   - systemd and headscale 0.26 to 0.29 on the target, with a unit for it; the module runs as root.
 notes:
@@ -178,9 +196,35 @@ action:
   returned: always
   type: str
   sample: replace
+changed_paths:
+  description: The directories and files of O(directories) and O(files) that were (or in check mode would be) written.
+  returned: with O(state=present)
+  type: list
+  elements: str
+  sample: [/etc/systemd/system/headscale.service]
+users:
+  description: As the return value RV(overlaynet.vpn.headscale_user#module:users) of M(overlaynet.vpn.headscale_user).
+  returned: when O(users) is given
+  type: dict
+  sample:
+    alice: {id: 1, name: alice, display_name: '', email: ''}
+created_users:
+  description: The names of the users created (in check mode, that would be created), in the order of O(users).
+  returned: when O(users) is given
+  type: list
+  elements: str
+  sample: [alice]
+removed_users:
+  description: The names of the users removed (in check mode, that would be removed), in the order of O(users).
+  returned: when O(users) is given
+  type: list
+  elements: str
+  sample: []
 diff:
-  description: The configuration and the policy file before and after, one item per file that changes.
-  returned: in diff mode, when a file changes (or would)
+  description:
+    - The files of O(files), the configuration and the policy file before and after, one item per file that changes;
+      then the names of the server's users before and after, one a line, when O(users) changes them.
+  returned: in diff mode, when a file or the users change (or would)
   type: list
   elements: dict
 '''
@@ -188,12 +232,16 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_apply import DEFAULT_TIMEOUT, POLICY_PATH, UNIT, run_module
+from ansible_collections.overlaynet.vpn.plugins.module_utils._files import files_argument_spec
+from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_cli import cli_argument_spec
 from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_config import CONFIG_PATH
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            files_argument_spec(),
+            users=dict(type='list', elements='raw'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             config=dict(type='str'),
             config_path=dict(type='path', default=CONFIG_PATH),
@@ -207,6 +255,7 @@ def main():
             enabled=dict(type='bool', default=True),
             timeout=dict(type='int', default=DEFAULT_TIMEOUT),
             remove_paths=dict(type='list', elements='path', default=[]),
+            version=cli_argument_spec()['version'],
         ),
         required_if=[('state', 'present', ['config'])],
         supports_check_mode=True,

@@ -22,62 +22,12 @@ description:
   - Meant for text the controller renders, for example with C(lookup('ansible.builtin.template', ...)). Do not pass
     secrets unless the task has C(no_log), since the content is a module argument and shown in the diff.
 options:
-  files:
-    description:
-      - The files to write.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description: Absolute path of the file.
-        type: path
-        required: true
-      content:
-        description: The whole text of the file.
-        type: str
-        required: true
-      mode:
-        description: Octal mode, for example C('0755').
-        type: str
-        default: '0644'
-      owner:
-        description: Owner of the file.
-        type: str
-        default: root
-      group:
-        description: Group of the file.
-        type: str
-        default: root
-  directories:
-    description:
-      - Directories to create where missing, or whose mode or ownership to correct, before the files are written. A
-        directory's missing parents are created with O(directory_mode).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description: Absolute path of the directory.
-        type: path
-        required: true
-      mode:
-        description: Octal mode, for example C('0750').
-        type: str
-        default: '0755'
-      owner:
-        description: Owner of the directory.
-        type: str
-        default: root
-      group:
-        description: Group of the directory.
-        type: str
-        default: root
   directory_mode:
-    description: Octal mode of the parent directories the module creates.
+    description: Octal mode of the parent directories the module creates, for the files and the directories alike.
     type: str
     default: '0755'
 extends_documentation_fragment:
+  - overlaynet.vpn.files
   - overlaynet.vpn.attributes
 attributes:
   check_mode:
@@ -131,12 +81,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._files import (
-    directory_changed,
+    FileWriteError,
     file_problems,
+    files_argument_spec,
     parse_mode,
-    plan_file,
-    write_directory,
-    write_file,
+    plan_files,
+    write_planned_files,
 )
 
 
@@ -150,50 +100,23 @@ def run_module(module):
         problems.append(to_native(exc))
     if problems:
         module.fail_json(msg='; '.join(problems))
-    directories_to_write = [entry for entry in directories if directory_changed(entry)]
-    plans = [plan_file(entry) for entry in files]
-    changed = [plan for plan in plans if plan['content_changed'] or plan['attributes_changed']]
-    changed_paths = [entry['path'] for entry in directories_to_write] + [plan['path'] for plan in changed]
+    plan = plan_files(files, directories)
+    changed_paths = [entry['path'] for entry in plan['directories'] + plan['files']]
     result = dict(changed=bool(changed_paths), changed_paths=changed_paths)
     if module._diff:
-        result['diff'] = [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
-                          for plan, entry in zip(plans, files) if plan['content_changed']]
+        result['diff'] = plan['diff']
     if module.check_mode:
         return result
-    for entry in directories_to_write:
-        try:
-            write_directory(entry, directory_mode)
-        except (IOError, OSError, KeyError) as exc:
-            module.fail_json(msg='cannot make the directory %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)),
-                             changed_paths=result['changed_paths'])
-    for plan, entry in zip(plans, files):
-        if plan in changed:
-            try:
-                write_file(entry, directory_mode)
-            except (IOError, OSError, KeyError) as exc:
-                module.fail_json(msg='cannot write %s: %s' % (entry['path'], to_native(getattr(exc, 'strerror', None) or exc)),
-                                 changed_paths=result['changed_paths'])
+    try:
+        write_planned_files(plan, directory_mode)
+    except FileWriteError as exc:
+        module.fail_json(msg=to_native(exc), changed_paths=changed_paths)
     return result
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            files=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True),
-                content=dict(type='str', required=True),
-                mode=dict(type='str', default='0644'),
-                owner=dict(type='str', default='root'),
-                group=dict(type='str', default='root'),
-            )),
-            directories=dict(type='list', elements='dict', default=[], options=dict(
-                path=dict(type='path', required=True),
-                mode=dict(type='str', default='0755'),
-                owner=dict(type='str', default='root'),
-                group=dict(type='str', default='root'),
-            )),
-            directory_mode=dict(type='str', default='0755'),
-        ),
+        argument_spec=dict(files_argument_spec(), directory_mode=dict(type='str', default='0755')),
         supports_check_mode=True,
     )
     module.exit_json(**run_module(module))

@@ -209,10 +209,10 @@ def test_policy_text_takes_a_text_or_the_mapping_ansible_made_of_one():
 
 
 def test_input_problems_all_at_once():
-    params = dict(config_path='/etc/headscale/x', policy_path='/etc/headscale/x', timeout=0, policy=[1])
+    params = dict(config_path='/etc/headscale/x', policy_path='/etc/headscale/x', timeout=0, policy=[1], files=[], directories=[], users=None)
     problems = input_problems(params)
     assert len(problems) == 3 and problems[0].startswith('config_path and policy_path are the same file')
-    assert input_problems(dict(config_path='/a', policy_path='/b', timeout=1, policy=None)) == []
+    assert input_problems(dict(config_path='/a', policy_path='/b', timeout=1, policy=None, files=[], directories=[], users=None)) == []
 
 
 def test_policy_path_warning_when_the_config_names_no_policy_file():
@@ -400,6 +400,7 @@ class FakeHost(FakeUnitHost):
         self.environments = []  # the environment added to each configtest
         self.postgres_password = 'Pg-Secret-1'
         self.state_created = False
+        self.users = []         # the server's users, as `users list --output json` prints them
 
     # -- what headscale says about a config and a policy ---------------------------------------
 
@@ -530,7 +531,13 @@ class FakeHost(FakeUnitHost):
     def headscale(self, words):
         if words[:2] == ['users', 'list']:
             assert words[2:4] == ['--output', 'json'] and words[4].startswith('--config=')
-            return (0, 'null\n', '') if self.answers() else self.not_answering()
+            return (0, json.dumps(self.users or None) + '\n', '') if self.answers() else self.not_answering()
+        if words[:2] == ['users', 'create']:
+            assert words[-3:-1] == ['--output', 'json'] and words[-1].startswith('--config=')
+            if not self.answers():
+                return self.not_answering()
+            self.users.append({'id': len(self.users) + 1, 'name': words[2]})
+            return 0, json.dumps(self.users[-1]) + '\n', ''
         if words == ['policy', 'check', '--help']:
             return 0, HELP_0_29 if self.version >= (0, 29) else HELP_0_26, ''
         if words[:2] == ['policy', 'check']:
@@ -591,7 +598,7 @@ def params_for(host, **extra):
     """The module's parameters with their defaults, a config and a policy, and extra."""
     params = dict(state='present', config=config_for(host.policy_path), config_path=host.config_path, policy=POLICY,
                   policy_path=host.policy_path, environment_file=None, executable=None, unit=UNIT, restart=False, daemon_reload=False, enabled=True,
-                  timeout=30, remove_paths=[])
+                  timeout=30, remove_paths=[], files=[], directories=[], users=None, version='0.29.3')
     params.update(extra)
     return params
 
@@ -624,7 +631,7 @@ def converged(host, **extra):
 
 def test_first_install_checks_writes_starts_and_enables(host, tmp_path):
     result, warnings = run(host, diff=True)
-    assert result == dict(changed=True, action='replace', diff=[
+    assert result == dict(changed=True, action='replace', changed_paths=[], diff=[
         dict(before_header=host.config_path, after_header=host.config_path, before='', after=config_for(host.policy_path)),
         dict(before_header=host.policy_path, after_header=host.policy_path, before='', after=POLICY)]) and warnings == []
     assert read_or_none(host.config_path) == config_for(host.policy_path) and read_or_none(host.policy_path) == POLICY
@@ -651,7 +658,7 @@ def test_readiness_waits_for_the_socket_not_only_for_the_unit(host):
 def test_a_converged_server_costs_reads_only(host):
     converged(host)
     result, warnings = run(host, diff=True)
-    assert result == dict(changed=False, action='none') and warnings == []
+    assert result == dict(changed=False, action='none', changed_paths=[]) and warnings == []
     assert host.mutations() == [] and host.headscale_commands() == []
 
 
@@ -733,7 +740,7 @@ def test_a_new_config_with_the_same_policy_restarts(host):
 def test_restart_when_asked_with_the_same_files(host):
     converged(host)
     result, _warnings = run(host, restart=True)
-    assert result == dict(changed=True, action='restart') and host.checked == []
+    assert result == dict(changed=True, action='restart', changed_paths=[]) and host.checked == []
     assert host.mutations() == ['%s restart %s' % (SYSTEMCTL, UNIT)]
 
 
@@ -803,7 +810,7 @@ def test_check_mode_reads_only(host):
 def test_enabled_false_disables_only(host):
     converged(host)
     result, _warnings = run(host, enabled=False)
-    assert result == dict(changed=True, action='none')
+    assert result == dict(changed=True, action='none', changed_paths=[])
     assert host.mutations() == ['%s disable %s' % (SYSTEMCTL, UNIT)]
 
 

@@ -60,7 +60,7 @@ def test_first_run_with_the_defaults_of_unit_and_executable(host):
     assert host.mutations() == ['%s restart %s' % (SYSTEMCTL, UNIT), '%s enable %s' % (SYSTEMCTL, UNIT)]
     assert host.headscale_commands()[-1] == 'users list --output json --config=%s' % host.config_path
     again = run(host, diff=True)
-    assert again == dict(changed=False, action='none')
+    assert again == dict(changed=False, action='none', changed_paths=[])
 
 
 def test_daemon_reload_comes_before_the_restart_and_not_in_check_mode(host):
@@ -127,7 +127,7 @@ def test_absent_in_check_mode_and_for_real(host, tmp_path):
 def test_0_26_first_run(monkeypatch, tmp_path):
     host = installed(monkeypatch, tmp_path, (0, 26))
     result = run(host)
-    assert result == dict(changed=True, action='replace')
+    assert result == dict(changed=True, action='replace', changed_paths=[])
     assert [what for what, _path, _text in host.checked] == ['policy check', 'configtest']
 
 
@@ -137,3 +137,33 @@ def test_the_environment_file_reaches_configtest(host, tmp_path):
     postgres = config_for(host.policy_path).replace('type: sqlite', 'type: postgres')
     result = run(host, args=dict(config=postgres, environment_file=str(environment_file)))
     assert result['action'] == 'replace' and host.environments == [{'HEADSCALE_DATABASE_POSTGRES_PASS': host.postgres_password}]
+
+
+def test_files_are_written_before_the_daemon_reload_and_the_restart_and_diffed_first(host, tmp_path):
+    unit_file = str(tmp_path / 'systemd' / 'headscale.service')
+    files = [dict(path=unit_file, content='[Service]\n')]
+    preview = run(host, args=dict(files=files, daemon_reload=True), check_mode=True, diff=True)
+    assert preview['changed_paths'] == [unit_file] and not os.path.exists(unit_file)
+    assert [item['after_header'] for item in preview['diff']] == [unit_file, host.config_path, host.policy_path]
+    result = run(host, args=dict(files=files, daemon_reload=True), diff=True)
+    assert result['changed_paths'] == [unit_file] and read_or_none(unit_file) == '[Service]\n'
+    assert result['diff'][0] == dict(before_header=unit_file, after_header=unit_file, before='', after='[Service]\n')
+    assert run(host, args=dict(files=files)) == dict(changed=False, action='none', changed_paths=[])
+
+
+def test_users_are_kept_once_the_server_is_up(host):
+    result = run(host, args=dict(users=['alice', {'name': 'bob', 'state': 'absent'}]), diff=True)
+    assert result['action'] == 'replace' and result['created_users'] == ['alice'] and result['removed_users'] == []
+    assert result['users'] == {'alice': dict(id=1, name='alice', display_name='', email='')}
+    assert result['diff'][-1]['after'] == 'alice\n'
+    commands = host.headscale_commands()
+    assert commands.index('users create alice --output json --config=%s' % host.config_path) > commands.index(
+        'users list --output json --config=%s' % host.config_path)
+    again = run(host, args=dict(users=['alice']))
+    assert again['changed'] is False and again['created_users'] == [] and again['users']['alice']['id'] == 1
+
+
+def test_bad_users_and_files_fail_before_any_command(host):
+    result = run(host, args=dict(users=[{'name': 'Bad Name'}], version='0.25.0', files=[dict(path='relative', content='')]), fail=True)
+    assert 'users[0]' in result['msg'] and 'version: 0.25.0' in result['msg'] and "files[0].path: 'relative'" in result['msg']
+    assert host.commands == [] and not os.path.exists(host.config_path)
