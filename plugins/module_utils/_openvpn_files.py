@@ -18,7 +18,7 @@ import datetime
 import hashlib
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import sha256_of_file
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import CA_CERTIFICATE, CRL, issued_certificate
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import CA_CERTIFICATE, CRL, issued_certificate, private_key_file
 
 PUBLIC_MODE = '0644'
 SECRET_MODE = '0600'
@@ -230,7 +230,7 @@ def profiles_to_write(profiles, pki_path, profile_dir):
     files = []
     for profile in profiles:
         pki = client_pki_texts(pki_path.rsplit('/', 1)[0], profile['server'], profile['name'])
-        pki['key'] = _read_or_none('%s/private/%s.key' % (pki_path, profile['name']))
+        pki['key'] = _read_or_none('%s/%s' % (pki_path, private_key_file(profile['name'])))
         text = profile_text(profile, pki)
         path = '%s/%s/%s/%s.ovpn' % (profile_dir, profile['server'], profile['instance'], profile['name'])
         if text is not None and _read_or_none(path) != text:

@@ -77,6 +77,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import
     PRIVATE_DIRECTORY,
     STATE,
     issued_certificate,
+    private_key_file,
 )
 
 PUBLIC_MODE = 0o644
@@ -260,12 +261,13 @@ class X509Store(StagedDirectory):
             if name_problem(name) or name in self.state['certificates']:
                 continue
             try:
-                certificate = load_certificate(self.current(self._certificate_path(name))[0] or b'')
+                certificate_data = self.current(issued_certificate(name))[0]
+                certificate = load_certificate(certificate_data or b'')
             except X509Error:
                 continue
             if common_name(certificate.subject) != name or not is_signed_by(certificate, self.ca_certificate):
                 continue
-            self.state['certificates'][name] = self._record_for(certificate, self.current(self._certificate_path(name))[0],
+            self.state['certificates'][name] = self._record_for(certificate, certificate_data,
                                                                 certificate_kind(certificate) or 'other', None, None)
         crl, crl_signed = self._current_crl()
         if crl_signed:
@@ -298,19 +300,11 @@ class X509Store(StagedDirectory):
 
     # Certificates
 
-    @staticmethod
-    def _certificate_path(name):
-        return issued_certificate(name)
-
-    @staticmethod
-    def _private_key_path(name):
-        return '%s/%s.key' % (PRIVATE_DIRECTORY, name)
-
     def certificate_path(self, name):
-        return self.absolute(self._certificate_path(name))
+        return self.absolute(issued_certificate(name))
 
     def private_key_path(self, name):
-        return self.absolute(self._private_key_path(name))
+        return self.absolute(private_key_file(name))
 
     def _record_for(self, certificate, certificate_data, kind, private_key_sha256, csr_sha256):
         """The state of a valid certificate: what the next run compares without parsing the certificate again."""
@@ -340,7 +334,7 @@ class X509Store(StagedDirectory):
         name = spec.name
         record = self.record(name)
         was_revoked = record is not None and record.get('status') == 'revoked'
-        certificate_data = self.current(self._certificate_path(name))[0]
+        certificate_data = self.current(issued_certificate(name))[0]
         wanted_sans = sorted(san_string(general_name) for general_name in parse_subject_alt_names(spec.subject_alt_names))
         # A certificate file that is byte for byte the one this CA wrote and recorded is judged by its record: no parsing,
         # no signature check.
@@ -364,7 +358,7 @@ class X509Store(StagedDirectory):
                 self.warnings.append('%s: the CSR has the key of the revoked certificate %s; make a new key and CSR on that host if '
                                      'the key may have been compromised' % (name, record['serial']))
             # A key for this name made here earlier is not needed any more: the host keeps its own.
-            self.stage_removal(self._private_key_path(name))
+            self.stage_removal(private_key_file(name))
         else:
             public_key, wanted_der, private_key_object, private_key_sha256, key_reason = self._private_key_for(
                 spec, was_revoked, record if recorded else None, certificate)
@@ -385,9 +379,9 @@ class X509Store(StagedDirectory):
                                          renew_before_days, self.now, self.revoked_serials())
 
         if reason is None:
-            self.ensure_mode(self._certificate_path(name), PUBLIC_MODE)
+            self.ensure_mode(issued_certificate(name), PUBLIC_MODE)
             if spec.csr is None:
-                self.ensure_mode(self._private_key_path(name), PRIVATE_MODE)
+                self.ensure_mode(private_key_file(name), PRIVATE_MODE)
             if recorded:
                 # A kept certificate keeps its record: a new CSR for the same key (ECDSA signs each one differently)
                 # changes nothing, so a converged run writes nothing.
@@ -416,10 +410,10 @@ class X509Store(StagedDirectory):
         if private_key_object is not None:
             private_key_data = private_key_pem(private_key_object)
             private_key_sha256 = sha256_hex(private_key_data)
-            self.stage(self._private_key_path(name), private_key_data, PRIVATE_MODE)
+            self.stage(private_key_file(name), private_key_data, PRIVATE_MODE)
         elif spec.csr is None:
-            self.ensure_mode(self._private_key_path(name), PRIVATE_MODE)
-        self.stage(self._certificate_path(name), new_certificate_data, PUBLIC_MODE)
+            self.ensure_mode(private_key_file(name), PRIVATE_MODE)
+        self.stage(issued_certificate(name), new_certificate_data, PUBLIC_MODE)
         new_record = self._record_for(new_certificate, new_certificate_data, spec.kind, private_key_sha256, csr_sha256)
         self.state['certificates'][name] = new_record
         return dict(action='issued' if record is None and certificate_data is None else 'reissued', reason=reason,
@@ -438,7 +432,7 @@ class X509Store(StagedDirectory):
         """
         wanted = '%s:%s' % wanted_key_description(spec.key_type, spec.ec_curve, spec.rsa_key_size)
         # Never the key of a revoked certificate again, even when its file was put back.
-        key_data = None if was_revoked else self.current(self._private_key_path(spec.name))[0]
+        key_data = None if was_revoked else self.current(private_key_file(spec.name))[0]
         reason = None
         if key_data is None:
             reason = None if was_revoked or (record is None and certificate is None) else 'new key'
@@ -493,8 +487,8 @@ class X509Store(StagedDirectory):
         self.revoke_serial(record['serial'], reason, name=name, not_after_text=record.get('not_after'))
         record['status'] = 'revoked'
         record['revocation_date'] = iso(self.now)
-        self.stage_removal(self._certificate_path(name))
-        self.stage_removal(self._private_key_path(name))
+        self.stage_removal(issued_certificate(name))
+        self.stage_removal(private_key_file(name))
         return True
 
     def revoked_names(self):

@@ -20,3 +20,8 @@ PRIVATE_DIRECTORY = 'private'
 def issued_certificate(name):
     """The path of name's certificate, relative to the store's directory."""
     return '%s/%s.crt' % (ISSUED_DIRECTORY, name)
+
+
+def private_key_file(name):
+    """The path of the private key the store made for name (an unmanaged client's), relative to the store's directory."""
+    return '%s/%s.key' % (PRIVATE_DIRECTORY, name)
