@@ -48,7 +48,7 @@ def mode_of(path):
 def test_installs_missing_binaries_executable_with_their_directories(tmp_path):
     cli, daemon = tmp_path / 'bin' / 'tailscale', tmp_path / 'sbin' / 'tailscaled'
     result = call_main(binaries.main, dict(executables=[entry(sent(tmp_path, 'binary-0', OLD), cli, OLD),
-                                                  entry(sent(tmp_path, 'binary-1', NEW), daemon, NEW)]))
+                                                        entry(sent(tmp_path, 'binary-1', NEW), daemon, NEW)]))
     assert result['changed'] and result['changed_executables'] == [str(cli), str(daemon)]
     assert cli.read_bytes() == OLD and daemon.read_bytes() == NEW
     assert mode_of(cli) == 0o755 and mode_of(daemon) == 0o755
@@ -103,7 +103,7 @@ def test_a_file_that_arrived_different_replaces_nothing(tmp_path):
 def test_bad_entries_fail_before_anything_changes(tmp_path):
     dest = tmp_path / 'a'
     result = call_main(binaries.main, dict(executables=[dict(src=None, dest='relative/path', sha256='abc'),
-                                                  entry(None, dest, OLD), entry(sent(tmp_path, 'b', OLD), dest, OLD)]), fail=True)
+                                                        entry(None, dest, OLD), entry(sent(tmp_path, 'b', OLD), dest, OLD)]), fail=True)
     assert "executables[0].dest: 'relative/path' is not an absolute path" in result['msg']
     assert 'executables[0].sha256: must be 64 lower-case hexadecimal digits' in result['msg']
     assert 'executables[1].src: no file was sent for %s' % dest in result['msg']
