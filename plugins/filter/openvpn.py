@@ -46,6 +46,12 @@ def openvpn_peers_record(plan, role):
     return _filter_error('openvpn_peers_record', peers_record, plan, role)
 
 
+def openvpn_peers_merged(existing, plan, role):
+    """overlaynet_peers with this role's OpenVPN peers replaced: `overlaynet_peers | openvpn_peers_merged(plan, 'server')`."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import merged_peers
+    return _filter_error('openvpn_peers_merged', merged_peers, existing, plan, role)
+
+
 def openvpn_pki_options(hostvars, groups, host):
     """The openvpn_pki options of a server host's PKI, with this run's CSRs: `hostvars | openvpn_pki_options(groups, server)`."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import pki_options
@@ -120,6 +126,7 @@ class FilterModule(object):
             'openvpn_client_plan': openvpn_client_plan,
             'openvpn_pki_request': openvpn_pki_request,
             'openvpn_peers_record': openvpn_peers_record,
+            'openvpn_peers_merged': openvpn_peers_merged,
             'openvpn_pki_options': openvpn_pki_options,
             'openvpn_server_files': openvpn_server_files,
             'openvpn_client_files': openvpn_client_files,

@@ -437,7 +437,7 @@ def client_plan(hostvars, groups, host, undefined=()):
 # Connectivity report
 # ---------------------------------------------------------------------------------------------
 
-def _peer(network, interface, peer, managed, addresses):
+def _peer(network, interface, peer, managed, addresses, role):
     return {
         'system': SYSTEM,
         'network': network,
@@ -446,7 +446,8 @@ def _peer(network, interface, peer, managed, addresses):
         'managed': managed,
         'addresses': [address for address in addresses if address],
         'must_answer': managed,
-        'extras': {'openvpn_common_name': peer},
+        # The role that wrote the entry: a host that is both server and client has entries of both.
+        'extras': {'openvpn_common_name': peer, 'openvpn_role': role},
     }
 
 
@@ -465,11 +466,19 @@ def peers_record(plans, role):
         if plan['state'] != 'present':
             continue
         if role == 'server':
-            peers.extend(_peer(plan['network'], plan['device'], client['name'], client['managed'], (client['ipv4'], client['ipv6']))
+            peers.extend(_peer(plan['network'], plan['device'], client['name'], client['managed'], (client['ipv4'], client['ipv6']), role)
                          for client in plan['clients'])
         elif plan['server'] is not None:
-            peers.append(_peer(plan['network'], plan['device'], plan['server'], True, (plan['server_ipv4'], plan['server_ipv6'])))
+            peers.append(_peer(plan['network'], plan['device'], plan['server'], True, (plan['server_ipv4'], plan['server_ipv6']), role))
     return {'system': SYSTEM, 'peers': peers}
+
+
+def merged_peers(existing, plans, role):
+    """overlaynet_peers (existing, every role's) with the entries this OpenVPN role wrote replaced by those of plans; the
+    other role's OpenVPN entries stay, so a host that is both server and client reports both."""
+    kept = [peer for peer in existing or ()
+            if not (peer.get('system') == SYSTEM and (peer.get('extras') or {}).get('openvpn_role') in (role, None))]
+    return kept + peers_record(plans, role)['peers']
 
 
 def client_passwords(hostvars, groups, host, undefined=()):

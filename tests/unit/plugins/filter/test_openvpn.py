@@ -25,8 +25,13 @@ def filters():
 def test_filter_names(filters):
     assert sorted(filters) == ['openvpn_certificate_current', 'openvpn_client_config', 'openvpn_client_files', 'openvpn_client_key_checks',
                                'openvpn_client_plan', 'openvpn_client_required_files',
-                               'openvpn_peers_record', 'openvpn_pki_options', 'openvpn_pki_request', 'openvpn_profiles',
+                               'openvpn_peers_merged', 'openvpn_peers_record', 'openvpn_pki_options', 'openvpn_pki_request', 'openvpn_profiles',
                                'openvpn_server_files', 'openvpn_server_plan', 'openvpn_validate']
+
+
+def test_openvpn_peers_merged_is_wired(filters):
+    other = {'system': 'wireguard', 'peer': 'x'}
+    assert filters['openvpn_peers_merged']([other], [], 'client') == [other]
 
 
 def test_openvpn_validate_is_wired(filters):

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.overlaynet.vpn.plugins.module_utils._allocation import allocate
 from ansible_collections.overlaynet.vpn.plugins.module_utils._openvpn_plan import (
     client_plan,
+    merged_peers,
     peers_record,
     pki_options,
     pki_request,
@@ -360,8 +361,20 @@ def test_server_peers_record():
     site1 = record['peers'][2]
     assert site1 == {'system': 'openvpn', 'network': 'vpn1/main', 'interface': 'ovpn-main', 'peer': 'site1', 'managed': True,
                      'addresses': [main['site1']['ipv4'], main['site1']['ipv6']], 'must_answer': True,
-                     'extras': {'openvpn_common_name': 'site1'}}
+                     'extras': {'openvpn_common_name': 'site1', 'openvpn_role': 'server'}}
     assert record['peers'][0]['addresses'] == [by_name(by_name(plans)['lab']['clients'])['site3']['ipv4']]
+
+
+def test_a_host_that_is_server_and_client_keeps_the_peers_of_both_roles():
+    hostvars, groups = base_inventory()
+    wireguard_peer = {'system': 'wireguard', 'network': 'mesh', 'peer': 'other'}
+    server_peers = merged_peers([wireguard_peer], server_plan(hostvars, groups, 'vpn1'), 'server')
+    both = merged_peers(server_peers, client_plan(hostvars, groups, 'site3'), 'client')
+    assert both[0] == wireguard_peer
+    assert [peer['extras']['openvpn_role'] for peer in both[1:]] == ['server'] * (len(server_peers) - 1) + ['client']
+    # A second run of a role replaces its own entries only.
+    assert merged_peers(both, server_plan(hostvars, groups, 'vpn1'), 'server') == [wireguard_peer] + both[-1:] + server_peers[1:]
+    assert merged_peers(None, [], 'client') == []
 
 
 def test_client_peers_record_pairs_with_the_server(tmp_path):
@@ -373,7 +386,7 @@ def test_client_peers_record_pairs_with_the_server(tmp_path):
     record = peers_record(client_plan(hostvars, groups, 'site3'), 'client')
     assert record == {'system': 'openvpn', 'peers': [{
         'system': 'openvpn', 'network': 'vpn1/lab', 'interface': 'ovpnc-lab', 'peer': 'vpn1', 'managed': True, 'addresses': ['10.9.0.1'],
-        'must_answer': True, 'extras': {'openvpn_common_name': 'vpn1'}}]}
+        'must_answer': True, 'extras': {'openvpn_common_name': 'vpn1', 'openvpn_role': 'client'}}]}
     server_side = [peer for peer in peers_record(server_plan(hostvars, groups, 'vpn1'), 'server')['peers'] if peer['peer'] == 'site3']
     assert [peer['network'] for peer in server_side] == [record['peers'][0]['network']]
     site1 = peers_record(client_plan(hostvars, groups, 'site1'), 'client')['peers'][0]
