@@ -137,8 +137,9 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode only reads the files and the unit's state (C(systemctl is-active), C(systemctl is-enabled)); no
-        headscale command runs, so the new texts are not checked, and headscale need not be installed yet.
+      - Check mode only reads the files and the unit's state (C(systemctl is-active), C(systemctl is-enabled)), and
+        with O(users) the users of a server that runs (C(headscale users list)); no other headscale command runs, so the
+        new texts are not checked, and headscale need not be installed yet.
   diff_mode:
     support: full
     details:
