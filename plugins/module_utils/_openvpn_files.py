@@ -18,7 +18,7 @@ import datetime
 import hashlib
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import sha256_of_file
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import CA_CERTIFICATE, CRL, issued_certificate, private_key_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import CA_CERTIFICATE, CRL, CRL_AHEAD, issued_certificate, private_key_file
 
 PUBLIC_MODE = '0644'
 SECRET_MODE = '0600'
@@ -57,7 +57,8 @@ def _file(path, content, mode=PUBLIC_MODE, group='root'):
 
 def server_public_files(plans, pki):
     """The public files of a server host: its PKI's CA certificate, its certificate and the CRL
-    (pki: {'ca', 'certificate', 'crl'} texts, None while not made yet, as in check mode), and per
+    and the CRLs signed ahead (pki: {'ca', 'certificate', 'crl', 'crl_ahead'} texts, None while not
+    made yet, as in check mode), and per
     present instance one client-config-dir file per client and the list of allowed clients."""
     present = [plan for plan in plans if plan['state'] == 'present']
     files = []
@@ -65,6 +66,9 @@ def server_public_files(plans, pki):
         for path_key, key in (('ca_path', 'ca'), ('cert_path', 'certificate'), ('crl_path', 'crl')):
             if pki.get(key):
                 files.append(_file(present[0][path_key], pki[key]))
+        if pki.get('crl'):
+            # Empty when the PKI signs none ahead, so that the timer finds no older ones left on the host.
+            files.append(_file(present[0]['crl_ahead_path'], pki.get('crl_ahead') or ''))
     for plan in present:
         files.extend(_file('%s/%s' % (plan['ccd_dir'], client['name']), ccd_text(plan, client)) for client in plan['clients'])
         files.append(_file(plan['clients_allowed_path'], clients_allowed_text(plan)))
@@ -251,11 +255,13 @@ def _read_or_none(path):
 
 
 def server_pki_texts(pki_path, server):
-    """{'ca', 'certificate', 'crl', 'v2', 'v1'} of a server host's PKI directory; None for a file not made yet (check mode)."""
+    """{'ca', 'certificate', 'crl', 'crl_ahead', 'v2', 'v1'} of a server host's PKI directory; None for a file not made yet
+    (check mode) or not kept (crl_ahead)."""
     return {
         'ca': _read_or_none('%s/%s' % (pki_path, CA_CERTIFICATE)),
         'certificate': _read_or_none('%s/%s' % (pki_path, issued_certificate(server))),
         'crl': _read_or_none('%s/%s' % (pki_path, CRL)),
+        'crl_ahead': _read_or_none('%s/%s' % (pki_path, CRL_AHEAD)),
         'v2': _read_or_none('%s/tls-crypt-v2/server.key' % pki_path),
         'v1': _read_or_none('%s/tls-crypt.key' % pki_path),
     }

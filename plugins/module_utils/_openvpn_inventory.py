@@ -63,7 +63,7 @@ CONNECTION_KEYS = (
 
 SERVER_DEFAULTS = {'openvpn_server_instances': [], 'openvpn_server_public_address': None, 'openvpn_server_users': {},
                    'openvpn_server_state': 'present', 'openvpn_server_crl_validity_days': 180,
-                   'openvpn_server_crl_renew_before_days': 90}
+                   'openvpn_server_crl_renew_before_days': 90, 'openvpn_server_crl_signed_ahead': 3}
 CLIENT_DEFAULTS = {'openvpn_client_connections': [], 'openvpn_client_state': 'present'}
 
 

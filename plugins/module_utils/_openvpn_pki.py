@@ -49,7 +49,8 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
     utc_now,
     wanted_key_description,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import CA_CERTIFICATE, CRL, PRIVATE_MODE, CertificateSpec, X509Store
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import CA_CERTIFICATE, CRL, CRL_AHEAD, PRIVATE_MODE, CertificateSpec, X509Store
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import MAX_CRL_SIGNED_AHEAD
 
 TLS_CRYPT_V2_SERVER_KEY = 'tls-crypt-v2/server.key'
 TLS_CRYPT_V2_CLIENT_KEY = 'tls-crypt-v2/clients/%s.key'
@@ -80,7 +81,8 @@ KEY_DEFAULTS = dict(key_type=DEFAULT_KEY_TYPE, ec_curve=DEFAULT_EC_CURVE, rsa_ke
 CA_DEFAULTS = dict(KEY_DEFAULTS, common_name=DEFAULT_CA_COMMON_NAME, validity_days=3650, import_certificate_path=None,
                    import_private_key_path=None, import_private_key_passphrase=None)
 CERTIFICATE_DEFAULTS = dict(KEY_DEFAULTS, kind='client', csr=None, subject_alt_names=[], validity_days=825)
-DEFAULTS = dict(renew_before_days=30, keep=[], revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90, tls_crypt_v2=True,
+DEFAULTS = dict(renew_before_days=30, keep=[], revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90, crl_signed_ahead=0,
+                tls_crypt_v2=True,
                 tls_crypt=False)
 
 
@@ -139,6 +141,9 @@ def parameter_problems(params):
     if crl_validity_days and crl_renew_before_days and crl_validity_days > 0 and crl_renew_before_days >= crl_validity_days:
         problems.append('crl_renew_before_days (%d) must be less than crl_validity_days (%d), or the CRL would be signed again on '
                         'every run' % (crl_renew_before_days, crl_validity_days))
+    crl_signed_ahead = params.get('crl_signed_ahead')
+    if crl_signed_ahead is not None and not 0 <= crl_signed_ahead <= MAX_CRL_SIGNED_AHEAD:
+        problems.append('crl_signed_ahead must be between 0 and %d, got %s' % (MAX_CRL_SIGNED_AHEAD, crl_signed_ahead))
     if bool(ca.get('import_certificate_path')) != bool(ca.get('import_private_key_path')):
         problems.append('ca.import_certificate_path and ca.import_private_key_path must be given together')
     if ca.get('import_private_key_passphrase') is not None and not ca.get('import_private_key_path'):
@@ -344,6 +349,11 @@ def _tls_crypt_v2_names_before(store):
     return names
 
 
+def crl_ahead_step(params):
+    """The days between two CRLs signed ahead: the CRL's validity less its renewal window."""
+    return datetime.timedelta(days=params['crl_validity_days'] - params['crl_renew_before_days'])
+
+
 def run(params, check_mode=False, diff=False, now=None):
     """Bring the PKI in params['path'] to what params ask for; the module's result (without 'warnings' handling).
 
@@ -390,7 +400,7 @@ def run(params, check_mode=False, diff=False, now=None):
             record = store.state['certificates'][name]
             if name not in listed and record.get('status') == 'valid' and record.get('kind') == 'client':
                 store.revoke(name, 'cessation_of_operation')
-    crl, dummy = store.ensure_crl(params['crl_validity_days'], params['crl_renew_before_days'])
+    crl, dummy = store.ensure_crl(params['crl_validity_days'], params['crl_renew_before_days'], params['crl_signed_ahead'])
     client_key_paths = _ensure_tls_crypt_v2(store, specs, params['tls_crypt_v2'])
     tls_crypt_key_path = _ensure_tls_crypt(store, params['tls_crypt'])
     warnings.extend(store.warnings)
@@ -432,6 +442,8 @@ def run(params, check_mode=False, diff=False, now=None):
         ca_certificate=None if ca_unwritten else pem_bytes(store.ca_certificate).decode('ascii'),
         crl_path=store.absolute(CRL),
         crl_next_update=iso(crl_next_update(crl)),
+        crl_ahead_path=store.absolute(CRL_AHEAD) if params['crl_signed_ahead'] else None,
+        crl_covered_until=iso(crl_next_update(crl) + params['crl_signed_ahead'] * crl_ahead_step(params)),
         certificates=certificates,
         revoked=revoked,
         tls_crypt_v2_server_key_path=store.absolute(TLS_CRYPT_V2_SERVER_KEY) if params['tls_crypt_v2'] else None,

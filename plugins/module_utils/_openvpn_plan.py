@@ -48,6 +48,8 @@ SERVER_PKI_DIR = SERVER_CONFIG_DIR + '/pki'
 SERVER_CA_FILE = SERVER_PKI_DIR + '/ca.crt'
 SERVER_CERT_FILE = SERVER_PKI_DIR + '/server.crt'
 SERVER_CRL_FILE = SERVER_PKI_DIR + '/crl.pem'
+# The CRLs signed ahead, which the server's daily timer puts in place of the CRL each on its day.
+SERVER_CRL_AHEAD_FILE = SERVER_PKI_DIR + '/crl-ahead.pem'
 # The server's private key and the tls-crypt keys, read once at start before privileges drop: 0700.
 SERVER_KEY_DIR = SERVER_CONFIG_DIR + '/keys'
 SERVER_USERS_FILE = SERVER_CONFIG_DIR + '/users'
@@ -187,6 +189,7 @@ def _server_instance_plan(servers, clients, server_host, instance):
         'ca_path': SERVER_CA_FILE,
         'cert_path': SERVER_CERT_FILE,
         'crl_path': SERVER_CRL_FILE,
+        'crl_ahead_path': SERVER_CRL_AHEAD_FILE,
         'key_dir': SERVER_KEY_DIR,
         'tls_crypt_v2_verify_command': '%s %s/%s/clients.allowed' % (TLS_CRYPT_V2_VERIFY, SERVER_CONFIG_DIR, name),
         'password_verify_command': '/usr/bin/python3 %s %s' % (PASSWORD_VERIFY, SERVER_USERS_FILE),

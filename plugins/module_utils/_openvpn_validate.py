@@ -70,6 +70,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._values import (
     type_name,
 )
 from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import name_problem
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import MAX_CRL_SIGNED_AHEAD
 
 POOL_PREFIXES = {'ipv4_pool': (4, 0, 30), 'ipv6_pool': (6, 64, 124)}
 BOOLEAN_KEYS = ('redirect_gateway', 'client_to_client', 'masquerade', 'password_auth', 'revoke_unlisted')
@@ -349,7 +350,8 @@ def _check_server_instances(errors, server):
                                   'use redirect_gateway for a default route)' % (instance.where, route, key, pool))
 
 
-def _check_crl_days(errors, host, validity_days, renew_before_days):
+def _check_crl_days(errors, host, validity_days, renew_before_days, signed_ahead):
+    check_int(errors, 'host %s: openvpn_server_crl_signed_ahead' % host, signed_ahead, 0, MAX_CRL_SIGNED_AHEAD)
     validity_ok = check_int(errors, 'host %s: openvpn_server_crl_validity_days' % host, validity_days, 2, 3650)
     renew_ok = check_int(errors, 'host %s: openvpn_server_crl_renew_before_days' % host, renew_before_days, 1, 3650)
     if validity_ok and renew_ok and renew_before_days >= validity_days:
@@ -362,7 +364,8 @@ def _check_server(errors, host, variables):
     problem = endpoint_problem(variables['openvpn_server_public_address'], 'port')
     if problem:
         errors.append('host %s: openvpn_server_public_address: %s' % (host, problem))
-    _check_crl_days(errors, host, variables['openvpn_server_crl_validity_days'], variables['openvpn_server_crl_renew_before_days'])
+    _check_crl_days(errors, host, variables['openvpn_server_crl_validity_days'], variables['openvpn_server_crl_renew_before_days'],
+                    variables['openvpn_server_crl_signed_ahead'])
     server = _Server(host, _check_users(errors, host, variables['openvpn_server_users']))
     instances = variables['openvpn_server_instances']
     if not is_list(instances):

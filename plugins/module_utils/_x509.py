@@ -503,6 +503,19 @@ def load_crl(data):
         raise X509Error('not a PEM CRL')
 
 
+def load_crls(data):
+    """The CRLs of data, PEM blocks one after the other (none when data is empty), or X509Error."""
+    marker = b'-----END X509 CRL-----'
+    blocks = [block + marker for block in data.split(marker)[:-1]]
+    if data.split(marker)[-1].strip():
+        raise X509Error('text after the last PEM CRL')
+    return [load_crl(block) for block in blocks]
+
+
+def crl_last_update(crl):
+    return _utc(crl, 'last_update')
+
+
 def crl_next_update(crl):
     return _utc(crl, 'next_update')
 

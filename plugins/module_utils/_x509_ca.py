@@ -10,7 +10,7 @@ checked by the pure functions of _x509. Nothing here is specific to one VPN: Ope
 the same store; kinds are 'server' (EKU serverAuth) and 'client' (EKU clientAuth).
 
 Layout under the store directory (0700):
-    ca.crt (0644)  ca.key (0600)  crl.pem (0644)  state.json (0600)
+    ca.crt (0644)  ca.key (0600)  crl.pem (0644)  crl-ahead.pem (0644, when asked for)  state.json (0600)
     issued/<name>.crt (0644)  private/<name>.key (0600, only keys made here)
 
 No private key is ever put into an exception message or a returned value; reasons only name what
@@ -20,6 +20,7 @@ unchanged key without loading it.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import datetime
 import json
 import os
 
@@ -39,7 +40,10 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
     create_ca_certificate,
     crl_entry_reason,
     crl_entry_revocation_date,
+    crl_last_update,
+    crl_next_update,
     crl_number,
+    crl_serials,
     crl_problem,
     der_bytes,
     is_signed_by,
@@ -48,6 +52,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
     key_description,
     load_certificate,
     load_crl,
+    load_crls,
     load_csr,
     load_private_key,
     name_problem,
@@ -73,6 +78,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import
     CA_CERTIFICATE,
     CA_PRIVATE_KEY,
     CRL,
+    CRL_AHEAD,
     ISSUED_DIRECTORY,
     PRIVATE_DIRECTORY,
     STATE,
@@ -494,26 +500,62 @@ class X509Store(StagedDirectory):
     def revoked_names(self):
         return sorted(name for name, record in self.state['certificates'].items() if record.get('status') == 'revoked')
 
-    def ensure_crl(self, validity_days, renew_before_days):
-        """Keep the CRL, or sign a new one (number + 1). Returns (crl, reason or None when kept)."""
+    def ensure_crl(self, validity_days, renew_before_days, signed_ahead=0):
+        """Keep the CRL, or sign a new one (number + 1). Returns (crl, reason or None when kept).
+
+        signed_ahead > 0 also keeps that many CRLs signed ahead in CRL_AHEAD: the i-th one has the same revoked
+        certificates, lastUpdate i * (validity_days - renew_before_days) days after the CRL's (the day a run would
+        sign the CRL again) and the same validity, so a server that no run reaches can put each in place when its
+        day comes. They are signed again with the CRL, and the CRL with them when they do not match it."""
         crl, crl_signed = self._current_crl()
         wanted = [entry for entry in self.state['revoked'] if entry.get('ca_sha256') == self.ca_sha256]
+        wanted_serials = [entry['serial'] for entry in wanted]
         if crl is None and self.current(CRL)[0] is not None:
             reason = 'not a valid CRL'
         elif crl is not None and not crl_signed:
             reason = 'CA changed'
         else:
-            reason = crl_problem(crl, self.ca_certificate, [entry['serial'] for entry in wanted], renew_before_days, self.now,
-                                 signature_checked=True)
+            reason = crl_problem(crl, self.ca_certificate, wanted_serials, renew_before_days, self.now, signature_checked=True)
+        step = datetime.timedelta(days=validity_days - renew_before_days)
+        if reason is None and signed_ahead:
+            reason = self._crls_ahead_problem(crl, wanted_serials, validity_days, step, signed_ahead)
+        if not signed_ahead and self.current(CRL_AHEAD)[0] is not None:
+            self.stage_removal(CRL_AHEAD)
         if reason is None:
             self.ensure_mode(CRL, PUBLIC_MODE)
+            if signed_ahead:
+                self.ensure_mode(CRL_AHEAD, PUBLIC_MODE)
             self.state['crl_number'] = max(self.state['crl_number'], crl_number(crl))
             return crl, None
         number = max(self.state['crl_number'], crl_number(crl) if crl is not None else 0) + 1
         new_crl = build_crl(self.ca_certificate, self.ca_private_key, wanted, number, self.now, validity_days)
         self.stage(CRL, pem_bytes(new_crl), PUBLIC_MODE)
-        self.state['crl_number'] = number
+        if signed_ahead:
+            ahead = [build_crl(self.ca_certificate, self.ca_private_key, wanted, number + index, self.now + index * step, validity_days)
+                     for index in range(1, signed_ahead + 1)]
+            self.stage(CRL_AHEAD, b''.join(pem_bytes(ahead_crl) for ahead_crl in ahead), PUBLIC_MODE)
+        self.state['crl_number'] = number + signed_ahead
         return new_crl, reason
+
+    def _crls_ahead_problem(self, crl, wanted_serials, validity_days, step, signed_ahead):
+        """Why the CRLs signed ahead of crl must be signed again (with it), or None."""
+        data = self.current(CRL_AHEAD)[0]
+        if data is None:
+            return 'no CRLs signed ahead'
+        try:
+            ahead = load_crls(data)
+        except X509Error:
+            return 'CRLs signed ahead not valid'
+        if len(ahead) != signed_ahead:
+            return 'number of CRLs signed ahead changed'
+        validity = datetime.timedelta(days=validity_days)
+        for index, ahead_crl in enumerate(ahead, 1):
+            last_update = crl_last_update(ahead_crl)
+            if last_update != crl_last_update(crl) + index * step or crl_next_update(ahead_crl) != last_update + validity:
+                return 'dates of the CRLs signed ahead changed'
+            if crl_serials(ahead_crl) != set(wanted_serials) or not is_signed_by(ahead_crl, self.ca_certificate):
+                return 'CRLs signed ahead differ from the CRL'
+        return None
 
 
 def state_text(state):

@@ -12,6 +12,10 @@ __metaclass__ = type
 CA_CERTIFICATE = 'ca.crt'
 CA_PRIVATE_KEY = 'ca.key'
 CRL = 'crl.pem'
+# The CRLs signed ahead, each valid from the day the one before it is due for renewal (PEM blocks in order).
+CRL_AHEAD = 'crl-ahead.pem'
+# Enough to keep a server accepting its clients for years without a run at the default CRL days.
+MAX_CRL_SIGNED_AHEAD = 20
 STATE = 'state.json'
 ISSUED_DIRECTORY = 'issued'
 PRIVATE_DIRECTORY = 'private'

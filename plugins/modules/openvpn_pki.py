@@ -178,6 +178,17 @@ options:
         at least that often. Must be less than O(crl_validity_days).
     type: int
     default: 90
+  crl_signed_ahead:
+    description:
+      - How many CRLs to keep signed ahead, in O(path)/crl-ahead.pem (PEM blocks, the next first). Each lists the same revoked
+        certificates as the CRL and becomes valid O(crl_validity_days) minus O(crl_renew_before_days) days after the one
+        before it, the day a run would sign the CRL again; they are signed again with the CRL.
+      - A server keeps them and puts each in place when its day comes (the P(overlaynet.vpn.openvpn_server#role) role's
+        daily timer does), so it keeps accepting clients for O(crl_signed_ahead) times that many days longer when no run
+        reaches it. Revoking still takes a run.
+      - V(0) keeps none (and removes the file).
+    type: int
+    default: 0
   tls_crypt_v2:
     description:
       - Keep a tls-crypt-v2 server key and one client key per client listed in O(certificates), with the client's name as
@@ -319,6 +330,18 @@ crl_next_update:
   returned: always
   type: str
   sample: '2026-12-01T10:00:00Z'
+crl_ahead_path:
+  description: Absolute path of the CRLs signed ahead on the controller; null when O(crl_signed_ahead) is V(0).
+  returned: always
+  type: str
+  sample: /home/me/pki/openvpn/crl-ahead.pem
+crl_covered_until:
+  description:
+    - Next update of the last CRL signed ahead (of the CRL when O(crl_signed_ahead) is V(0)), ISO 8601 in UTC. Until then a
+      server that puts each CRL signed ahead in place on its day accepts its clients without a run.
+  returned: always
+  type: str
+  sample: '2028-05-24T10:00:00Z'
 certificates:
   description: Each certificate of O(certificates), by name.
   returned: always
@@ -474,6 +497,7 @@ def main():
             revoke_unlisted=dict(type='bool', default=False),
             crl_validity_days=dict(type='int', default=180),
             crl_renew_before_days=dict(type='int', default=90),
+            crl_signed_ahead=dict(type='int', default=0),
             tls_crypt_v2=dict(type='bool', default=True, no_log=False),
             tls_crypt=dict(type='bool', default=False, no_log=False),
         ),

@@ -186,21 +186,67 @@ def test_keys_and_secrets_are_private(lab, pki_dir):
 
 def test_a_daily_timer_on_the_server_checks_the_crl_next_update(lab):
     """The CA is on the controller: if runs of the play stop, the server's own check fails well
-    before the CRL goes stale (after which OpenVPN would refuse every client)."""
+    before the CRL and the CRLs signed ahead run out (after which OpenVPN would refuse every client)."""
     server = lab.host(SERVER)
     assert server.check_output("systemctl is-enabled %s.timer", CRL_CHECK_UNIT) == "enabled"
     assert server.check_output("systemctl is-active %s.timer", CRL_CHECK_UNIT) == "active"
     # A oneshot unit: `start` returns once it has run, and fails when the check failed.
     server.check_output("systemctl start %s.service", CRL_CHECK_UNIT)
     log = server.check_output("journalctl -u %s.service --no-pager -o cat", CRL_CHECK_UNIT)
-    assert re.search(r"/etc/openvpn/server/pki/crl\.pem: next update \S+ \S+ UTC, in 1[78]\d days", log), log
+    # 180 days for the CRL, then 3 CRLs signed ahead 90 days apart.
+    assert re.search(r"/etc/openvpn/server/pki/crl\.pem: next update \S+ \S+ UTC, CRLs signed ahead until \S+ \S+ UTC, in 4[45]\d days",
+                     log), log
     # The same check, run as the unit runs it, with more warning days than the CRL has left.
     command = server.check_output("systemctl show -p ExecStart --value %s.service", CRL_CHECK_UNIT)
     argv = command.split("argv[]=", 1)[1].split(" ;", 1)[0].split()
     assert argv[2:4] == ["--warn-days", "45"], argv
-    result = server.run(" ".join(argv[:3] + ["400"] + argv[4:]))
+    result = server.run(" ".join(argv[:3] + ["500"] + argv[4:]))
     assert result.rc == 1, result.stdout
     assert "run the play of overlaynet.vpn.openvpn_server" in result.stderr and "refuses every client" in result.stderr
+
+
+def crls_in(text):
+    marker = "-----END X509 CRL-----"
+    return [x509.load_pem_x509_crl((block + marker + "\n").encode()) for block in text.split(marker)[:-1]]
+
+
+def test_the_daily_timer_puts_the_crl_signed_ahead_for_today_in_place_and_the_server_enforces_it(lab, pki_dir, server_addresses):
+    """A server no run reaches keeps accepting clients: its timer puts each CRL signed ahead in place on its day, and
+    OpenVPN reads it at the next connection."""
+    server = lab.host(SERVER)
+    crl_path, ahead_path = "/etc/openvpn/server/pki/crl.pem", "/etc/openvpn/server/pki/crl-ahead.pem"
+    crl = crls_in(server.check_output("cat %s", crl_path))[0]
+    ahead = crls_in(server.check_output("cat %s", ahead_path))
+    assert [item.last_update_utc - crl.last_update_utc for item in ahead] == [datetime.timedelta(days=days) for days in (90, 180, 270)]
+    assert server.file(ahead_path).mode == 0o644
+
+    # The lab's clock cannot move 90 days: the CA signs one more CRL ahead, valid from an hour ago, as the play would
+    # have, except that it also lists site1's certificate, so that the server's refusal shows it read the new CRL.
+    with open(os.path.join(pki_dir, "ca.key"), "rb") as handle:
+        ca_key = serialization.load_pem_private_key(handle.read(), None)
+    ca_certificate = x509.load_pem_x509_certificate(read(os.path.join(pki_dir, "ca.crt")).encode())
+    site1_serial = json.loads(read(os.path.join(pki_dir, "state.json")))["certificates"]["site1"]["serial"]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    revoked = x509.RevokedCertificateBuilder().serial_number(int(site1_serial, 16)).revocation_date(now - datetime.timedelta(hours=1)).build()
+    due = (x509.CertificateRevocationListBuilder().issuer_name(ca_certificate.subject)
+           .last_update(now - datetime.timedelta(hours=1)).next_update(now + datetime.timedelta(days=180))
+           .add_revoked_certificate(revoked).sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+    server.check_output("cp -p %s /root/crl.saved && cp -p %s /root/crl-ahead.saved", crl_path, ahead_path)
+    try:
+        server.check_output("cat /root/crl-ahead.saved - > %s <<'OVERLAYNET_EOF'\n%sOVERLAYNET_EOF" % (ahead_path, due))
+        cursor = journal_cursor(lab)
+        server.check_output("systemctl start %s.service", CRL_CHECK_UNIT)
+        assert server.check_output("cat %s", crl_path) + "\n" == due
+        assert server.file(crl_path).mode == 0o644 and server.file(crl_path).user == "root"
+        log = server.check_output("journalctl -u %s.service --no-pager -o cat -n 5", CRL_CHECK_UNIT)
+        assert "%s: put in place the CRL signed ahead for" % crl_path in log, log
+        lab.host("site1").check_output("systemctl restart openvpn-client@%s", INSTANCE)
+        wait_for_server_log(lab, cursor, "certificate revoked")
+    finally:
+        server.check_output("cp -p /root/crl.saved %s && cp -p /root/crl-ahead.saved %s", crl_path, ahead_path)
+    # With the CRL of the last run back, site1 is let in again (OpenVPN read the file again; no restart).
+    lab.host("site1").check_output("systemctl restart openvpn-client@%s", INSTANCE)
+    traffic.wait_for_reply("site1", server_addresses["inet"][0], timeout=60)
 
 
 def test_unmanaged_laptop_connects_with_its_exported_profile(lab, server_addresses, lan_address):

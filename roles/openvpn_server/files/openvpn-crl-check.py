@@ -2,22 +2,28 @@
 # Copyright (c) 2026 overlaynet.vpn contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Daily check of an OpenVPN server's CRL: --warn-days DAYS CRL_FILE...
+"""Daily care of an OpenVPN server's CRL: --warn-days DAYS [--ahead AHEAD_FILE] CRL_FILE...
 
 OpenVPN (with OpenSSL) refuses every client once its CRL is past its next update. The play
-renews the CRL on every run, but the CA that signs it lives on the controller: if the play stops
-running, only the server can tell. This check runs from a systemd timer; it prints the next
-update of each CRL and exits 1 (the unit fails, so `systemctl --failed` and any unit monitoring
-show it) once one is less than DAYS away or past, 2 when a file is not a readable CRL.
+renews the CRL on every run, but the CA that signs it lives on the controller. So the play also
+leaves CRLs signed ahead (AHEAD_FILE, PEM blocks), each valid from a later day: this script, run
+from a systemd timer, puts the newest one whose day has come in place of CRL_FILE (never an older
+one than the CRL there; OpenVPN reads the file again at its next connection). It then prints the
+next update of each CRL and exits 1 (the unit fails, so `systemctl --failed` and any unit
+monitoring show it) once the last day covered, by the CRL or the CRLs signed ahead, is less than
+DAYS away or past, 2 when a file is not readable.
 
 Standard library only: the server has python3 (Ansible needs it) but not necessarily the
 cryptography package or the openssl command. The CRL's DER is walked just far enough to reach
-nextUpdate (RFC 5280 5.1: CertificateList, TBSCertList)."""
+thisUpdate and nextUpdate (RFC 5280 5.1: CertificateList, TBSCertList)."""
 import base64
 import datetime
+import os
 import sys
+import tempfile
 
 EXIT_OK, EXIT_DUE, EXIT_UNREADABLE = 0, 1, 2
+PEM_BEGIN, PEM_END = '-----BEGIN X509 CRL-----', '-----END X509 CRL-----'
 UTC_TIME, GENERALIZED_TIME, INTEGER = 0x17, 0x18, 0x02
 
 
@@ -26,14 +32,18 @@ class NotACrl(Exception):
 
 
 def der_from_pem(text):
-    begin, end = '-----BEGIN X509 CRL-----', '-----END X509 CRL-----'
-    if begin not in text or end not in text:
+    if PEM_BEGIN not in text or PEM_END not in text:
         raise NotACrl('no PEM block "X509 CRL"')
-    body = text.split(begin, 1)[1].split(end, 1)[0]
+    body = text.split(PEM_BEGIN, 1)[1].split(PEM_END, 1)[0]
     try:
         return base64.b64decode(''.join(body.split()), validate=True)
     except ValueError:
         raise NotACrl('the PEM block is not base64')
+
+
+def pem_blocks(text):
+    """Each PEM CRL block of text, in order."""
+    return [PEM_BEGIN + part.split(PEM_END, 1)[0] + PEM_END + '\n' for part in text.split(PEM_BEGIN)[1:]]
 
 
 def children(der, start, end):
@@ -70,8 +80,8 @@ def parse_time(tag, value):
     return datetime.datetime.strptime(text, '%Y%m%d%H%M%SZ').replace(tzinfo=datetime.timezone.utc)
 
 
-def next_update(pem_text):
-    """The CRL's nextUpdate (an aware UTC datetime), or None when it has none."""
+def update_times(pem_text):
+    """(thisUpdate, nextUpdate or None) of the CRL in pem_text, as aware UTC datetimes."""
     der = der_from_pem(pem_text)
     outer = list(children(der, 0, len(der)))
     if len(outer) != 1 or outer[0][0] != 0x30:
@@ -85,42 +95,116 @@ def next_update(pem_text):
     # signature AlgorithmIdentifier, issuer Name, thisUpdate, then nextUpdate (optional).
     if len(fields) < 3 or fields[0][0] != 0x30 or fields[1][0] != 0x30 or fields[2][0] not in (UTC_TIME, GENERALIZED_TIME):
         raise NotACrl('unexpected TBSCertList fields')
+    tag, start, end = fields[2]
+    this_update = parse_time(tag, der[start:end])
     if len(fields) < 4 or fields[3][0] not in (UTC_TIME, GENERALIZED_TIME):
-        return None
+        return this_update, None
     tag, start, end = fields[3]
-    return parse_time(tag, der[start:end])
+    return this_update, parse_time(tag, der[start:end])
 
 
-def check(path, warn_days, now):
-    """(exit code, message) for one CRL file."""
+def next_update(pem_text):
+    """The CRL's nextUpdate (an aware UTC datetime), or None when it has none."""
+    return update_times(pem_text)[1]
+
+
+def read_text(path):
+    with open(path, encoding='ascii') as handle:
+        return handle.read()
+
+
+def replace_file(path, text):
+    """Write text to path through a new file renamed over it: a reader sees the old CRL or the new one, whole."""
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix='.crl-', dir=directory)
     try:
-        with open(path, encoding='ascii') as handle:
-            due = next_update(handle.read())
+        with os.fdopen(descriptor, 'w', encoding='ascii') as handle:
+            handle.write(text)
+            handle.flush()
+            os.fchmod(handle.fileno(), 0o644)
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def put_due_crl_in_place(crl_path, ahead_path, now):
+    """(exit code, message or None, last nextUpdate among the CRLs signed ahead or None): replaces crl_path with the
+    newest CRL of ahead_path whose thisUpdate has come, when it is newer than the CRL in crl_path."""
+    try:
+        ahead = [(update_times(block), block) for block in pem_blocks(read_text(ahead_path))]
+    except (OSError, UnicodeDecodeError, ValueError, NotACrl) as exc:
+        return EXIT_UNREADABLE, '%s: not readable CRLs signed ahead (%s)' % (ahead_path, exc), None
+    next_updates = [times[1] for times, block in ahead if times[1] is not None]
+    covered_until = max(next_updates) if next_updates else None
+    try:
+        installed_this_update = update_times(read_text(crl_path))[0]
+    except (OSError, UnicodeDecodeError, ValueError, NotACrl):
+        installed_this_update = None
+    due = [(times[0], block) for times, block in ahead
+           if times[0] <= now and (installed_this_update is None or times[0] > installed_this_update)]
+    if not due:
+        return EXIT_OK, None, covered_until
+    this_update, block = max(due, key=lambda item: item[0])
+    try:
+        replace_file(crl_path, block)
+    except OSError as exc:
+        return EXIT_UNREADABLE, '%s: cannot put the CRL signed ahead for %s in place (%s)' % (crl_path, this_update.strftime('%Y-%m-%d'), exc), covered_until
+    return EXIT_OK, '%s: put in place the CRL signed ahead for %s' % (crl_path, this_update.strftime('%Y-%m-%d %H:%M UTC')), covered_until
+
+
+def check(path, warn_days, now, covered_until=None):
+    """(exit code, message) for one CRL file; covered_until: the last next update of its CRLs signed ahead."""
+    try:
+        due = next_update(read_text(path))
     except (OSError, UnicodeDecodeError, ValueError, NotACrl) as exc:
         return EXIT_UNREADABLE, '%s: not a readable CRL (%s)' % (path, exc)
     if due is None:
         return EXIT_OK, '%s: no next update date' % path
-    left = due - now
-    days = left.total_seconds() / 86400
     when = due.strftime('%Y-%m-%d %H:%M UTC')
+    last = max(due, covered_until) if covered_until is not None else due
+    ahead = ''
+    if last > due:
+        ahead = ', CRLs signed ahead until %s' % last.strftime('%Y-%m-%d %H:%M UTC')
+    days = (last - now).total_seconds() / 86400
     if days <= 0:
         return EXIT_DUE, ('%s: its next update (%s) has passed: OpenVPN refuses every client until the play of '
                           'overlaynet.vpn.openvpn_server puts a new CRL in place' % (path, when))
     if days < warn_days:
-        return EXIT_DUE, ('%s: its next update is %s, in %.0f days: run the play of overlaynet.vpn.openvpn_server '
-                          '(the CA on the controller signs a new CRL); from that date OpenVPN refuses every client'
-                          % (path, when, days))
-    return EXIT_OK, '%s: next update %s, in %.0f days' % (path, when, days)
+        return EXIT_DUE, ('%s: its next update is %s%s, in %.0f days: run the play of overlaynet.vpn.openvpn_server '
+                          '(the CA on the controller signs new CRLs); from that date OpenVPN refuses every client'
+                          % (path, when, ahead, days))
+    return EXIT_OK, '%s: next update %s%s, in %.0f days' % (path, when, ahead, days)
+
+
+def parse_arguments(argv):
+    """(warn days, ahead file or None, CRL files), or None when argv is not a valid command line."""
+    if len(argv) < 3 or argv[0] != '--warn-days' or not argv[1].isdigit():
+        return None
+    warn_days, rest, ahead_path = int(argv[1]), argv[2:], None
+    if rest[0] == '--ahead':
+        if len(rest) != 3:
+            return None
+        ahead_path, rest = rest[1], rest[2:]
+    return warn_days, ahead_path, rest
 
 
 def main(argv, now=None):
-    if len(argv) < 3 or argv[0] != '--warn-days' or not argv[1].isdigit():
-        sys.stderr.write('usage: crl-check --warn-days DAYS CRL_FILE...\n')
+    arguments = parse_arguments(argv)
+    if arguments is None:
+        sys.stderr.write('usage: crl-check --warn-days DAYS [--ahead AHEAD_FILE CRL_FILE | CRL_FILE...]\n')
         return EXIT_UNREADABLE
+    warn_days, ahead_path, paths = arguments
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    worst = EXIT_OK
-    for path in argv[2:]:
-        code, message = check(path, int(argv[1]), now)
+    worst, covered_until = EXIT_OK, None
+    if ahead_path is not None:
+        worst, message, covered_until = put_due_crl_in_place(paths[0], ahead_path, now)
+        if message:
+            (sys.stdout if worst == EXIT_OK else sys.stderr).write(message + '\n')
+    for path in paths:
+        code, message = check(path, warn_days, now, covered_until)
         (sys.stdout if code == EXIT_OK else sys.stderr).write(message + '\n')
         worst = max(worst, code)
     return worst

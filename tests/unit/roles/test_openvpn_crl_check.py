@@ -10,6 +10,7 @@ __metaclass__ = type
 import datetime
 import importlib.util
 import os
+import stat
 import subprocess
 
 import pytest
@@ -102,6 +103,79 @@ def test_main_returns_the_worst_result_and_prints_each_file(tmp_path, capsys):
 
 def test_main_refuses_a_bad_command_line(capsys):
     assert crl_check.main(['crl.pem']) == crl_check.EXIT_UNREADABLE
+    assert 'usage' in capsys.readouterr().err
+
+
+DAY = datetime.timedelta(days=1)
+
+
+def ahead_file(tmp_path, *last_updates):
+    """CRLs signed ahead, valid 180 days from each of last_updates; {last update: PEM text} and the file's path."""
+    crls = dict((last_update, signed_crl(last_update + 180 * DAY, last_update=last_update)) for last_update in last_updates)
+    return crls, write(tmp_path, 'crl-ahead.pem', ''.join(crls.values()))
+
+
+def test_the_newest_crl_signed_ahead_whose_day_came_replaces_the_crl(tmp_path, capsys):
+    crl = write(tmp_path, 'crl.pem', signed_crl(NOW + 5 * DAY, last_update=NOW - 175 * DAY))
+    crls, ahead = ahead_file(tmp_path, NOW - 85 * DAY, NOW - DAY, NOW + 89 * DAY)
+    assert crl_check.main(['--warn-days', '45', '--ahead', ahead, crl], now=NOW) == crl_check.EXIT_OK
+    with open(crl) as handle:
+        assert handle.read() == crls[NOW - DAY]
+    assert stat.S_IMODE(os.stat(crl).st_mode) == 0o644
+    output = capsys.readouterr().out
+    assert 'put in place the CRL signed ahead for 2026-05-31 12:00 UTC' in output
+    # The check counts the CRLs signed ahead: the last one is valid until 269 days from now.
+    assert 'next update 2026-11-27 12:00 UTC, CRLs signed ahead until 2027-02-25 12:00 UTC, in 269 days' in output
+    assert [name for name in os.listdir(str(tmp_path)) if name.startswith('.')] == []
+
+
+def test_a_crl_signed_ahead_is_not_put_in_place_before_its_day_nor_over_a_newer_crl(tmp_path):
+    newer = signed_crl(NOW + 170 * DAY, last_update=NOW - 10 * DAY)
+    crl = write(tmp_path, 'crl.pem', newer)
+    # The play signed a new CRL since: the one signed ahead for 20 days ago is older than it.
+    crls, ahead = ahead_file(tmp_path, NOW - 20 * DAY, NOW + 80 * DAY)
+    code, message, covered_until = crl_check.put_due_crl_in_place(crl, ahead, NOW)
+    assert (code, message, covered_until) == (crl_check.EXIT_OK, None, NOW + 260 * DAY)
+    with open(crl) as handle:
+        assert handle.read() == newer
+
+
+def test_an_unreadable_crl_is_replaced_by_the_crl_signed_ahead_whose_day_came(tmp_path):
+    crl = write(tmp_path, 'crl.pem', 'damaged')
+    crls, ahead = ahead_file(tmp_path, NOW - DAY)
+    assert crl_check.main(['--warn-days', '45', '--ahead', ahead, crl], now=NOW) == crl_check.EXIT_OK
+    with open(crl) as handle:
+        assert handle.read() == crls[NOW - DAY]
+
+
+def test_the_warning_comes_when_the_last_crl_signed_ahead_nears_its_next_update(tmp_path, capsys):
+    crl = write(tmp_path, 'crl.pem', signed_crl(NOW + 30 * DAY, last_update=NOW - 150 * DAY))
+    crls, ahead = ahead_file(tmp_path, NOW - 160 * DAY)
+    assert crl_check.main(['--warn-days', '45', '--ahead', ahead, crl], now=NOW) == crl_check.EXIT_DUE
+    assert 'in 30 days: run the play' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('text', ['not a crl', '-----BEGIN X509 CRL-----\n!!!\n-----END X509 CRL-----\n'])
+def test_unreadable_crls_signed_ahead_fail_and_leave_the_crl(tmp_path, text, capsys):
+    original = signed_crl(NOW + 120 * DAY)
+    crl = write(tmp_path, 'crl.pem', original)
+    ahead = write(tmp_path, 'crl-ahead.pem', text)
+    expected = crl_check.EXIT_UNREADABLE if 'BEGIN' in text else crl_check.EXIT_OK
+    assert crl_check.main(['--warn-days', '45', '--ahead', ahead, crl], now=NOW) == expected
+    with open(crl) as handle:
+        assert handle.read() == original
+
+
+def test_an_empty_file_of_crls_signed_ahead_changes_nothing(tmp_path):
+    original = signed_crl(NOW + 120 * DAY)
+    crl = write(tmp_path, 'crl.pem', original)
+    ahead = write(tmp_path, 'crl-ahead.pem', '')
+    assert crl_check.put_due_crl_in_place(crl, ahead, NOW) == (crl_check.EXIT_OK, None, None)
+
+
+@pytest.mark.parametrize('argv', [['--warn-days', '45', '--ahead', 'a.pem'], ['--warn-days', '45', '--ahead', 'a.pem', 'b.pem', 'c.pem']])
+def test_ahead_takes_exactly_one_crl_file(argv, capsys):
+    assert crl_check.main(argv) == crl_check.EXIT_UNREADABLE
     assert 'usage' in capsys.readouterr().err
 
 

@@ -33,3 +33,4 @@ def test_the_role_names_the_pki_files_as_the_plans_do():
     assert resolved('{{ openvpn_server__ca_path }}') == _openvpn_plan.SERVER_CA_FILE
     assert resolved('{{ openvpn_server__cert_path }}') == _openvpn_plan.SERVER_CERT_FILE
     assert resolved('{{ openvpn_server__crl_path }}') == _openvpn_plan.SERVER_CRL_FILE
+    assert resolved('{{ openvpn_server__crl_ahead_path }}') == _openvpn_plan.SERVER_CRL_AHEAD_FILE

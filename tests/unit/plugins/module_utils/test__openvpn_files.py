@@ -44,6 +44,10 @@ def test_server_public_files_cover_pki_ccd_and_allowed_clients():
     dummy, dummy, servers, dummy = plans()
     listed = dict((entry['path'], entry) for entry in files.server_public_files(servers, PKI))
     assert listed['/etc/openvpn/server/pki/crl.pem']['content'] == 'CRL\n'
+    # No CRLs signed ahead in this PKI: an empty file, so that none signed before stays on the host.
+    assert listed['/etc/openvpn/server/pki/crl-ahead.pem']['content'] == ''
+    ahead = dict((entry['path'], entry) for entry in files.server_public_files(servers, dict(PKI, crl_ahead='AHEAD\n')))
+    assert ahead['/etc/openvpn/server/pki/crl-ahead.pem']['content'] == 'AHEAD\n'
     assert listed['/etc/openvpn/server/main/clients.allowed']['content'] == 'laptop-alice\nsite1\nsite2\n'
     assert '/etc/openvpn/server/main/ccd/laptop-alice' in listed and '/etc/openvpn/server/lab/ccd/site3' in listed
     assert all(entry['mode'] == '0644' for entry in listed.values())

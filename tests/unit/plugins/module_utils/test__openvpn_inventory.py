@@ -26,7 +26,7 @@ from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.openvpn_
 def test_server_variables_defaults():
     assert server_variables({'vpn1': {}}, 'vpn1') == {
         'openvpn_server_instances': [], 'openvpn_server_public_address': 'vpn1', 'openvpn_server_users': {}, 'openvpn_server_state': 'present',
-        'openvpn_server_crl_validity_days': 180, 'openvpn_server_crl_renew_before_days': 90,
+        'openvpn_server_crl_validity_days': 180, 'openvpn_server_crl_renew_before_days': 90, 'openvpn_server_crl_signed_ahead': 3,
     }
     assert server_variables({}, 'gone')['openvpn_server_public_address'] == 'gone'
 

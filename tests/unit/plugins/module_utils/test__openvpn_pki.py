@@ -127,6 +127,26 @@ def test_bad_csrs_and_unknown_revocations_are_refused_before_anything_is_written
 
 # Issuing, keeping, revoking
 
+def test_crls_signed_ahead_are_returned_with_the_last_day_they_cover(tmp_path):
+    root = tmp_path / 'pki'
+    result = run(dict(params(root, ['alice']), crl_signed_ahead=3), now=NOW)
+    assert result['crl_ahead_path'] == str(root / 'crl-ahead.pem') and str(root / 'crl-ahead.pem') in result['changed_paths']
+    # 180 days for the CRL, then 3 x (180 - 90) days.
+    assert result['crl_next_update'] == '2026-11-28T12:00:00Z' and result['crl_covered_until'] == '2027-08-25T12:00:00Z'
+    again = run(dict(params(root, ['alice']), crl_signed_ahead=3), now=NOW)
+    assert again['changed'] is False and again['crl_covered_until'] == result['crl_covered_until']
+    none = run(params(root, ['alice']), now=NOW)
+    assert none['changed_paths'] == [str(root / 'crl-ahead.pem')] and not (root / 'crl-ahead.pem').exists()
+    assert none['crl_ahead_path'] is None and none['crl_covered_until'] == none['crl_next_update']
+
+
+@pytest.mark.parametrize('count', [-1, 21])
+def test_crl_signed_ahead_out_of_range_is_refused(tmp_path, count):
+    with pytest.raises(OpenVPNPKIError) as caught:
+        run(dict(params(tmp_path / 'pki', ['alice']), crl_signed_ahead=count), now=NOW)
+    assert 'crl_signed_ahead must be between 0 and 20, got %d' % count in str(caught.value)
+
+
 def test_a_first_run_makes_the_whole_pki_and_returns_public_material_only(tmp_path):
     root = tmp_path / 'pki'
     vpn1_key = ec_key()

@@ -57,6 +57,7 @@ def test_server_plan_of_an_instance():
         'clients_allowed_path': '/etc/openvpn/server/main/clients.allowed', 'pki_dir': '/etc/openvpn/server/pki',
         'ca_path': '/etc/openvpn/server/pki/ca.crt', 'cert_path': '/etc/openvpn/server/pki/server.crt',
         'crl_path': '/etc/openvpn/server/pki/crl.pem',
+        'crl_ahead_path': '/etc/openvpn/server/pki/crl-ahead.pem',
         'key_dir': '/etc/openvpn/server/keys',
         'tls_crypt_v2_verify_command': '/usr/local/lib/overlaynet/openvpn/tls-crypt-v2-verify /etc/openvpn/server/main/clients.allowed',
         'password_verify_command': '/usr/bin/python3 /usr/local/lib/overlaynet/openvpn/password-verify /etc/openvpn/server/users', 'proto': 'udp', 'port': 1194,

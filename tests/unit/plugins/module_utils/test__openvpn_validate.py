@@ -95,8 +95,10 @@ def test_crl_days_are_checked_before_the_pki_module_runs():
         'or every run would sign a new CRL')
 
     def bad_values(hostvars, _groups):
-        hostvars['vpn1'].update(openvpn_server_crl_validity_days='long', openvpn_server_crl_renew_before_days=0)
+        hostvars['vpn1'].update(openvpn_server_crl_validity_days='long', openvpn_server_crl_renew_before_days=0,
+                                openvpn_server_crl_signed_ahead=21)
     errors = errors_after(bad_values)
+    assert_error(errors, 'host vpn1: openvpn_server_crl_signed_ahead: 21 is out of range (0-20)')
     assert_error(errors, "host vpn1: openvpn_server_crl_validity_days: must be an integer between 2 and 3650, got 'long'")
     assert_error(errors, 'host vpn1: openvpn_server_crl_renew_before_days: 0 is out of range (1-3650)')
 

@@ -49,7 +49,8 @@ def client(name, **options):
     return CertificateSpec(name, **options)
 
 
-def run_store(path, specs=(), revoke=(), now=NOW, renew=30, crl_days=180, crl_renew=90, commit=True, revoke_reason='unspecified'):
+def run_store(path, specs=(), revoke=(), now=NOW, renew=30, crl_days=180, crl_renew=90, commit=True, revoke_reason='unspecified',
+              crl_ahead=0):
     store = X509Store(str(path), now=now)
     store.load()
     store.ensure_ca(common_name_text='Store CA')
@@ -57,7 +58,7 @@ def run_store(path, specs=(), revoke=(), now=NOW, renew=30, crl_days=180, crl_re
     outcomes = dict((spec.name, store.ensure_certificate(spec, renew)) for spec in specs)
     for name in revoke:
         store.revoke(name, revoke_reason)
-    crl, crl_reason = store.ensure_crl(crl_days, crl_renew)
+    crl, crl_reason = store.ensure_crl(crl_days, crl_renew, crl_ahead)
     store.stage_state()
     changes = store.changes()
     if commit:
@@ -273,6 +274,99 @@ def test_the_crl_is_signed_again_only_when_needed(tmp_path):
     os.remove(str(root / 'crl.pem'))
     assert run_store(root, [client('alice')], now=NOW + 93 * DAY)['crl_reason'] == 'missing'
     assert x509_lib.crl_number(x509.load_pem_x509_crl(read_bytes(root / 'crl.pem'))) == 4
+
+
+def crls_ahead(root):
+    return x509_lib.load_crls(read_bytes(root / 'crl-ahead.pem'))
+
+
+def test_crls_signed_ahead_follow_the_crl_one_renewal_window_apart(tmp_path):
+    root = tmp_path / 'pki'
+    first = run_store(root, [client('alice'), client('bob')], crl_ahead=3)
+    assert mode_of(root / 'crl-ahead.pem') == 0o644
+    ahead = crls_ahead(root)
+    # Each becomes valid the day a run would sign the CRL again (180 - 90 days after the one before it), with the same
+    # validity, the same (empty) list, higher numbers, all signed by the CA.
+    assert [crl.last_update_utc for crl in ahead] == [NOW + 90 * DAY, NOW + 180 * DAY, NOW + 270 * DAY]
+    assert [crl.next_update_utc for crl in ahead] == [NOW + 270 * DAY, NOW + 360 * DAY, NOW + 450 * DAY]
+    assert [x509_lib.crl_number(crl) for crl in ahead] == [2, 3, 4] and load_state(root)['crl_number'] == 4
+    ca_certificate = first['store'].ca_certificate
+    assert all(x509_lib.is_signed_by(crl, ca_certificate) and not x509_lib.crl_serials(crl) for crl in ahead)
+
+    before = read_bytes(root / 'crl-ahead.pem')
+    assert run_store(root, [client('alice'), client('bob')], now=NOW + 89 * DAY, crl_ahead=3)['changes'] == []
+    assert read_bytes(root / 'crl-ahead.pem') == before
+
+    revoked = run_store(root, [client('alice')], revoke=['bob'], now=NOW + 10 * DAY, crl_ahead=3)
+    assert revoked['crl_reason'] == 'revoked certificates changed'
+    bob_serial = load_state(root)['revoked'][0]['serial']
+    ahead = crls_ahead(root)
+    assert [crl.last_update_utc for crl in ahead] == [NOW + 100 * DAY, NOW + 190 * DAY, NOW + 280 * DAY]
+    assert all(x509_lib.crl_serials(crl) == {bob_serial} for crl in ahead)
+    assert [x509_lib.crl_number(crl) for crl in ahead] == [6, 7, 8]
+
+
+@pytest.mark.parametrize('change, reason', [
+    (dict(crl_ahead=2), 'number of CRLs signed ahead changed'),
+    (dict(crl_ahead=3, crl_days=200), 'dates of the CRLs signed ahead changed'),
+    (dict(crl_ahead=3, crl_renew=60), 'dates of the CRLs signed ahead changed'),
+])
+def test_crls_signed_ahead_that_no_longer_match_the_options_are_signed_again_with_the_crl(tmp_path, change, reason):
+    root = tmp_path / 'pki'
+    run_store(root, [client('alice')], crl_ahead=3)
+    result = run_store(root, [client('alice')], now=NOW + DAY, **change)
+    assert result['crl_reason'] == reason
+    assert len(crls_ahead(root)) == change['crl_ahead']
+    crl = x509.load_pem_x509_crl(read_bytes(root / 'crl.pem'))
+    assert crl.last_update_utc == NOW + DAY
+    step = (change.get('crl_days', 180) - change.get('crl_renew', 90)) * DAY
+    assert crls_ahead(root)[0].last_update_utc == NOW + DAY + step
+
+
+@pytest.mark.parametrize('damage, reason', [
+    (lambda path: os.remove(str(path)), 'no CRLs signed ahead'),
+    (lambda path: path.write_text('not a crl\n'), 'CRLs signed ahead not valid'),
+])
+def test_missing_or_damaged_crls_signed_ahead_are_signed_again(tmp_path, damage, reason):
+    root = tmp_path / 'pki'
+    run_store(root, [client('alice')], crl_ahead=2)
+    damage(root / 'crl-ahead.pem')
+    assert run_store(root, [client('alice')], now=NOW + DAY, crl_ahead=2)['crl_reason'] == reason
+    assert len(crls_ahead(root)) == 2
+
+
+def test_crls_signed_ahead_by_another_ca_are_signed_again(tmp_path, other_ca_pair):
+    root = tmp_path / 'pki'
+    first = run_store(root, [client('alice')], crl_ahead=1)
+    crl = first['crl']
+    other_certificate, other_key = other_ca_pair
+    foreign = x509_lib.build_crl(other_certificate, other_key, [], 9, crl.last_update_utc + 90 * DAY, 180)
+    (root / 'crl-ahead.pem').write_bytes(x509_lib.pem_bytes(foreign))
+    assert run_store(root, [client('alice')], now=NOW + DAY, crl_ahead=1)['crl_reason'] == 'CRLs signed ahead differ from the CRL'
+
+
+def test_no_crls_signed_ahead_removes_the_file_and_keeps_the_crl(tmp_path):
+    root = tmp_path / 'pki'
+    run_store(root, [client('alice')], crl_ahead=2)
+    crl = read_bytes(root / 'crl.pem')
+    result = run_store(root, [client('alice')], now=NOW + DAY)
+    assert result['crl_reason'] is None and [path for path, dummy in result['changes'] if 'crl' in path] == ['crl-ahead.pem']
+    assert not (root / 'crl-ahead.pem').exists() and read_bytes(root / 'crl.pem') == crl
+
+
+def test_openssl_accepts_each_crl_signed_ahead_only_from_its_day(tmp_path):
+    root = tmp_path / 'pki'
+    run_store(root, [client('alice')], crl_ahead=1)
+    (root / 'ahead.pem').write_bytes(read_bytes(root / 'crl-ahead.pem'))
+
+    def verify(attime):
+        return subprocess.run([OPENSSL, 'verify', '-attime', str(int(attime.timestamp())), '-CAfile', str(root / 'ca.crt'),
+                               '-crl_check', '-CRLfile', str(root / 'ahead.pem'), str(root / 'issued' / 'alice.crt')],
+                              capture_output=True, text=True, check=False)
+
+    early = verify(NOW + 89 * DAY)
+    assert early.returncode != 0 and 'CRL is not yet valid' in early.stdout + early.stderr
+    assert verify(NOW + 91 * DAY).returncode == 0
 
 
 def test_a_lost_state_file_is_rebuilt_without_reissuing_or_losing_revocations(tmp_path):
