@@ -220,16 +220,18 @@ def test_the_daily_timer_puts_the_crl_signed_ahead_for_today_in_place_and_the_se
     assert [item.last_update_utc - crl.last_update_utc for item in ahead] == [datetime.timedelta(days=days) for days in (90, 180, 270)]
     assert server.file(ahead_path).mode == 0o644
 
-    # The lab's clock cannot move 90 days: the CA signs one more CRL ahead, valid from an hour ago, as the play would
-    # have, except that it also lists site1's certificate, so that the server's refusal shows it read the new CRL.
+    # The lab's clock cannot move 90 days: the CA signs one more CRL ahead, valid from a few seconds ago (later than
+    # the CRL of the converge: the timer never puts an older one in place), as the play would have, except that it
+    # also lists site1's certificate, so that the server's refusal shows it read the new CRL.
     with open(os.path.join(pki_dir, "ca.key"), "rb") as handle:
         ca_key = serialization.load_pem_private_key(handle.read(), None)
     ca_certificate = x509.load_pem_x509_certificate(read(os.path.join(pki_dir, "ca.crt")).encode())
     site1_serial = json.loads(read(os.path.join(pki_dir, "state.json")))["certificates"]["site1"]["serial"]
-    now = datetime.datetime.now(datetime.timezone.utc)
-    revoked = x509.RevokedCertificateBuilder().serial_number(int(site1_serial, 16)).revocation_date(now - datetime.timedelta(hours=1)).build()
+    valid_from = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    assert valid_from > crl.last_update_utc
+    revoked = x509.RevokedCertificateBuilder().serial_number(int(site1_serial, 16)).revocation_date(valid_from).build()
     due = (x509.CertificateRevocationListBuilder().issuer_name(ca_certificate.subject)
-           .last_update(now - datetime.timedelta(hours=1)).next_update(now + datetime.timedelta(days=180))
+           .last_update(valid_from).next_update(valid_from + datetime.timedelta(days=180))
            .add_revoked_certificate(revoked).sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
     server.check_output("cp -p %s /root/crl.saved && cp -p %s /root/crl-ahead.saved", crl_path, ahead_path)
     try:
