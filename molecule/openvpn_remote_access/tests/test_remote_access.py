@@ -158,6 +158,48 @@ def test_a_tcp_instance_beside_a_udp_one_on_the_same_port_carries_traffic_withou
     assert "socket-flags TCP_NODELAY" in client_log, client_log
 
 
+# A one-shot TCP server that answers with the address it sees the connection come from, and a
+# client that connects out of one device (SO_BINDTODEVICE: through that tunnel, whatever the routes).
+PEER_ADDRESS_SERVER = ("import socket, sys\n"
+                       "server = socket.create_server((sys.argv[1], int(sys.argv[2])))\n"
+                       "connection, peer = server.accept()\n"
+                       "connection.sendall(peer[0].encode())\n"
+                       "connection.close()\n")
+BOUND_CLIENT = ("import socket, sys\n"
+                "client = socket.socket()\n"
+                "client.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[3].encode())\n"
+                "client.settimeout(10)\n"
+                "client.connect((sys.argv[1], int(sys.argv[2])))\n"
+                "print(client.recv(100).decode())\n")
+
+
+def source_seen_by_the_lan_host(lab, lan_address, client, device, port):
+    unit = "overlaynet-test-peer-%d" % port
+    traffic.start_unit(LAN_HOST, unit, ["python3", "-c", PEER_ADDRESS_SERVER, lan_address, str(port)])
+    try:
+        traffic.wait_for_tcp_listener(LAN_HOST, port, 10)
+        return lab.host(client).check_output("python3 -c %s %s %s %s", BOUND_CLIENT, lan_address, str(port), device)
+    finally:
+        traffic.stop_unit(LAN_HOST, unit)
+
+
+def test_only_instances_with_masquerade_leave_the_server_with_its_address(lab, lan_address):
+    server_lan_address = lab.tunnel_addresses(SERVER, "eth1")["inet"][0]
+    rules = lab.host(SERVER).check_output("nft list chain inet overlaynet_openvpn_server postrouting")
+    assert re.search(r'iifname (\{ )?"%s"( \})? oifname (\{ )?"eth1"( \})? masquerade' % SERVER_DEVICE, rules), rules
+    assert TCP_SERVER_DEVICE not in rules, rules
+    # office (masquerade, the default): the LAN host sees the server's LAN address.
+    assert source_seen_by_the_lan_host(lab, lan_address, TCP_CLIENT, CLIENT_DEVICE, 17231) == server_lan_address
+    # field (masquerade: false): it sees the client's tunnel address, and answers through a route back to the pool.
+    field_address = lab.tunnel_addresses(TCP_CLIENT, TCP_CLIENT_DEVICE)["inet"][0]
+    lan_host = lab.host(LAN_HOST)
+    lan_host.check_output("ip route replace 10.80.0.0/24 via %s", server_lan_address)
+    try:
+        assert source_seen_by_the_lan_host(lab, lan_address, TCP_CLIENT, TCP_CLIENT_DEVICE, 17232) == field_address
+    finally:
+        lan_host.check_output("ip route del 10.80.0.0/24")
+
+
 def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
     for client in CLIENTS:
         ccd = lab.host(SERVER).check_output("cat /etc/openvpn/server/office/ccd/%s", client)
