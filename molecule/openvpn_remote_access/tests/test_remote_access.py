@@ -158,27 +158,31 @@ def test_a_tcp_instance_beside_a_udp_one_on_the_same_port_carries_traffic_withou
     assert "socket-flags TCP_NODELAY" in client_log, client_log
 
 
-# A one-shot TCP server that answers with the address it sees the connection come from, and a
-# client that connects out of one device (SO_BINDTODEVICE: through that tunnel, whatever the routes).
-PEER_ADDRESS_SERVER = ("import socket, sys\n"
-                       "server = socket.create_server((sys.argv[1], int(sys.argv[2])))\n"
-                       "connection, peer = server.accept()\n"
-                       "connection.sendall(peer[0].encode())\n"
-                       "connection.close()\n")
-BOUND_CLIENT = ("import socket, sys\n"
-                "client = socket.socket()\n"
-                "client.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[3].encode())\n"
-                "client.settimeout(10)\n"
-                "client.connect((sys.argv[1], int(sys.argv[2])))\n"
-                "print(client.recv(100).decode())\n")
+# One datagram, sent out of one device (SO_BINDTODEVICE: through that tunnel, whatever the routes),
+# and a listener on the LAN host that writes down the address it came from. One way: the lab
+# drops any answer to a tunnel address, which lies outside the lab's networks.
+SOURCE_RECORDER = ("import socket, sys\n"
+                   "listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                   "listener.bind((sys.argv[1], int(sys.argv[2])))\n"
+                   "data, peer = listener.recvfrom(100)\n"
+                   "open(sys.argv[3], 'w').write(peer[0])\n")
+BOUND_SENDER = ("import socket, sys\n"
+                "sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "sender.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[3].encode())\n"
+                "sender.sendto(b'source?', (sys.argv[1], int(sys.argv[2])))\n")
 
 
 def source_seen_by_the_lan_host(lab, lan_address, client, device, port):
-    unit = "overlaynet-test-peer-%d" % port
-    traffic.start_unit(LAN_HOST, unit, ["python3", "-c", PEER_ADDRESS_SERVER, lan_address, str(port)])
+    unit, record = "overlaynet-test-source-%d" % port, "/tmp/source-%d" % port
+    lan_host = lab.host(LAN_HOST)
+    lan_host.check_output("rm -f %s", record)
+    traffic.start_unit(LAN_HOST, unit, ["python3", "-c", SOURCE_RECORDER, lan_address, str(port), record])
     try:
-        traffic.wait_for_tcp_listener(LAN_HOST, port, 10)
-        return lab.host(client).check_output("python3 -c %s %s %s %s", BOUND_CLIENT, lan_address, str(port), device)
+        traffic.wait_until("a UDP listener on port %d of %s" % (port, LAN_HOST),
+                           lambda: lan_host.check_output("ss -Hlun 'sport = :%d'" % port).strip() != "", 10)
+        lab.host(client).check_output("python3 -c %s %s %s %s", BOUND_SENDER, lan_address, str(port), device)
+        traffic.wait_until("the datagram from %s at %s" % (client, LAN_HOST), lambda: lan_host.file(record).exists, 10)
+        return lan_host.check_output("cat %s", record)
     finally:
         traffic.stop_unit(LAN_HOST, unit)
 
@@ -190,14 +194,9 @@ def test_only_instances_with_masquerade_leave_the_server_with_its_address(lab, l
     assert TCP_SERVER_DEVICE not in rules, rules
     # office (masquerade, the default): the LAN host sees the server's LAN address.
     assert source_seen_by_the_lan_host(lab, lan_address, TCP_CLIENT, CLIENT_DEVICE, 17231) == server_lan_address
-    # field (masquerade: false): it sees the client's tunnel address, and answers through a route back to the pool.
+    # field (masquerade: false): it sees the client's own tunnel address.
     field_address = lab.tunnel_addresses(TCP_CLIENT, TCP_CLIENT_DEVICE)["inet"][0]
-    lan_host = lab.host(LAN_HOST)
-    lan_host.check_output("ip route replace 10.80.0.0/24 via %s", server_lan_address)
-    try:
-        assert source_seen_by_the_lan_host(lab, lan_address, TCP_CLIENT, TCP_CLIENT_DEVICE, 17232) == field_address
-    finally:
-        lan_host.check_output("ip route del 10.80.0.0/24")
+    assert source_seen_by_the_lan_host(lab, lan_address, TCP_CLIENT, TCP_CLIENT_DEVICE, 17232) == field_address
 
 
 def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
@@ -287,8 +286,11 @@ def test_the_daily_timer_puts_the_crl_signed_ahead_for_today_in_place_and_the_se
         lab.host("site1").check_output("systemctl restart openvpn-client@%s", INSTANCE)
         wait_for_server_log(lab, cursor, "certificate revoked")
     finally:
-        server.check_output("cp -p /root/crl.saved %s && cp -p /root/crl-ahead.saved %s", crl_path, ahead_path)
-    # With the CRL of the last run back, site1 is let in again (OpenVPN read the file again; no restart).
+        # Undoing the test's revocation takes a restart: OpenVPN 2.6 with OpenSSL 3 keeps refusing a serial that a
+        # CRL it read listed, even once the file holds a CRL without it (seen here). The PKI never un-revokes.
+        server.check_output("cp -p /root/crl.saved %s.new && mv %s.new %s && cp -p /root/crl-ahead.saved %s",
+                            crl_path, crl_path, crl_path, ahead_path)
+        server.check_output("systemctl restart %s", SERVER_UNIT)
     lab.host("site1").check_output("systemctl restart openvpn-client@%s", INSTANCE)
     traffic.wait_for_reply("site1", server_addresses["inet"][0], timeout=60)
 
