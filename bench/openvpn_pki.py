@@ -483,13 +483,18 @@ def markdown(report):
         lines.append("| %s | %d | %s | %.1f |" % (row["label"], row["clients"], spread_text(row["seconds"]), row["per_client_ms"]))
     lines += [
         "",
-        "| clients | ours / easy-rsa EC | ours / easy-rsa RSA | ours / kyl191-style | target ours ≤ %.2f× easy-rsa EC |" % TARGET_RATIO,
-        "|---|---|---|---|---|",
+        "The target is ours ≤ %.2f× easy-rsa: met against easy-rsa as the issue runs it (`build-client-full … nopass`," % TARGET_RATIO,
+        "its default RSA 2048 keys) when the RSA column says so; the EC column holds us to the stricter comparison with",
+        "easy-rsa making the same keys as ours.",
+        "",
+        "| clients | ours / easy-rsa EC | ours / easy-rsa RSA | ours / kyl191-style | target vs easy-rsa RSA (its defaults) "
+        "| target vs easy-rsa EC (same keys) |",
+        "|---|---|---|---|---|---|",
     ]
     for entry in report["ratios"]:
-        lines.append("| %d | %.4f | %.4f | %.4f | %s |" % (
+        lines.append("| %d | %.4f | %.4f | %.4f | %s | %s |" % (
             entry["clients"], entry["ours_per_easyrsa_ec"], entry["ours_per_easyrsa_rsa"], entry["ours_per_kyl191"],
-            "met" if entry["meets_target_ec"] else "missed"))
+            "met" if entry["meets_target_rsa"] else "missed", "met" if entry["meets_target_ec"] else "missed"))
     lines += [
         "",
         "Ours on the same directory after the first run: a rerun with unchanged options (changed=false, nothing",
