@@ -56,10 +56,10 @@ def _file(path, content, mode=PUBLIC_MODE, group='root'):
 
 
 def server_public_files(plans, pki):
-    """The public files of a server host: its PKI's CA certificate, its certificate and the CRL
-    and the CRLs signed ahead (pki: {'ca', 'certificate', 'crl', 'crl_ahead'} texts, None while not
-    made yet, as in check mode), and per
-    present instance one client-config-dir file per client and the list of allowed clients."""
+    """The public files of a server host: its PKI's CA certificate, its certificate, the CRL and the
+    CRLs signed ahead (pki: {'ca', 'certificate', 'crl', 'crl_ahead'} texts, None while not made yet,
+    as in check mode), and per present instance one client-config-dir file per client and the list
+    of allowed clients."""
     present = [plan for plan in plans if plan['state'] == 'present']
     files = []
     if present:

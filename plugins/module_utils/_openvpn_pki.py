@@ -49,7 +49,9 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
     utc_now,
     wanted_key_description,
 )
-from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import CA_CERTIFICATE, CRL, CRL_AHEAD, PRIVATE_MODE, CertificateSpec, X509Store
+from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_ca import (
+    CA_CERTIFICATE, CRL, CRL_AHEAD, PRIVATE_MODE, CertificateSpec, X509Store, crl_ahead_step,
+)
 from ansible_collections.overlaynet.vpn.plugins.module_utils._x509_layout import MAX_CRL_SIGNED_AHEAD
 
 TLS_CRYPT_V2_SERVER_KEY = 'tls-crypt-v2/server.key'
@@ -81,9 +83,8 @@ KEY_DEFAULTS = dict(key_type=DEFAULT_KEY_TYPE, ec_curve=DEFAULT_EC_CURVE, rsa_ke
 CA_DEFAULTS = dict(KEY_DEFAULTS, common_name=DEFAULT_CA_COMMON_NAME, validity_days=3650, import_certificate_path=None,
                    import_private_key_path=None, import_private_key_passphrase=None)
 CERTIFICATE_DEFAULTS = dict(KEY_DEFAULTS, kind='client', csr=None, subject_alt_names=[], validity_days=825)
-DEFAULTS = dict(renew_before_days=30, keep=[], revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90, crl_signed_ahead=0,
-                tls_crypt_v2=True,
-                tls_crypt=False)
+DEFAULTS = dict(renew_before_days=30, keep=[], revoke=[], revoke_unlisted=False, crl_validity_days=180, crl_renew_before_days=90,
+                crl_signed_ahead=0, tls_crypt_v2=True, tls_crypt=False)
 
 
 def with_defaults(params):
@@ -349,11 +350,6 @@ def _tls_crypt_v2_names_before(store):
     return names
 
 
-def crl_ahead_step(params):
-    """The days between two CRLs signed ahead: the CRL's validity less its renewal window."""
-    return datetime.timedelta(days=params['crl_validity_days'] - params['crl_renew_before_days'])
-
-
 def run(params, check_mode=False, diff=False, now=None):
     """Bring the PKI in params['path'] to what params ask for; the module's result (without 'warnings' handling).
 
@@ -443,7 +439,8 @@ def run(params, check_mode=False, diff=False, now=None):
         crl_path=store.absolute(CRL),
         crl_next_update=iso(crl_next_update(crl)),
         crl_ahead_path=store.absolute(CRL_AHEAD) if params['crl_signed_ahead'] else None,
-        crl_covered_until=iso(crl_next_update(crl) + params['crl_signed_ahead'] * crl_ahead_step(params)),
+        crl_covered_until=iso(crl_next_update(crl)
+                              + params['crl_signed_ahead'] * crl_ahead_step(params['crl_validity_days'], params['crl_renew_before_days'])),
         certificates=certificates,
         revoked=revoked,
         tls_crypt_v2_server_key_path=store.absolute(TLS_CRYPT_V2_SERVER_KEY) if params['tls_crypt_v2'] else None,

@@ -516,7 +516,7 @@ class X509Store(StagedDirectory):
             reason = 'CA changed'
         else:
             reason = crl_problem(crl, self.ca_certificate, wanted_serials, renew_before_days, self.now, signature_checked=True)
-        step = datetime.timedelta(days=validity_days - renew_before_days)
+        step = crl_ahead_step(validity_days, renew_before_days)
         if reason is None and signed_ahead:
             reason = self._crls_ahead_problem(crl, wanted_serials, validity_days, step, signed_ahead)
         if not signed_ahead and self.current(CRL_AHEAD)[0] is not None:
@@ -556,6 +556,12 @@ class X509Store(StagedDirectory):
             if crl_serials(ahead_crl) != set(wanted_serials) or not is_signed_by(ahead_crl, self.ca_certificate):
                 return 'CRLs signed ahead differ from the CRL'
         return None
+
+
+def crl_ahead_step(validity_days, renew_before_days):
+    """The time between two CRLs signed ahead: the CRL's validity less its renewal window, so that each becomes valid
+    the day a run would sign the one before it again."""
+    return datetime.timedelta(days=validity_days - renew_before_days)
 
 
 def state_text(state):
