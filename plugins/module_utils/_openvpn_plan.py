@@ -175,7 +175,6 @@ def _server_instance_plan(servers, clients, server_host, instance):
             'iroutes': _routes(connection['routed_networks']) if connection is not None else [],
         })
     routed = [network for connection in connections.values() for network in connection['routed_networks']]
-    pools = [str(pool) for pool in (ipv4_pool, ipv6_pool) if pool is not None]
     return {
         'name': name,
         'state': 'present',
@@ -223,7 +222,7 @@ def _server_instance_plan(servers, clients, server_host, instance):
             'ports': [{'proto': instance['proto'], 'port': instance['port']}],
             'forward_interfaces': [instance['device']],
             'forwarding': ['ipv%d' % pool.version for pool in (ipv4_pool, ipv6_pool) if pool is not None],
-            'masquerade_sources': pools if instance['masquerade'] else [],
+            'masquerade_interfaces': [instance['device']] if instance['masquerade'] else [],
         },
         'allocation_notes': notes,
     }

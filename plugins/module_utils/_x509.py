@@ -506,10 +506,10 @@ def load_crl(data):
 def load_crls(data):
     """The CRLs of data, PEM blocks one after the other (none when data is empty), or X509Error."""
     marker = b'-----END X509 CRL-----'
-    blocks = [block + marker for block in data.split(marker)[:-1]]
-    if data.split(marker)[-1].strip():
+    parts = data.split(marker)
+    if parts[-1].strip():
         raise X509Error('text after the last PEM CRL')
-    return [load_crl(block) for block in blocks]
+    return [load_crl(part + marker) for part in parts[:-1]]
 
 
 def crl_last_update(crl):

@@ -71,7 +71,7 @@ def test_server_plan_of_an_instance():
         'tun_mtu_options': [],
         'routes': [{'network': '192.168.10.0/24', 'family': 'ipv4', 'address': '192.168.10.0', 'netmask': '255.255.255.0', 'prefix': 24}],
         'firewall': {'ports': [{'proto': 'udp', 'port': 1194}], 'forward_interfaces': ['ovpn-main'], 'forwarding': ['ipv4', 'ipv6'],
-                     'masquerade_sources': ['10.8.0.0/24', 'fd08::/64']},
+                     'masquerade_interfaces': ['ovpn-main']},
         'allocation_notes': [],
     }
     assert [client['name'] for client in clients] == ['laptop-alice', 'site1', 'site2']
@@ -130,7 +130,7 @@ def test_instances_are_sorted_and_the_tcp_instance_listens_on_tcp6():
     assert lab['listen'] == {'address': '::', 'proto': 'tcp6-server', 'dual_stack': True}
     assert (lab['ipv6_pool'], lab['server_ipv6'], lab['ipv6_prefix']) == (None, None, None)
     assert lab['firewall'] == {'ports': [{'proto': 'tcp', 'port': 443}], 'forward_interfaces': ['ovpn-lab'], 'forwarding': ['ipv4'],
-                               'masquerade_sources': []}
+                               'masquerade_interfaces': []}
     assert [(client['name'], client['ipv6']) for client in lab['clients']] == [('site3', None)]
 
 
