@@ -24,12 +24,27 @@ NFTABLES_DIR = '/etc/overlaynet/nftables'
 NFTABLES_UNIT_FILE = '/etc/systemd/system/overlaynet-nftables@.service'
 FAMILIES = ('ipv4', 'ipv6')
 _OWNER = re.compile(r'^[a-z][a-z0-9_]{0,30}$')
+# Where firewalld runs, its rules drop what the role's nftables table accepts (nftables runs every
+# table's chains), so the role's ports and tunnels also get a firewalld policy and zone of its own.
+# firewalld limits zone names to 17 characters and policy names to 18 (its iptables backend builds
+# chain names from them), hence the short prefix (olnet: overlaynet) and the short names below.
+FIREWALLD_UNIT = 'firewalld.service'
+FIREWALLD_DIR = '/etc/firewalld'
+FIREWALLD_PREFIX = 'olnet-'
+FIREWALLD_SHORT_NAMES = {'openvpn_server': 'openvpn'}
+FIREWALLD_ZONE_NAME_LIMIT = 17
+FIREWALLD_POLICY_NAME_LIMIT = 18
 
 
 def firewall_paths(owner):
     """Files, unit and table of one role's firewall settings."""
     if not isinstance(owner, str) or not _OWNER.match(owner):
         raise AnsibleFilterError('firewall_paths: owner must be a role name (lower-case letters, digits, _), got %r' % (owner,))
+    firewalld_zone = FIREWALLD_PREFIX + FIREWALLD_SHORT_NAMES.get(owner, owner)
+    firewalld_policy = firewalld_zone + '-in'
+    if len(firewalld_zone) > FIREWALLD_ZONE_NAME_LIMIT or len(firewalld_policy) > FIREWALLD_POLICY_NAME_LIMIT:
+        raise AnsibleFilterError('firewall_paths: owner %r makes firewalld names longer than firewalld takes (%s, %s):'
+                                 ' give it a short name in FIREWALLD_SHORT_NAMES' % (owner, firewalld_zone, firewalld_policy))
     return {
         'sysctl_file': '/etc/sysctl.d/60-overlaynet-%s.conf' % owner,
         'nftables_dir': NFTABLES_DIR,
@@ -37,6 +52,11 @@ def firewall_paths(owner):
         'nftables_table': 'overlaynet_%s' % owner,
         'nftables_unit': 'overlaynet-nftables@%s.service' % owner,
         'nftables_unit_file': NFTABLES_UNIT_FILE,
+        'firewalld_unit': FIREWALLD_UNIT,
+        'firewalld_zone': firewalld_zone,
+        'firewalld_zone_file': '%s/zones/%s.xml' % (FIREWALLD_DIR, firewalld_zone),
+        'firewalld_policy': firewalld_policy,
+        'firewalld_policy_file': '%s/policies/%s.xml' % (FIREWALLD_DIR, firewalld_policy),
     }
 
 
@@ -70,12 +90,14 @@ def forwarding_sysctls(families, no_redirect_interfaces=()):
 
 
 def firewall_probe_request(owner, interfaces=()):
-    """What overlaynet.vpn.host_probe must read for the firewall entry point: {'files', 'sysctls'}."""
+    """What overlaynet.vpn.host_probe must read for the firewall entry point: {'files', 'sysctls', 'active_units'}."""
     paths = firewall_paths(owner)
     every_family = forwarding_sysctls(FAMILIES, interfaces)['all']
     return {
-        'files': [paths['sysctl_file'], paths['nftables_dir'], paths['nftables_file'], paths['nftables_unit_file']],
+        'files': [paths['sysctl_file'], paths['nftables_dir'], paths['nftables_file'], paths['nftables_unit_file'],
+                  paths['firewalld_zone_file'], paths['firewalld_policy_file']],
         'sysctls': sorted(every_family),
+        'active_units': [paths['firewalld_unit']],
     }
 
 

@@ -16,7 +16,11 @@ import os
 import pwd
 import stat
 
-from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import read_text_or_none, write_private_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils.private_files import (
+    read_text_or_none,
+    remove_if_present,
+    write_private_file,
+)
 
 MODE_DIGITS = frozenset('01234567')
 
@@ -142,15 +146,22 @@ def write_file(entry, directory_mode):
     _chown(path, entry)
 
 
-def plan_files(files, directories):
-    """What writing directories, then files, changes on this host: {'directories': the directory entries to write,
-    'files': the file entries to write, 'diff': a before/after pair per file whose content changes}."""
+def plan_files(files, directories, absent=()):
+    """What writing directories, then files, and removing the paths of absent changes on this host:
+    {'directories': the directory entries to write, 'files': the file entries to write, 'absent': the paths to
+    remove that exist, 'previous': what each file to write or remove was ({path: (text, mode, owner, group)}, text
+    None for a missing file), 'diff': a before/after pair per file whose content changes or that goes}."""
     plans = [plan_file(entry) for entry in files]
+    to_write = [entry for plan, entry in zip(plans, files) if plan['content_changed'] or plan['attributes_changed']]
+    to_remove = [path for path in absent if os.path.lexists(path)]
     return {
         'directories': [entry for entry in directories if directory_changed(entry)],
-        'files': [entry for plan, entry in zip(plans, files) if plan['content_changed'] or plan['attributes_changed']],
+        'files': to_write,
+        'absent': to_remove,
+        'previous': dict((path, current_state(path)) for path in [entry['path'] for entry in to_write] + to_remove),
         'diff': [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
-                 for plan, entry in zip(plans, files) if plan['content_changed']],
+                 for plan, entry in zip(plans, files) if plan['content_changed']]
+        + [dict(before_header=path, after_header=path, before=read_text_or_none(path) or '', after='') for path in to_remove],
     }
 
 
@@ -167,3 +178,21 @@ def write_planned_files(plan, directory_mode):
             write_file(entry, directory_mode)
         except (IOError, OSError, KeyError) as exc:
             raise FileWriteError('cannot write %s: %s' % (entry['path'], getattr(exc, 'strerror', None) or exc))
+    for path in plan.get('absent', []):
+        try:
+            remove_if_present(path)
+        except OSError as exc:
+            raise FileWriteError('cannot remove %s: %s' % (path, exc.strerror or exc))
+
+
+def restore_previous_files(plan):
+    """Put every file plan_files wrote or removed back as it was (a file that did not exist is removed again);
+    directories it made stay. Raises FileWriteError at the first file that cannot be put back."""
+    for path, (text, mode, owner, group) in sorted(plan['previous'].items()):
+        try:
+            if text is None and mode is None:
+                remove_if_present(path)
+            else:
+                write_file(dict(path=path, content=text or '', mode='%04o' % mode, owner=owner, group=group), 0o755)
+        except (IOError, OSError, KeyError) as exc:
+            raise FileWriteError('cannot put %s back as it was: %s' % (path, getattr(exc, 'strerror', None) or exc))

@@ -21,11 +21,28 @@ description:
     files.
   - Meant for text the controller renders, for example with C(lookup('ansible.builtin.template', ...)). Do not pass
     secrets unless the task has C(no_log), since the content is a module argument and shown in the diff.
+  - With O(check_command), a daemon's own checker reads the new files before the caller reloads the daemon; files it
+    refuses never stay in place.
 options:
   directory_mode:
     description: Octal mode of the parent directories the module creates, for the files and the directories alike.
     type: str
     default: '0755'
+  absent:
+    description:
+      - Absolute paths of files to remove where they exist, in the same run and under the same O(check_command).
+    type: list
+    elements: path
+    default: []
+  check_command:
+    description:
+      - A command (program and arguments, run without a shell) that checks the configuration the files belong to,
+        for example V([firewall-cmd, --check-config]). It runs once the files of O(files) and O(absent) that differ
+        are written or removed, and only then.
+      - When it exits with a status other than 0, every file written or removed is put back as it was (a new file is
+        removed again) and the module fails with the command's output.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - overlaynet.vpn.files
   - overlaynet.vpn.attributes
@@ -64,13 +81,21 @@ EXAMPLES = r'''
   ansible.builtin.systemd_service:
     daemon_reload: true
   when: "'/etc/systemd/system/overlaynet-wireguard@.service' in unit_files.changed_paths"
+
+- name: Replace a firewalld zone and remove an old policy, kept only if firewalld accepts the result
+  overlaynet.vpn.rendered_files:
+    files:
+      - path: /etc/firewalld/zones/olnet-wireguard.xml
+        content: "{{ lookup('ansible.builtin.template', 'zone.xml.j2') }}"
+    absent: [/etc/firewalld/policies/olnet-wireguard-in.xml]
+    check_command: [firewall-cmd, --check-config]
 '''
 
 RETURN = r'''
 changed_paths:
   description:
     - The directories, then the files, whose content, mode or ownership was (or in check mode would be) changed, each in
-      the order given.
+      the order given, then the files of O(absent) that were (or would be) removed.
   returned: always
   type: list
   elements: str
@@ -86,6 +111,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._files import (
     files_argument_spec,
     parse_mode,
     plan_files,
+    restore_previous_files,
     write_planned_files,
 )
 
@@ -98,10 +124,12 @@ def run_module(module):
         directory_mode = parse_mode(module.params['directory_mode'], 'directory_mode')
     except ValueError as exc:
         problems.append(to_native(exc))
+    problems.extend('absent[%d]: %r is not an absolute path' % (index, path)
+                    for index, path in enumerate(module.params['absent']) if not path.startswith('/'))
     if problems:
         module.fail_json(msg='; '.join(problems))
-    plan = plan_files(files, directories)
-    changed_paths = [entry['path'] for entry in plan['directories'] + plan['files']]
+    plan = plan_files(files, directories, module.params['absent'])
+    changed_paths = [entry['path'] for entry in plan['directories'] + plan['files']] + plan['absent']
     result = dict(changed=bool(changed_paths), changed_paths=changed_paths)
     if module._diff:
         result['diff'] = plan['diff']
@@ -111,12 +139,24 @@ def run_module(module):
         write_planned_files(plan, directory_mode)
     except FileWriteError as exc:
         module.fail_json(msg=to_native(exc), changed_paths=changed_paths)
+    check_command = module.params['check_command']
+    if check_command and plan['previous']:
+        rc, stdout, stderr = module.run_command(check_command)
+        if rc != 0:
+            try:
+                restore_previous_files(plan)
+            except FileWriteError as exc:
+                module.fail_json(msg='%s refused the new files (%s), and %s' % (check_command[0], (stderr or stdout).strip(), exc))
+            module.fail_json(msg='%s refused the new files, which were put back as they were: %s'
+                             % (' '.join(check_command), (stderr or stdout).strip()), rc=rc, changed_paths=[])
     return result
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(files_argument_spec(), directory_mode=dict(type='str', default='0755')),
+        argument_spec=dict(files_argument_spec(), directory_mode=dict(type='str', default='0755'),
+                           absent=dict(type='list', elements='path', default=[]),
+                           check_command=dict(type='list', elements='str')),
         supports_check_mode=True,
     )
     module.exit_json(**run_module(module))

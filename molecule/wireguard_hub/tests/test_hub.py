@@ -84,6 +84,34 @@ def test_spokes_reach_the_hubs_lan_through_the_tunnel(lab):
         assert lab.tcp_exchange(spoke, "lanhost1", lan_address, 17110 + index) == "ack:%s-to-lanhost1" % spoke
 
 
+def test_the_hubs_port_and_tunnel_pass_firewalld_through_the_roles_policy_and_zone(lab):
+    # The traffic tests above cross firewalld on the hub: without this policy and zone its
+    # default zone would refuse the spokes' handshakes and every TCP exchange through the hub.
+    hub = lab.host("hub1")
+    assert hub.check_output("firewall-cmd --state") == "running"
+    assert hub.check_output("firewall-cmd --get-zone-of-interface=%s", INTERFACE) == "olnet-wireguard"
+    assert hub.check_output("firewall-cmd --policy=olnet-wireguard-in --list-ports") == "51821/udp"
+    assert hub.check_output("firewall-cmd --get-default-zone") == "public"
+    assert "51821" not in hub.check_output("firewall-cmd --zone=public --list-all")
+
+
+def test_firewalld_files_firewalld_refuses_are_put_back(lab):
+    """The platform writes firewalld's files through rendered_files with firewalld's own check:
+    a zone firewalld refuses never stays in place, and the running firewall keeps the role's zone."""
+    zone_file = "/etc/firewalld/zones/olnet-wireguard.xml"
+    hub = lab.host("hub1")
+    before = hub.check_output("sha256sum %s", zone_file)
+    broken_zone = '<?xml version="1.0" encoding="utf-8"?><zone target="ACCEPT"><interface name="wg 1"/></zone>'
+    returncode, recap, output = lab.run_playbook(
+        "--limit", "hub1", "-e", json.dumps({"zone_file": zone_file, "broken_zone": broken_zone}),
+        playbooks=("firewalld_refusal.yml",))
+    assert returncode != 0 and "firewall-cmd --check-config refused the new files" in output, output
+    assert "INVALID_INTERFACE" in output
+    assert hub.check_output("sha256sum %s", zone_file) == before
+    assert hub.check_output("firewall-cmd --check-config") == "success"
+    assert hub.check_output("firewall-cmd --get-zone-of-interface=%s", INTERFACE) == "olnet-wireguard"
+
+
 def test_each_pair_shares_its_own_preshared_key(lab):
     def preshared_keys(name):
         lines = lab.host(name).check_output("wg show %s preshared-keys", INTERFACE).splitlines()

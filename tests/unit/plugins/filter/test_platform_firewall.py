@@ -27,6 +27,21 @@ def test_paths_are_named_after_the_role():
     assert paths['nftables_file'] == '/etc/overlaynet/nftables/wireguard.nft'
     assert paths['nftables_table'] == 'overlaynet_wireguard'
     assert paths['nftables_unit'] == 'overlaynet-nftables@wireguard.service'
+    assert paths['firewalld_zone_file'] == '/etc/firewalld/zones/olnet-wireguard.xml'
+    assert paths['firewalld_policy_file'] == '/etc/firewalld/policies/olnet-wireguard-in.xml'
+
+
+@pytest.mark.parametrize('owner', ['wireguard', 'openvpn_server', 'headscale', 'tailscale'])
+def test_firewalld_names_of_every_role_fit_firewalld_and_differ(owner):
+    paths = firewall_paths(owner)
+    # firewalld refuses longer zone and policy names, and a zone and a policy of the same name.
+    assert len(paths['firewalld_zone']) <= 17 and len(paths['firewalld_policy']) <= 18
+    assert paths['firewalld_zone'] != paths['firewalld_policy']
+
+
+def test_a_role_name_too_long_for_firewalld_is_refused():
+    with pytest.raises(AnsibleFilterError, match='longer than firewalld takes'):
+        firewall_paths('a_very_long_role_name')
 
 
 @pytest.mark.parametrize('owner', ['', 'Wire', '../etc', 'a b', None])
@@ -66,6 +81,8 @@ def test_probe_request_covers_every_key_either_family_could_need():
     request = firewall_probe_request('wireguard', ['wg0'])
     assert '/etc/sysctl.d/60-overlaynet-wireguard.conf' in request['files']
     assert '/etc/overlaynet/nftables' in request['files']
+    assert '/etc/firewalld/zones/olnet-wireguard.xml' in request['files']
+    assert request['active_units'] == ['firewalld.service']
     assert set(request['sysctls']) == set(forwarding_sysctls(['ipv4', 'ipv6'], ['wg0'])['all'])
 
 

@@ -62,7 +62,7 @@ def test_writing_a_plan_makes_the_directories_first_then_the_files(tmp_path):
     write_planned_files(plan_files(files, directories), 0o755)
     assert stat.S_IMODE(os.stat(str(directory)).st_mode) == 0o750
     assert path.read_text() == u'PORT=1\n' and stat.S_IMODE(os.stat(str(path)).st_mode) == 0o640
-    assert plan_files(files, directories) == dict(directories=[], files=[], diff=[])
+    assert plan_files(files, directories) == dict(directories=[], files=[], absent=[], previous={}, diff=[])
 
 
 def test_an_entry_that_cannot_be_written_is_named(tmp_path):

@@ -110,3 +110,56 @@ def test_a_path_given_as_a_directory_and_a_file_is_refused(tmp_path):
     result = call_main(rendered_files.main, dict(directories=[dict(path=path)], files=[dict(path=path, content='')]), fail=True)
     assert 'files[0].path: %s is given twice' % path in result['msg']
     assert not os.path.exists(path)
+
+
+def test_absent_files_are_removed_and_shown_going_in_the_diff(tmp_path):
+    old, missing = tmp_path / 'old.xml', tmp_path / 'never.xml'
+    old.write_text('<old/>\n')
+    result = call_main(rendered_files.main, dict(absent=[str(old), str(missing)]), diff=True)
+    assert result['changed_paths'] == [str(old)] and not old.exists()
+    assert result['diff'] == [dict(before_header=str(old), after_header=str(old), before='<old/>\n', after='')]
+    assert not call_main(rendered_files.main, dict(absent=[str(old)]))['changed']
+
+
+def checker_accepting_only(text, directory):
+    """A real checker, as firewall-cmd --check-config is one: fails when any file of directory holds text."""
+    return ['sh', '-c', '! grep -rq -- "%s" "%s"' % (text, directory)]
+
+
+def test_files_the_check_accepts_stay(tmp_path):
+    zone, policy = tmp_path / 'zone.xml', tmp_path / 'policy.xml'
+    policy.write_text('<policy/>\n')
+    result = call_main(rendered_files.main, dict(files=[entry(zone, '<zone/>\n')], absent=[str(policy)],
+                                                 check_command=checker_accepting_only('broken', tmp_path)))
+    assert result['changed_paths'] == [str(zone), str(policy)]
+    assert zone.read_text() == '<zone/>\n' and not policy.exists()
+
+
+def test_files_the_check_refuses_are_put_back_as_they_were(tmp_path):
+    changed, new, removed = tmp_path / 'changed.xml', tmp_path / 'new.xml', tmp_path / 'removed.xml'
+    changed.write_text('<zone>working</zone>\n')
+    os.chmod(str(changed), 0o640)
+    removed.write_text('<policy>working</policy>\n')
+    result = call_main(rendered_files.main, dict(files=[entry(changed, '<zone>broken</zone>\n'), entry(new, '<new/>\n')],
+                                                 absent=[str(removed)], check_command=checker_accepting_only('broken', tmp_path)),
+                       fail=True)
+    assert 'refused the new files, which were put back as they were' in result['msg']
+    assert changed.read_text() == '<zone>working</zone>\n' and mode_of(changed) == 0o640
+    assert removed.read_text() == '<policy>working</policy>\n'
+    assert not new.exists()
+
+
+def test_the_check_runs_only_when_a_file_changes(tmp_path):
+    path = tmp_path / 'zone.xml'
+    call_main(rendered_files.main, dict(files=[entry(path, '<zone/>\n')]))
+    result = call_main(rendered_files.main, dict(files=[entry(path, '<zone/>\n')], check_command=['false']))
+    assert not result['changed']
+
+
+def test_check_mode_runs_no_check_and_changes_nothing(tmp_path):
+    path, gone = tmp_path / 'zone.xml', tmp_path / 'policy.xml'
+    gone.write_text('<policy/>\n')
+    result = call_main(rendered_files.main, dict(files=[entry(path, '<zone/>\n')], absent=[str(gone)], check_command=['false']),
+                       check_mode=True)
+    assert result['changed_paths'] == [str(path), str(gone)]
+    assert not path.exists() and gone.exists()
