@@ -57,6 +57,7 @@ def firewall_paths(owner):
         'firewalld_zone_file': '%s/zones/%s.xml' % (FIREWALLD_DIR, firewalld_zone),
         'firewalld_policy': firewalld_policy,
         'firewalld_policy_file': '%s/policies/%s.xml' % (FIREWALLD_DIR, firewalld_policy),
+        'ufw_comment': 'overlaynet.vpn %s' % owner,
     }
 
 
@@ -98,6 +99,7 @@ def firewall_probe_request(owner, interfaces=()):
                   paths['firewalld_zone_file'], paths['firewalld_policy_file']],
         'sysctls': sorted(every_family),
         'active_units': [paths['firewalld_unit']],
+        'ufw_comment': paths['ufw_comment'],
     }
 
 
@@ -138,6 +140,20 @@ def files_to_write(files, probed_files):
     return to_write
 
 
+def ufw_rules_to_change(probed_ufw, wanted, udp_ports=(), tcp_ports=(), interfaces=()):
+    """{'add': keys, 'delete': keys} of the role's ufw rules (module_utils._ufw) against what the probe read (its
+    ufw result); wanted false: every rule of the role goes."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import rules_to_change, wanted_rules
+    probed_ufw = probed_ufw or {}
+    current = {'rules': probed_ufw.get('rules') or [], 'partial_rules': probed_ufw.get('partial_rules') or []}
+    try:
+        rules = wanted_rules(udp_ports, tcp_ports, interfaces) if wanted else []
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('ufw_rules_to_change: %s' % exc)
+    to_add, to_delete = rules_to_change(rules, current)
+    return {'add': to_add, 'delete': to_delete}
+
+
 def sysctl_problems(live_values, writable, wanted, host):
     """Messages for the wanted kernel settings a host lacks and cannot set ([] when none):
     `probed_values | sysctl_problems(probed_writable, wanted, inventory_hostname)`."""
@@ -162,4 +178,5 @@ class FilterModule(object):
             'firewall_probe_request': firewall_probe_request,
             'sysctls_match': sysctls_match,
             'sysctls_to_check': sysctls_to_check,
+            'ufw_rules_to_change': ufw_rules_to_change,
         }

@@ -22,6 +22,7 @@ import shlex
 import stat
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._file_facts import DigestCache, is_executable_file
+from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import read_ufw
 from ansible_collections.overlaynet.vpn.plugins.module_utils.wireguard_keys import is_valid_key, public_key_from_private
 
 ROOT = '/'
@@ -380,6 +381,8 @@ def probe_host(options, path_variable, root=ROOT, digests=None):
         result['wireguard_keys'] = wireguard_keys(options['wireguard_key_dir'], root)
     if options.get('x509_keys') is not None:
         result['python_cryptography'], result['x509_keys'] = x509_keys(options['x509_keys'], root)
+    if options.get('ufw_comment') is not None:
+        result['ufw'] = read_ufw(options['ufw_comment'], root)
     return result
 
 

@@ -146,6 +146,12 @@ options:
       - Returns RV(active_units).
     type: list
     elements: str
+  ufw_comment:
+    description:
+      - The comment that marks a role's ufw rules, C(overlaynet.vpn <role>) (see M(overlaynet.vpn.ufw_rules)).
+      - Reads C(/etc/ufw/ufw.conf), C(/etc/default/ufw) and the rules files C(/etc/ufw/user.rules) and
+        C(/etc/ufw/user6.rules) without running ufw. Returns RV(ufw).
+    type: str
 extends_documentation_fragment:
   - overlaynet.vpn.attributes
 attributes:
@@ -365,6 +371,14 @@ active_units:
   type: list
   elements: str
   sample: [openvpn-server@office.service]
+ufw:
+  description:
+    - Whether ufw is installed and enabled (C(ENABLED=yes)), and the rules with the comment O(ufw_comment) as
+      M(overlaynet.vpn.ufw_rules) names them - C(rules) present for every address family ufw handles,
+      C(partial_rules) for one only.
+  returned: when O(ufw_comment) is set
+  type: dict
+  sample: {installed: true, enabled: true, rules: [in/wg0, route/wg0, udp/51820], partial_rules: []}
 '''
 
 import os
@@ -433,6 +447,7 @@ def main():
             tailscale_state=dict(type='dict', options=dict(executable=dict(type='path', required=True), socket=dict(type='path'))),
             x509_keys=dict(type='dict', no_log=False),
             active_units=dict(type='list', elements='str'),
+            ufw_comment=dict(type='str'),
         ),
         supports_check_mode=True,
     )

@@ -199,6 +199,18 @@ def test_only_instances_with_masquerade_leave_the_server_with_its_address(lab, l
     assert source_seen_by_the_lan_host(lab, lan_address, TCP_CLIENT, TCP_CLIENT_DEVICE, 17232) == field_address
 
 
+def test_the_servers_ports_and_tunnels_pass_ufw_through_rules_of_the_role(lab):
+    # Every traffic test above crosses ufw on the server, whose defaults deny what comes in and
+    # what is routed: only these rules let the clients connect and reach the LAN.
+    status = lab.host(SERVER).check_output("ufw status verbose")
+    assert "Status: active" in status and "deny (incoming)" in status and "deny (routed)" in status
+    added = lab.host(SERVER).check_output("ufw show added").splitlines()
+    comment = "comment 'overlaynet.vpn openvpn_server'"
+    for rule in ("ufw allow 1194/udp", "ufw allow 1194/tcp", "ufw allow in on %s" % SERVER_DEVICE,
+                 "ufw route allow in on %s" % SERVER_DEVICE, "ufw route allow in on %s" % TCP_SERVER_DEVICE):
+        assert "%s %s" % (rule, comment) in added, added
+
+
 def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
     for client in CLIENTS:
         ccd = lab.host(SERVER).check_output("cat /etc/openvpn/server/office/ccd/%s", client)
@@ -392,7 +404,8 @@ def test_a_certificate_from_another_ca_is_refused(lab, pki_dir):
 
 def test_a_config_the_daemon_refuses_is_not_applied_and_the_old_tunnel_keeps_working(lab):
     """Port 1195 is taken on the server, so OpenVPN cannot bind it when it starts: the
-    previous config goes back and serves the clients again."""
+    previous config goes back and serves the clients again, through ufw's rule for its port
+    (ufw changes only once the new config runs)."""
     server = lab.host(SERVER)
     before = server.check_output("sha256sum /etc/openvpn/server/office.conf")
     traffic.start_unit(SERVER, "port-taker", ["python3", "-c",
@@ -407,6 +420,8 @@ def test_a_config_the_daemon_refuses_is_not_applied_and_the_old_tunnel_keeps_wor
     assert returncode != 0 and recap[SERVER]["failed"] == 1, output
     assert "the previous file is back and serves again" in output, output
     assert server.check_output("sha256sum /etc/openvpn/server/office.conf") == before
+    added = server.check_output("ufw show added")
+    assert "ufw allow 1194/udp" in added and "1195" not in added, added
     server_address = lab.tunnel_addresses(SERVER, SERVER_DEVICE)["inet"][0]
     for client in CLIENTS:
         traffic.wait_for_reply(client, server_address, timeout=60)

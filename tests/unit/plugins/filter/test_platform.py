@@ -21,7 +21,7 @@ def sysctl_problems():
 
 def test_filter_names():
     assert sorted(FilterModule().filters()) == ['files_to_write', 'firewall_paths', 'firewall_probe_request', 'forwarding_sysctls', 'sysctl_problems',
-                                                'sysctls_match', 'sysctls_to_check']
+                                                'sysctls_match', 'sysctls_to_check', 'ufw_rules_to_change']
 
 
 def test_read_only_container_with_values_given_at_creation_passes(sysctl_problems):

@@ -104,3 +104,16 @@ def test_files_to_write_are_those_the_probe_found_different_or_missing():
     probed = {'/a': {'exists': True, 'sha256': hashlib.sha256(b'same\n').hexdigest()},
               '/b': {'exists': True, 'sha256': hashlib.sha256(b'old\n').hexdigest()}}
     assert files_to_write(files, probed) == ['/b', '/c']
+
+
+def test_ufw_rules_to_change_compares_with_the_probe():
+    from ansible_collections.overlaynet.vpn.plugins.filter.platform import ufw_rules_to_change
+    probed = {'installed': True, 'enabled': True, 'rules': ['in/wg0', 'route/wg0', 'udp/51820'], 'partial_rules': []}
+    assert ufw_rules_to_change(probed, True, [51820], [], ['wg0']) == {'add': [], 'delete': []}
+    assert ufw_rules_to_change(probed, True, [51821], [], ['wg0']) == {'add': ['udp/51821'], 'delete': ['udp/51820']}
+    assert ufw_rules_to_change(probed, False, [51820], [], ['wg0']) == {'add': [], 'delete': ['in/wg0', 'route/wg0', 'udp/51820']}
+    assert ufw_rules_to_change({}, False) == {'add': [], 'delete': []}
+
+
+def test_probe_request_names_the_roles_ufw_comment():
+    assert firewall_probe_request('wireguard')['ufw_comment'] == 'overlaynet.vpn wireguard'

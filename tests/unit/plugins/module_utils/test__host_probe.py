@@ -532,3 +532,11 @@ def test_active_units_from_one_systemctl_run():
     assert hp.active_units(units, run) == ['a.service', 'c.service']
     assert calls == [['systemctl', 'is-active'] + units]
     assert hp.active_units([], run) == [] and len(calls) == 1
+
+
+def test_ufw_comment_reads_the_roles_ufw_rules_from_ufws_files(tmp_path):
+    from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__ufw import write_host
+    root = write_host(tmp_path)
+    result = hp.probe_host(dict(ufw_comment='overlaynet.vpn wireguard'), '/usr/bin', root)
+    assert result['ufw'] == dict(installed=True, enabled=True, rules=['in/wg0', 'route/wg0', 'udp/51820'], partial_rules=[])
+    assert 'ufw' not in hp.probe_host({}, '/usr/bin', root)
