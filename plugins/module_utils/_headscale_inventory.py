@@ -90,6 +90,7 @@ NODE_DEFAULTS = {
     'tailscale_accept_dns': True,
     'tailscale_networking': 'tun',
     'tailscale_port': DEFAULT_TAILSCALE_PORT,
+    'tailscale_firewall': True,
     'tailscale_key_expiration': '1h',
     'tailscale_ca_certificate_file': None,
 }
@@ -233,7 +234,7 @@ def _check_node(errors, host, variables, servers, server_extras):
         if text:
             problem('tailscale_tags[%d]' % index, text)
     parse_cidr_list(errors, 'host %s: tailscale_advertise_routes' % host, variables['tailscale_advertise_routes'])
-    for name in ('tailscale_advertise_exit_node', 'tailscale_accept_routes', 'tailscale_accept_dns'):
+    for name in ('tailscale_advertise_exit_node', 'tailscale_accept_routes', 'tailscale_accept_dns', 'tailscale_firewall'):
         check_bool(errors, 'host %s: %s' % (host, name), variables[name])
     check_choice(errors, 'host %s: tailscale_networking' % host, variables['tailscale_networking'], NETWORKING_MODES)
     port = variables['tailscale_port']

@@ -157,6 +157,24 @@ def test_the_https_and_stun_ports_are_open_in_the_roles_nftables_table(lab):
     assert lab.host(SERVER).service("overlaynet-nftables@headscale").is_enabled
 
 
+def test_the_servers_ports_pass_ufw_through_rules_of_the_role(lab):
+    # Every node joined through these rules: ufw on hs1 refuses any other incoming connection.
+    server = lab.host(SERVER)
+    assert "Status: active" in server.check_output("ufw status")
+    added = server.check_output("ufw show added")
+    for rule in ("ufw allow 3478/udp", "ufw allow 443/tcp"):
+        assert "%s comment 'overlaynet.vpn headscale'" % rule in added, added
+
+
+def test_the_subnet_router_lets_the_tailnet_through_firewalld_by_the_roles_zone(lab):
+    # The traffic tests above reach ts3 and its LAN through firewalld, whose default zone would
+    # refuse their TCP connections and the routed traffic.
+    router = lab.host(ROUTER)
+    assert router.check_output("firewall-cmd --state") == "running"
+    assert router.check_output("firewall-cmd --get-zone-of-interface=tailscale0") == "olnet-tailscale"
+    assert router.check_output("firewall-cmd --policy=olnet-tailscale-in --list-ports") == "41641/udp"
+
+
 def test_check_mode_on_the_converged_tailnet_changes_nothing(lab):
     returncode, recap, output = lab.run_playbook("--check")
     assert returncode == 0, output

@@ -99,10 +99,11 @@ def test_tags_need_an_owner_in_the_policy():
 
 def test_node_settings_are_checked():
     hostvars = tailnet(ts1=node(tailscale_advertise_routes=['10.1.0.1/24'], tailscale_accept_dns='yes', tailscale_networking='wg',
-                                tailscale_port=70000, tailscale_key_expiration='forever', tailscale_hostname='Bad_Name'))
+                                tailscale_port=70000, tailscale_key_expiration='forever', tailscale_hostname='Bad_Name',
+                                tailscale_firewall='on'))
     errors = errors_of(hostvars)
     for variable in ('tailscale_advertise_routes', 'tailscale_accept_dns', 'tailscale_networking', 'tailscale_port',
-                     'tailscale_key_expiration', 'tailscale_hostname'):
+                     'tailscale_key_expiration', 'tailscale_hostname', 'tailscale_firewall'):
         assert any(error.startswith('host ts1: %s' % variable) for error in errors), (variable, errors)
 
 
