@@ -38,6 +38,7 @@ FIREWALLD_POLICY_NAME_LIMIT = 18
 
 def firewall_paths(owner):
     """Files, unit and table of one role's firewall settings."""
+    from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import comment_of
     if not isinstance(owner, str) or not _OWNER.match(owner):
         raise AnsibleFilterError('firewall_paths: owner must be a role name (lower-case letters, digits, _), got %r' % (owner,))
     firewalld_zone = FIREWALLD_PREFIX + FIREWALLD_SHORT_NAMES.get(owner, owner)
@@ -57,7 +58,7 @@ def firewall_paths(owner):
         'firewalld_zone_file': '%s/zones/%s.xml' % (FIREWALLD_DIR, firewalld_zone),
         'firewalld_policy': firewalld_policy,
         'firewalld_policy_file': '%s/policies/%s.xml' % (FIREWALLD_DIR, firewalld_policy),
-        'ufw_comment': 'overlaynet.vpn %s' % owner,
+        'ufw_comment': comment_of(owner),
     }
 
 

@@ -103,8 +103,10 @@ def directory_changed(entry):
 
 
 def plan_file(entry):
-    """What writing entry changes: {'path', 'content_changed', 'attributes_changed', 'before'}."""
-    text, mode, owner, group = current_state(entry['path'])
+    """What writing entry changes: {'path', 'content_changed', 'attributes_changed', 'before', 'state' (the file's
+    current_state())}."""
+    state = current_state(entry['path'])
+    text, mode, owner, group = state
     wanted_mode = parse_mode(entry.get('mode', '0644'), 'mode')
     return {
         'path': entry['path'],
@@ -112,6 +114,7 @@ def plan_file(entry):
         'attributes_changed': text is not None and (mode != wanted_mode or owner != entry.get('owner', 'root')
                                                     or group != entry.get('group', 'root')),
         'before': text,
+        'state': state,
     }
 
 
@@ -152,16 +155,17 @@ def plan_files(files, directories, absent=()):
     remove that exist, 'previous': what each file to write or remove was ({path: (text, mode, owner, group)}, text
     None for a missing file), 'diff': a before/after pair per file whose content changes or that goes}."""
     plans = [plan_file(entry) for entry in files]
-    to_write = [entry for plan, entry in zip(plans, files) if plan['content_changed'] or plan['attributes_changed']]
-    to_remove = [path for path in absent if os.path.lexists(path)]
+    changed = [(plan, entry) for plan, entry in zip(plans, files) if plan['content_changed'] or plan['attributes_changed']]
+    # Each file is read once: its state serves the diff and, after a refused check, putting it back.
+    removed_states = [(path, current_state(path)) for path in absent if os.path.lexists(path)]
     return {
         'directories': [entry for entry in directories if directory_changed(entry)],
-        'files': to_write,
-        'absent': to_remove,
-        'previous': dict((path, current_state(path)) for path in [entry['path'] for entry in to_write] + to_remove),
+        'files': [entry for plan, entry in changed],
+        'absent': [path for path, state in removed_states],
+        'previous': dict([(plan['path'], plan['state']) for plan, entry in changed] + removed_states),
         'diff': [dict(before_header=plan['path'], after_header=plan['path'], before=plan['before'] or '', after=entry['content'])
                  for plan, entry in zip(plans, files) if plan['content_changed']]
-        + [dict(before_header=path, after_header=path, before=read_text_or_none(path) or '', after='') for path in to_remove],
+        + [dict(before_header=path, after_header=path, before=state[0] or '', after='') for path, state in removed_states],
     }
 
 

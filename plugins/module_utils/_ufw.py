@@ -75,20 +75,17 @@ def _key_of_tuple(fields):
 
 
 def tagged_rules(text, comment):
-    """(keys of the rules tagged with comment that a role makes, lines tagged with comment that no role makes) in the
-    text of a ufw rules file."""
+    """The keys of the rules tagged with comment in the text of a ufw rules file; a tagged rule that no role makes
+    (edited by hand into a deny, a source, ...) is not one of them."""
     hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
-    keys, foreign = set(), []
+    keys = set()
     for line in (text or '').splitlines():
         match = _TUPLE.match(line.strip())
-        if not match or match.group('comment') != hex_comment:
-            continue
-        key = _key_of_tuple(match.groupdict())
-        if key is None:
-            foreign.append(line.strip())
-        else:
-            keys.add(key)
-    return keys, foreign
+        if match and match.group('comment') == hex_comment:
+            key = _key_of_tuple(match.groupdict())
+            if key is not None:
+                keys.add(key)
+    return keys
 
 
 def _read(path, root):
@@ -116,9 +113,9 @@ def read_ufw(comment, root='/'):
     rules_text = _read(RULES_FILE, root)
     if conf is None or rules_text is None:
         return dict(installed=False, enabled=False, rules=[], partial_rules=[])
-    keys, dummy = tagged_rules(rules_text, comment)
+    keys = tagged_rules(rules_text, comment)
     if (_setting(_read(DEFAULTS_FILE, root), 'IPV6') or 'yes').lower() == 'yes':
-        keys6, dummy = tagged_rules(_read(RULES6_FILE, root), comment)
+        keys6 = tagged_rules(_read(RULES6_FILE, root), comment)
         present, partial = keys & keys6, keys ^ keys6
     else:
         present, partial = keys, set()

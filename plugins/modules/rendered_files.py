@@ -102,6 +102,8 @@ changed_paths:
   sample: [/etc/systemd/system/overlaynet-wireguard@.service]
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
@@ -125,7 +127,7 @@ def run_module(module):
     except ValueError as exc:
         problems.append(to_native(exc))
     problems.extend('absent[%d]: %r is not an absolute path' % (index, path)
-                    for index, path in enumerate(module.params['absent']) if not path.startswith('/'))
+                    for index, path in enumerate(module.params['absent']) if not os.path.isabs(path))
     if problems:
         module.fail_json(msg='; '.join(problems))
     plan = plan_files(files, directories, module.params['absent'])

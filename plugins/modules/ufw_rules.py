@@ -88,6 +88,7 @@ deleted:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.overlaynet.vpn.plugins.module_utils._addresses import interface_name_problem
 from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import (
     comment_of,
     read_ufw,
@@ -109,8 +110,10 @@ def run_module(module):
     params = module.params
     problems = ['%s: %r is not a port (1-65535)' % (option, port) for option in ('udp_ports', 'tcp_ports')
                 for port in params[option] if not 1 <= port <= 65535]
-    problems += ['interfaces: %r is not an interface name' % name for name in params['interfaces']
-                 if not name or len(name) > 15 or any(character in name for character in ' /\t\n')]
+    for name in params['interfaces']:
+        problem = interface_name_problem(name)
+        if problem:
+            problems.append('interfaces: %s' % problem)
     if problems:
         module.fail_json(msg='; '.join(problems))
     comment = comment_of(params['owner'])

@@ -73,7 +73,7 @@ def test_a_rule_ufw_refuses_fails_naming_it(host, monkeypatch):
 @pytest.mark.parametrize('args, message', [
     (dict(udp_ports=[0]), 'udp_ports: 0 is not a port'),
     (dict(tcp_ports=[70000]), 'tcp_ports: 70000 is not a port'),
-    (dict(interfaces=['wg 0']), "interfaces: 'wg 0' is not an interface name"),
+    (dict(interfaces=['wg 0']), "interfaces: 'wg 0' must not contain"),
 ])
 def test_bad_input_is_refused_before_ufw_runs(host, ufw, args, message):
     result = call_main(ufw_rules.main, dict(args, owner='wireguard'), fail=True)
