@@ -11,7 +11,7 @@
 #   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
 #   make bench-tailnet   headscale/Tailscale converge/rerun with 4 and 8 nodes, and tailnet throughput
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
-#   make headscale      build the pinned headscale, tailscale and tailscaled (cached per machine)
+#   make headscale      build the pinned headscale (and the release before it), tailscale and tailscaled (cached per machine)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -46,6 +46,12 @@ export OVERLAYNET_WIREGUARD_GO := $(CACHE_DIR)/bin/wireguard-go-$(WIREGUARD_GO_V
 HEADSCALE_VERSION := v0.29.3
 TAILSCALE_VERSION := v1.102.5
 export OVERLAYNET_HEADSCALE := $(CACHE_DIR)/bin/headscale-$(HEADSCALE_VERSION)
+# The minor release before it: the tailnet scenario starts its server on this one and upgrades
+# it, and the unit tests run the checkers of both (0.28 checks a policy file alone, 0.29 asks the
+# running server).
+HEADSCALE_PREVIOUS_VERSION := v0.28.0
+export OVERLAYNET_HEADSCALE_PREVIOUS := $(CACHE_DIR)/bin/headscale-$(HEADSCALE_PREVIOUS_VERSION)
+export OVERLAYNET_HEADSCALE_PREVIOUS_VERSION := $(HEADSCALE_PREVIOUS_VERSION:v%=%)
 export OVERLAYNET_TAILSCALE := $(CACHE_DIR)/bin/tailscale-$(TAILSCALE_VERSION)
 export OVERLAYNET_TAILSCALED := $(CACHE_DIR)/bin/tailscaled-$(TAILSCALE_VERSION)
 TAILSCALE_LDFLAGS := -X tailscale.com/version.longStamp=$(TAILSCALE_VERSION:v%=%) -X tailscale.com/version.shortStamp=$(TAILSCALE_VERSION:v%=%)
@@ -87,10 +93,13 @@ $(OVERLAYNET_WIREGUARD_GO):
 	lab/build-go-binary.sh golang.zx2c4.com/wireguard $(WIREGUARD_GO_VERSION) . $@ $(CACHE_DIR)
 
 
-headscale: $(OVERLAYNET_HEADSCALE) $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
+headscale: $(OVERLAYNET_HEADSCALE) $(OVERLAYNET_HEADSCALE_PREVIOUS) $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
 
 $(OVERLAYNET_HEADSCALE):
 	lab/build-go-binary.sh github.com/juanfont/headscale $(HEADSCALE_VERSION) ./cmd/headscale $@ $(CACHE_DIR)
+
+$(OVERLAYNET_HEADSCALE_PREVIOUS):
+	lab/build-go-binary.sh github.com/juanfont/headscale $(HEADSCALE_PREVIOUS_VERSION) ./cmd/headscale $@ $(CACHE_DIR)
 
 $(OVERLAYNET_TAILSCALE):
 	lab/build-go-binary.sh tailscale.com $(TAILSCALE_VERSION) ./cmd/tailscale $@ $(CACHE_DIR) "$(TAILSCALE_LDFLAGS)"

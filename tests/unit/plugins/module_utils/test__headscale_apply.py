@@ -9,7 +9,7 @@ __metaclass__ = type
 # headscale CLI as the upstream sources read say they behave (see _headscale_apply's header), with
 # the texts a headscale v0.29.3 printed for the same inputs (configtest and policy check run on a
 # configuration in a temporary directory, no network) and, for 0.26, the texts its sources build.
-# The last section runs the real binary when OVERLAYNET_HEADSCALE names one.
+# The last section runs the real binaries OVERLAYNET_HEADSCALE and OVERLAYNET_HEADSCALE_PREVIOUS name.
 
 import json
 import os
@@ -924,14 +924,16 @@ def test_absent_stops_a_unit_that_is_starting(host):
 # The checkers against the real binary, when OVERLAYNET_HEADSCALE names one (make headscale builds it)
 # ---------------------------------------------------------------------------------------------
 
-REAL_HEADSCALE = os.environ.get('OVERLAYNET_HEADSCALE', '')
-# `make unit` builds the binary first and sets OVERLAYNET_REQUIRE_BINARIES, so that there a missing binary fails
+# The pinned release and the minor release before it (make headscale builds both), with the kind of
+# `policy check` each has: 0.29 asks the running server, 0.28 parses the file alone.
+REAL_HEADSCALES = [
+    pytest.param((os.environ.get('OVERLAYNET_HEADSCALE', ''), 'server'), id='current'),
+    pytest.param((os.environ.get('OVERLAYNET_HEADSCALE_PREVIOUS', ''), 'file'), id='previous'),
+]
+# `make unit` builds the binaries first and sets OVERLAYNET_REQUIRE_BINARIES, so that there a missing binary fails
 # these tests instead of skipping them; a bare pytest run skips them.
-if os.environ.get('OVERLAYNET_REQUIRE_BINARIES'):
-    def needs_real_headscale(test):
-        return test
-else:
-    needs_real_headscale = pytest.mark.skipif(not os.access(REAL_HEADSCALE, os.X_OK), reason='OVERLAYNET_HEADSCALE names no headscale binary')
+REQUIRE_BINARIES = bool(os.environ.get('OVERLAYNET_REQUIRE_BINARIES'))
+
 
 # Nothing that reaches the network: no DERP map URL, no OIDC, no update check; everything in tmp.
 REAL_CONFIG = '''server_url: https://hs.example.test
@@ -977,9 +979,9 @@ logtail:
 class RealModule(object):
     check_mode = False
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, executable):
         self.params = dict(state='present', unit=UNIT, config_path=str(tmp_path / 'config.yaml'), policy_path=str(tmp_path / 'policy.json'),
-                           config=None, policy=None, timeout=5, executable=REAL_HEADSCALE, environment_file=None)
+                           config=None, policy=None, timeout=5, executable=executable, environment_file=None)
         self.warnings = []
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
@@ -997,18 +999,26 @@ class RealModule(object):
         raise Failed(msg, kwargs)
 
 
+@pytest.fixture(params=REAL_HEADSCALES)
+def real_binary(request):
+    """(path, kind of policy check) of one real headscale."""
+    executable, policy_checker = request.param
+    if not REQUIRE_BINARIES and not os.access(executable, os.X_OK):
+        pytest.skip('no headscale binary built for this release (make headscale builds it)')
+    return executable, policy_checker
+
+
 @pytest.fixture
-def real(tmp_path):
+def real(tmp_path, real_binary):
     (tmp_path / 'run').mkdir()
     (tmp_path / 'policy.json').write_text(POLICY)
-    return HeadscaleServer(RealModule(tmp_path))
+    return HeadscaleServer(RealModule(tmp_path, real_binary[0]))
 
 
 def real_config(tmp_path, v4='100.64.0.0/10'):
     return REAL_CONFIG.format(tmp=str(tmp_path), v4=v4)
 
 
-@needs_real_headscale
 def test_real_configtest_accepts_a_good_pair_and_quotes_a_bad_prefix(real, tmp_path):
     assert real.service.check_text('config.yaml', real_config(tmp_path), real.config_problem) is None
     # Only serve loads the TLS files: configtest cannot see a missing certificate (the restart with rollback does).
@@ -1017,7 +1027,6 @@ def test_real_configtest_accepts_a_good_pair_and_quotes_a_bad_prefix(real, tmp_p
     assert 'parsing IPv4 prefix from config' in problem and 'prefix length out of range' in problem and 'INF' not in problem
 
 
-@needs_real_headscale
 def test_real_configtest_reads_the_named_policy_file(real, tmp_path):
     (tmp_path / 'policy.json').write_text(UNDEFINED_GROUP)
     problem = real.service.check_text('config.yaml', real_config(tmp_path), real.config_problem)
@@ -1027,10 +1036,9 @@ def test_real_configtest_reads_the_named_policy_file(real, tmp_path):
     assert 'no such file or directory' in problem
 
 
-@needs_real_headscale
-def test_real_policy_check_kind_and_its_answer_without_a_server(real, tmp_path):
+def test_real_policy_check_kind_and_its_answer_without_a_server(real, real_binary, tmp_path):
     kind = real.policy_checker()
-    assert kind in ('server', 'file')
+    assert kind == real_binary[1]
     if kind == 'file':
         real.policy = UNDEFINED_GROUP
         problem, checked = real.policy_problem(running=True)
