@@ -15,6 +15,7 @@ import stat
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -35,6 +36,11 @@ TCP_INSTANCE = "field"
 TCP_SERVER_DEVICE = "ovpn-field"
 TCP_CLIENT = "site2"
 TCP_CLIENT_DEVICE = "ovpnc-field"
+# site1, a client of vpn1, is the server of instance branch too, with its own CA; site2 is its client.
+BRANCH_SERVER = "site1"
+BRANCH_SERVER_DEVICE = "ovpn-branch"
+BRANCH_CLIENT = "site2"
+BRANCH_CLIENT_DEVICE = "ovpnc-branch"
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +123,13 @@ def server_instances(lab, **office_changes):
     return [dict(instances[0], **office_changes)] + instances[1:]
 
 
+def run_with_server_instances(lab, instances, *args):
+    """A run in which vpn1 has these instances: server_instances.yml sets them as its fact, since an
+    -e of openvpn_server_instances would give them to site1 as well, a server too."""
+    return lab.run_playbook("-e", json.dumps({"overlaynet_test_server_instances": instances}), *args,
+                            playbooks=("server_instances.yml", "converge.yml"))
+
+
 # --- traffic ---------------------------------------------------------------------------------
 
 def test_every_managed_client_reaches_the_server_and_its_lan_through_the_tunnel(lab, server_addresses, lan_address):
@@ -156,6 +169,27 @@ def test_a_tcp_instance_beside_a_udp_one_on_the_same_port_carries_traffic_withou
     # tcp-nodelay: the server sets TCP_NODELAY on its sockets and pushes the same to the client.
     client_log = unit_log(lab, TCP_CLIENT, "openvpn-client@%s" % TCP_INSTANCE)
     assert "socket-flags TCP_NODELAY" in client_log, client_log
+
+
+def test_a_client_that_is_also_a_server_serves_its_own_client_with_its_own_ca(lab, server_addresses):
+    """site1 keeps its tunnel to vpn1 while it serves branch: site2 reaches site1's tunnel address
+    through branch. site1's server certificate comes from its own CA, its client certificate from vpn1's."""
+    address = lab.tunnel_addresses(BRANCH_SERVER, BRANCH_SERVER_DEVICE)["inet"][0]
+    assert lab.route_device(BRANCH_CLIENT, address) == BRANCH_CLIENT_DEVICE
+    assert lab.ping(BRANCH_CLIENT, address) is not None
+    assert lab.tcp_exchange(BRANCH_CLIENT, BRANCH_SERVER, address, 17241) == "ack:%s-to-%s" % (BRANCH_CLIENT, BRANCH_SERVER)
+    assert lab.route_device(BRANCH_SERVER, server_addresses["inet"][0]) == CLIENT_DEVICE
+    assert lab.ping(BRANCH_SERVER, server_addresses["inet"][0]) is not None
+    pki_root = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-pki")
+    own_ca, vpn1_ca = (x509.load_pem_x509_certificate(read(os.path.join(pki_root, name, "ca.crt")).encode())
+                       for name in (BRANCH_SERVER, SERVER))
+    site1 = lab.host(BRANCH_SERVER)
+    server_certificate = x509.load_pem_x509_certificate(site1.check_output("cat /etc/openvpn/server/pki/server.crt").encode())
+    client_certificate = x509.load_pem_x509_certificate(site1.check_output("cat /etc/openvpn/client/office/client.crt").encode())
+    server_certificate.verify_directly_issued_by(own_ca)
+    client_certificate.verify_directly_issued_by(vpn1_ca)
+    with pytest.raises((ValueError, InvalidSignature)):
+        server_certificate.verify_directly_issued_by(vpn1_ca)
 
 
 # One datagram, sent out of one device (SO_BINDTODEVICE: through that tunnel, whatever the routes),
@@ -414,7 +448,7 @@ def test_a_config_the_daemon_refuses_is_not_applied_and_the_old_tunnel_keeps_wor
     try:
         traffic.wait_until("UDP port 1195 taken", lambda: server.run("ss -Hlun 'sport = :1195'").stdout.strip() != "", 10)
         instances = server_instances(lab, port=1195)
-        returncode, recap, output = lab.run_playbook("--limit", SERVER, "-e", json.dumps({"openvpn_server_instances": instances}))
+        returncode, recap, output = run_with_server_instances(lab, instances, "--limit", SERVER)
     finally:
         traffic.stop_unit(SERVER, "port-taker")
     assert returncode != 0 and recap[SERVER]["failed"] == 1, output
@@ -434,7 +468,7 @@ def test_a_revoked_client_is_refused_by_the_verify_hook_and_by_the_crl(lab, pki_
     overlay = tmp_path / "revoke.yml"
     overlay.write_text(json.dumps({"all": {"hosts": {"site3": {"openvpn_client_state": "absent"}}}}))
     instances = server_instances(lab, revoked_clients=["site3"])
-    returncode, recap, output = lab.run_playbook("-i", str(overlay), "-e", json.dumps({"openvpn_server_instances": instances}))
+    returncode, recap, output = run_with_server_instances(lab, instances, "-i", str(overlay))
     assert returncode == 0, output
     assert not site3.file(CLIENT_CONFIG).exists and not site3.file("/etc/openvpn/client/pki").exists
     state = json.loads(read(os.path.join(pki_dir, "state.json")))
@@ -475,12 +509,12 @@ def test_bad_inputs_are_refused_before_any_change(lab):
     instances = server_instances(lab, port=70000, push_routes=["10.79.0.0/16"]) + [
         dict(base, name="second", ipv4_pool="10.79.0.128/25", ipv6_pool=None, unmanaged_clients=[]),
     ]
-    for settings, expected in (
-            ({"openvpn_server_instances": instances},
+    for bad_instances, expected in (
+            (instances,
              ["host vpn1: openvpn_server_instances[0].port", "host vpn1: openvpn_server_instances[0].push_routes",
               "host vpn1: openvpn_server_instances[2].ipv4_pool"]),
-            ({"openvpn_server_instances": server_instances(lab, data_ciphers=["BF-CBC"])}, ["[vpn1]", "data_ciphers", "BF-CBC"])):
-        returncode, recap, output = lab.run_playbook("-e", json.dumps(settings))
+            (server_instances(lab, data_ciphers=["BF-CBC"]), ["[vpn1]", "data_ciphers", "BF-CBC"])):
+        returncode, recap, output = run_with_server_instances(lab, bad_instances)
         assert returncode != 0
         for text in expected:
             assert text in output, (text, output)
@@ -490,7 +524,7 @@ def test_bad_inputs_are_refused_before_any_change(lab):
 
 def test_an_unknown_name_to_revoke_is_refused_before_any_host_changes(lab):
     instances = server_instances(lab, revoked_clients=["nobody-we-know"])
-    returncode, recap, output = lab.run_playbook("-e", json.dumps({"openvpn_server_instances": instances}))
+    returncode, recap, output = run_with_server_instances(lab, instances)
     assert returncode != 0 and "nobody-we-know" in output, output
     assert all(counts["changed"] == 0 for counts in recap.values()), output
 
@@ -504,7 +538,7 @@ def test_check_mode_on_the_converged_fleet_changes_nothing(lab):
 def test_check_diff_previews_a_change_without_making_it(lab):
     before = lab.host(SERVER).check_output("cat /etc/openvpn/server/office.conf")
     instances = server_instances(lab, push_routes=["10.213.1.0/24", "10.213.2.0/24"])
-    returncode, recap, output = lab.run_playbook("--check", "--diff", "-e", json.dumps({"openvpn_server_instances": instances}))
+    returncode, recap, output = run_with_server_instances(lab, instances, "--check", "--diff")
     assert returncode == 0, output
     assert recap[SERVER]["changed"] >= 1
     assert '+push "route 10.213.2.0 255.255.255.0"' in output, output
@@ -557,24 +591,25 @@ def pem_bodies(text):
 
 def test_no_secret_appears_in_a_verbose_diff_run(lab, pki_dir):
     instances = server_instances(lab, unmanaged_clients=["alice-laptop", "bob-phone"])
-    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"openvpn_server_instances": instances}))
+    returncode, recap, output = run_with_server_instances(lab, instances, "-vvv", "--diff")
     assert returncode == 0, output
     assert recap[SERVER]["changed"] >= 1, output
     secrets = []
-    server = lab.host(SERVER)
-    for path in ("/etc/openvpn/server/keys/server.key", "/etc/openvpn/server/keys/tls-crypt-v2-server.key", "/etc/openvpn/server/users"):
-        text = server.check_output("cat %s", path)
-        secrets.extend(pem_bodies(text) if "-----" in text else [line.split()[-1] for line in text.splitlines()])
-    client_key_paths = ["/etc/openvpn/client/pki/vpn1.key", "/etc/openvpn/client/office/tls-crypt-v2.key"]
-    for client in CLIENTS:
-        instance_key_paths = ["/etc/openvpn/client/%s/tls-crypt-v2.key" % TCP_INSTANCE] if client == TCP_CLIENT else []
-        for path in client_key_paths + instance_key_paths:
-            secrets.extend(pem_bodies(lab.host(client).check_output("cat %s", path)))
-        secrets.append("pw-%s-not-a-secret-0001" % client)
+    # Every key file on the managed hosts (site1's server keys and site2's branch keys too), the servers' password
+    # files, the clients' passwords, and every private key of both PKIs on the controller.
+    for host in [SERVER] + CLIENTS:
+        key_paths = lab.host(host).check_output("find /etc/openvpn -type f -name '*.key'").split()
+        assert key_paths, host
+        for path in key_paths:
+            secrets.extend(pem_bodies(lab.host(host).check_output("cat %s", path)))
+    for line in lab.host(SERVER).check_output("cat /etc/openvpn/server/users").splitlines():
+        secrets.append(line.split()[-1])
+    secrets.extend("pw-%s-not-a-secret-0001" % client for client in CLIENTS)
     secrets.append("pw-alice-not-a-secret-0001")
-    for path in [os.path.join(pki_dir, "ca.key")] + glob.glob(os.path.join(pki_dir, "private", "*.key")) + \
-            glob.glob(os.path.join(pki_dir, "tls-crypt-v2", "clients", "*.key")):
-        secrets.extend(pem_bodies(read(path)))
+    for server_pki in (pki_dir, os.path.join(os.path.dirname(pki_dir), BRANCH_SERVER)):
+        for path in [os.path.join(server_pki, "ca.key")] + glob.glob(os.path.join(server_pki, "private", "*.key")) + \
+                glob.glob(os.path.join(server_pki, "tls-crypt-v2", "clients", "*.key")):
+            secrets.extend(pem_bodies(read(path)))
     lab.assert_no_secret_printed(output, secrets, minimum=30)
     returncode, recap, output = lab.run_playbook()
     assert returncode == 0, output
@@ -591,3 +626,5 @@ def test_connectivity_report_lists_the_openvpn_peers(lab, tmp_path):
         assert client in page.read_text()
     assert "| %s | openvpn | %s | %s |" % (TCP_CLIENT, TCP_CLIENT_DEVICE, SERVER) in output
     assert "| %s | openvpn | %s | %s |" % (SERVER, TCP_SERVER_DEVICE, TCP_CLIENT) in output
+    assert "| %s | openvpn | %s | %s |" % (BRANCH_CLIENT, BRANCH_CLIENT_DEVICE, BRANCH_SERVER) in output
+    assert "| %s | openvpn | %s | %s |" % (BRANCH_SERVER, BRANCH_SERVER_DEVICE, BRANCH_CLIENT) in output
