@@ -72,17 +72,27 @@ def _facts_of(nodes, names):
     return [dict((name, variables[name]) for name in names if name in variables) for variables in nodes]
 
 
+def _server_nodes(hostvars, server):
+    """The nodes a headscale server of this run has, as its probe read them at the start of the run (None when it was not
+    probed); none at all where its database moved to another one in this run (headscale__database_moved), which
+    headscale starts without nodes."""
+    variables = hostvars[server] if hostvars is not None and server in hostvars else None
+    if not variables:
+        return None
+    if variables.get('headscale__database_moved'):
+        return []
+    probe = variables.get('headscale__probe')
+    return probe.get('headscale_nodes') if probe else None
+
+
 def tailscale_route_approvals(nodes, hostvars=None):
     """Routes the servers must approve:
     `ansible_play_hosts | map('extract', hostvars) | selectattr('tailscale__plan', 'defined') | tailscale_route_approvals(hostvars)`;
     hostvars gives each server's nodes as its probe read them (headscale__probe.headscale_nodes)."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._headscale_inventory import route_approvals
     facts = _facts_of(nodes, ('tailscale__plan', 'tailscale__node_joined', 'tailscale__node_kept', 'tailscale__probe'))
-    server_nodes = {}
-    for server in sorted(set(fact['tailscale__plan'].get('server') for fact in facts if 'tailscale__plan' in fact) - set([None])):
-        probe = hostvars[server].get('headscale__probe') if hostvars is not None and server in hostvars else None
-        server_nodes[server] = probe.get('headscale_nodes') if probe else None
-    return route_approvals(facts, server_nodes)
+    servers = set(fact['tailscale__plan'].get('server') for fact in facts if 'tailscale__plan' in fact) - set([None])
+    return route_approvals(facts, dict((server, _server_nodes(hostvars, server)) for server in servers))
 
 
 def tailscale_node_removals(nodes):
@@ -112,10 +122,9 @@ def tailscale_lost_on_server(state, hostvars, server):
     """Whether the node's server (probed in this run) no longer has the node the probe read (tailscale_state):
     `probe.tailscale_state | tailscale_lost_on_server(hostvars, server)`; false when either was not read."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._tailnet_names import lost_on_server
-    if not state or server is None or server not in hostvars:
+    if not state or server is None:
         return False
-    probe = hostvars[server].get('headscale__probe')
-    return lost_on_server(state.get('status'), probe.get('headscale_nodes') if probe else None)
+    return lost_on_server(state.get('status'), _server_nodes(hostvars, server))
 
 
 def tailscale_node_unchanged(state, settings):

@@ -330,6 +330,7 @@ def server_plan(hostvars, groups, host, undefined=()):
         'has_secret_environment': False,
         'policy_path': '',
         'database_path': None,
+        'database': None,
         'cert_path': DEFAULT_CERT_PATH,
         'key_path': DEFAULT_KEY_PATH,
         'ca': ca_location(host, extras),
@@ -355,8 +356,19 @@ def server_plan(hostvars, groups, host, undefined=()):
         'has_secret_environment': bool(secret_environment(variables)),
         'policy_path': config['policy']['path'],
         'database_path': config['database']['sqlite']['path'] if config['database']['type'] == 'sqlite' else None,
+        'database': database_identity(config['database']),
     })
     return plan
+
+
+def database_identity(database):
+    """Which database a headscale config's database section names, as one text without the password: the role
+    records it, and a server whose database is another one than at its last run starts empty there."""
+    if database['type'] == 'sqlite':
+        return 'sqlite:' + database['sqlite']['path']
+    postgres = database['postgres']
+    port = postgres.get('port')
+    return 'postgres:%s@%s%s/%s' % (postgres['user'], postgres['host'], '' if port is None else ':%s' % port, postgres['name'])
 
 
 def cas_to_make(hostvars, groups, hosts, undefined=()):

@@ -383,3 +383,30 @@ def test_connectivity_report_lists_the_tailscale_peers(lab, tmp_path):
     for node in NODES:
         assert "| %s | tailscale | tailscale0 | " % node in output, output
     assert "ts1" in page.read_text()
+
+
+def test_last_a_server_moved_to_postgres_serves_the_tailnet_from_it_printing_no_password(lab):
+    """Last, as it leaves the tailnet on another database: hs1 moves from sqlite to the postgres
+    database on db1 (which prepare.yml made). headscale has no migration between databases and
+    starts empty there, so every node joins again in that run, with a key minted for it. The
+    password goes to the service's 0600 environment file only, and the -vvv --diff run prints it nowhere."""
+    database = lab.hostvars(SERVER)["lab_postgres_database"]
+    password = database["postgres"]["password"]
+    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"headscale_database": database}))
+    assert returncode == 0, output
+    lab.assert_no_secret_printed(output, [password], minimum=1)
+    server = lab.host(SERVER)
+    environment = server.file("/etc/headscale/headscale.env")
+    assert environment.mode == 0o600 and password in server.check_output("cat /etc/headscale/headscale.env")
+    config = server.check_output("cat /etc/headscale/config.yaml")
+    assert "type: postgres" in config and password not in config
+    query = "SELECT given_name FROM nodes WHERE deleted_at IS NULL ORDER BY given_name"
+    names = lab.host("db1").check_output("runuser --user=postgres -- psql --dbname=headscale --tuples-only --no-align --command=%s", query)
+    assert names.split() == sorted(NODES)
+    assert sorted(node["given_name"] for node in nodes_list(lab)) == sorted(NODES)
+    for index, (source, target) in enumerate(ALLOWED):
+        address = tailnet_ipv4(lab, target)
+        traffic.wait_for_reply(source, address)
+        assert lab.tcp_exchange(source, target, address, 17441 + index) == "ack:%s-to-%s" % (source, target)
+    returncode, recap, output = lab.run_playbook("-e", json.dumps({"headscale_database": database}))
+    assert returncode == 0 and all(counts["changed"] == 0 for counts in recap.values()), output

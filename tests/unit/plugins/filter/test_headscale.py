@@ -65,6 +65,9 @@ def test_route_approvals_read_the_servers_probes_from_hostvars():
     for servers in ({}, {'hs1': {}}, {'hs1': {'headscale__probe': {'headscale_nodes': None}}}):
         assert list(tailscale_route_approvals([node], servers)) == ['hs1']
     assert list(tailscale_route_approvals([node])) == ['hs1']
+    # A server whose database moved in this run has none of its nodes any more: the node's routes are approved again.
+    hostvars['hs1']['headscale__database_moved'] = True
+    assert list(tailscale_route_approvals([node], hostvars)) == ['hs1']
 
 
 def test_node_removals_read_the_logout_results():
@@ -109,3 +112,8 @@ def test_lost_on_server_reads_the_servers_probe_from_hostvars():
     for servers, server in (({}, 'hs1'), ({'hs1': {}}, 'hs1'), (hostvars, None)):
         assert tailscale_lost_on_server(state, servers, server) is False
     assert tailscale_lost_on_server(None, hostvars, 'hs1') is False
+    # The server's database moved to another one in this run: headscale starts there without the node.
+    hostvars['hs1']['headscale__database_moved'] = True
+    assert tailscale_lost_on_server(state, hostvars, 'hs1') is True
+    hostvars['hs1']['headscale__database_moved'] = False
+    assert tailscale_lost_on_server(state, hostvars, 'hs1') is False

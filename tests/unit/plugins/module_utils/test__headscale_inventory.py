@@ -160,7 +160,19 @@ def test_server_plan_without_policy_leaves_the_policy_path_empty():
     assert plan['subject_alt_names'] == ['DNS:hs1.example.net']
     assert plan['tcp_ports'] == [443] and plan['udp_ports'] == [3478]
     assert plan['database_path'] == '/var/lib/headscale/db.sqlite'
+    assert plan['database'] == 'sqlite:/var/lib/headscale/db.sqlite'
     assert [user['name'] for user in plan['users']] == ['lab', 'ops']
+
+
+@pytest.mark.parametrize('postgres, expected', [
+    ({'host': 'db1', 'name': 'headscale', 'user': 'hs', 'password': 'pg-secret'}, 'postgres:hs@db1:5432/headscale'),
+    ({'host': '/run/postgresql', 'port': None, 'name': 'headscale', 'user': 'hs'}, 'postgres:hs@/run/postgresql/headscale'),
+])
+def test_server_plan_names_a_postgres_database_without_its_password(postgres, expected):
+    hs1 = dict(server(), headscale_database={'type': 'postgres', 'postgres': postgres})
+    plan = inventory.server_plan(tailnet(hs1=hs1), GROUPS, 'hs1')
+    assert plan['database'] == expected and plan['database_path'] is None
+    assert 'pg-secret' not in json.dumps(plan)
 
 
 def test_server_plan_with_policy():
