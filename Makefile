@@ -4,14 +4,15 @@
 #   make demo-down  remove the demo lab hosts
 #   make test       lint, sanity, unit tests and every molecule scenario (what CI runs)
 #   make molecule   every molecule scenario; SCENARIO=name for one, ROLE=name for a role's
-#   make unit       the pytest unit tests (builds the pinned headscale first: some tests run its checkers)
+#   make unit       the pytest unit tests (builds both headscale releases first: some tests run their checkers)
 #   make bench      converge/rerun timings and tunnel throughput on lab hosts, and the PKI bench (not part of make test)
 #   make bench-pki  issuing 100 and 500 OpenVPN client certificates: openvpn_pki vs easy-rsa 3 vs openssl per certificate
 #   make bench-baseline  converge/rerun side by side with githubixx/ansible-role-wireguard
 #   make bench-openvpn   OpenVPN converge/rerun and throughput side by side with kyl191/ansible-role-openvpn
 #   make bench-tailnet   headscale/Tailscale converge/rerun with 4 and 8 nodes, and tailnet throughput
 #   make wireguard-go   build the pinned wireguard-go from its Go module (cached per machine)
-#   make headscale      build the pinned headscale (and the release before it), tailscale and tailscaled (cached per machine)
+#   make headscale      build the pinned headscale, tailscale and tailscaled (cached per machine)
+#   make headscale-previous   build the headscale release before it (the tests upgrade from it)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -65,7 +66,7 @@ MODULES := $(basename $(notdir $(wildcard plugins/modules/*.py)))
 FILTERS := $(basename $(notdir $(wildcard plugins/filter/*.yml)))
 ROLES := $(patsubst roles/%/meta/argument_specs.yml,%,$(wildcard roles/*/meta/argument_specs.yml))
 
-.PHONY: help setup venv collection-link lab-image wireguard-go headscale demo demo-down test lint sanity unit molecule \
+.PHONY: help setup venv collection-link lab-image wireguard-go headscale headscale-previous demo demo-down test lint sanity unit molecule \
 	bench-openvpn bench-openvpn-converge bench-openvpn-throughput bench-tailnet bench-tailnet-converge bench-tailnet-throughput \
         build-collection collection-check bench bench-converge bench-throughput bench-pki bench-baseline clean
 
@@ -93,7 +94,10 @@ $(OVERLAYNET_WIREGUARD_GO):
 	lab/build-go-binary.sh golang.zx2c4.com/wireguard $(WIREGUARD_GO_VERSION) . $@ $(CACHE_DIR)
 
 
-headscale: $(OVERLAYNET_HEADSCALE) $(OVERLAYNET_HEADSCALE_PREVIOUS) $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
+headscale: $(OVERLAYNET_HEADSCALE) $(OVERLAYNET_TAILSCALE) $(OVERLAYNET_TAILSCALED)
+
+# Only the tests need it (the demo does not).
+headscale-previous: $(OVERLAYNET_HEADSCALE_PREVIOUS)
 
 $(OVERLAYNET_HEADSCALE):
 	lab/build-go-binary.sh github.com/juanfont/headscale $(HEADSCALE_VERSION) ./cmd/headscale $@ $(CACHE_DIR)
@@ -136,7 +140,7 @@ sanity: setup
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
 # Some tests run the Go-built headscale's own checkers: built first, and required (not skipped) here.
-unit: setup headscale
+unit: setup headscale headscale-previous
 	OVERLAYNET_REQUIRE_BINARIES=1 PYTHONPATH=$(COLLECTIONS_DIR) python -m pytest -q -p no:cacheprovider -rs tests/unit lab/tests
 
 # SCENARIO=name runs one scenario, ROLE=name the scenarios of one role (named ROLE_*);
@@ -144,7 +148,7 @@ unit: setup headscale
 SCENARIO ?=
 ROLE ?=
 SELECTED_SCENARIOS := $(if $(SCENARIO),$(SCENARIO),$(if $(ROLE),$(filter $(ROLE)_%,$(MOLECULE_SCENARIOS)),$(MOLECULE_SCENARIOS)))
-molecule: setup lab-image wireguard-go headscale
+molecule: setup lab-image wireguard-go headscale headscale-previous
 	@test -n "$(SELECTED_SCENARIOS)" || { echo "no molecule scenario matches SCENARIO=$(SCENARIO) ROLE=$(ROLE)"; exit 1; }
 	@summary=""; status=0; \
 	for scenario in $(SELECTED_SCENARIOS); do \
