@@ -171,7 +171,7 @@ def test_a_tcp_instance_beside_a_udp_one_on_the_same_port_carries_traffic_withou
     assert "socket-flags TCP_NODELAY" in client_log, client_log
 
 
-def test_a_client_that_is_also_a_server_serves_its_own_client_with_its_own_ca(lab, server_addresses):
+def test_a_client_that_is_also_a_server_serves_its_own_client_with_its_own_ca(lab, server_addresses, pki_dir):
     """site1 keeps its tunnel to vpn1 while it serves branch: site2 reaches site1's tunnel address
     through branch. site1's server certificate comes from its own CA, its client certificate from vpn1's."""
     address = lab.tunnel_addresses(BRANCH_SERVER, BRANCH_SERVER_DEVICE)["inet"][0]
@@ -180,9 +180,8 @@ def test_a_client_that_is_also_a_server_serves_its_own_client_with_its_own_ca(la
     assert lab.tcp_exchange(BRANCH_CLIENT, BRANCH_SERVER, address, 17241) == "ack:%s-to-%s" % (BRANCH_CLIENT, BRANCH_SERVER)
     assert lab.route_device(BRANCH_SERVER, server_addresses["inet"][0]) == CLIENT_DEVICE
     assert lab.ping(BRANCH_SERVER, server_addresses["inet"][0]) is not None
-    pki_root = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "openvpn-pki")
-    own_ca, vpn1_ca = (x509.load_pem_x509_certificate(read(os.path.join(pki_root, name, "ca.crt")).encode())
-                       for name in (BRANCH_SERVER, SERVER))
+    own_ca, vpn1_ca = (x509.load_pem_x509_certificate(read(os.path.join(server_pki, "ca.crt")).encode())
+                       for server_pki in (os.path.join(os.path.dirname(pki_dir), BRANCH_SERVER), pki_dir))
     site1 = lab.host(BRANCH_SERVER)
     server_certificate = x509.load_pem_x509_certificate(site1.check_output("cat /etc/openvpn/server/pki/server.crt").encode())
     client_certificate = x509.load_pem_x509_certificate(site1.check_output("cat /etc/openvpn/client/office/client.crt").encode())

@@ -921,10 +921,10 @@ def test_absent_stops_a_unit_that_is_starting(host):
 
 
 # ---------------------------------------------------------------------------------------------
-# The checkers against the real binary, when OVERLAYNET_HEADSCALE names one (make headscale builds it)
+# The checkers against the real binaries (make headscale and make headscale-previous build them)
 # ---------------------------------------------------------------------------------------------
 
-# The pinned release and the minor release before it (make headscale builds both), with the kind of
+# The pinned release and the minor release before it, with the kind of
 # `policy check` each has: 0.29 asks the running server, 0.28 parses the file alone.
 REAL_HEADSCALES = [
     pytest.param((os.environ.get('OVERLAYNET_HEADSCALE', ''), 'server'), id='current'),
@@ -1004,7 +1004,7 @@ def real_binary(request):
     """(path, kind of policy check) of one real headscale."""
     executable, policy_checker = request.param
     if not REQUIRE_BINARIES and not os.access(executable, os.X_OK):
-        pytest.skip('no headscale binary built for this release (make headscale builds it)')
+        pytest.skip('no headscale binary built for this release (make headscale / headscale-previous build them)')
     return executable, policy_checker
 
 
