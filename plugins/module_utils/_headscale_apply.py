@@ -197,6 +197,8 @@ def input_problems(params):
     except ValueError as error:
         problems.append(str(error))
     problems += file_problems(params['files'], params['directories'])
+    if params['record'] is not None and not os.path.isabs(params['record_path'] or ''):
+        problems.append('record_path: %r is not an absolute path' % params['record_path'])
     if params['users'] is not None:
         problem = version_problem(params['version'])
         problems += (['version: %s' % problem] if problem else []) + normalize_users(params['users'])[1]
@@ -447,9 +449,9 @@ def run_absent(server):
     return result
 
 
-def write_files(module):
+def write_files(module, files, directories=()):
     """Puts the files and directories that differ in place (not in check mode); their paths and diff."""
-    plan = plan_files(module.params['files'], module.params['directories'])
+    plan = plan_files(files, directories)
     if not module.check_mode:
         try:
             write_planned_files(plan, DIRECTORY_MODE)
@@ -473,7 +475,7 @@ def run_module(module):
     if problems:
         module.fail_json(msg='; '.join(problems))
     server = HeadscaleServer(module)
-    changed_paths, file_diffs = write_files(module) if params['state'] == 'present' else ([], [])
+    changed_paths, file_diffs = write_files(module, params['files'], params['directories']) if params['state'] == 'present' else ([], [])
     if params['daemon_reload']:
         server.service.daemon_reload()
     if params['state'] == 'absent':
@@ -484,4 +486,10 @@ def run_module(module):
         result['diff'] = file_diffs + result.get('diff', [])
     if params['users'] is not None:
         keep_users(module, result)
+    if params['record'] is not None:
+        # Last: a run that failed before (a refused config, a server that did not come up) left it as it was.
+        record_paths, record_diffs = write_files(module, [dict(path=params['record_path'], content=params['record'])])
+        result.update(changed=result['changed'] or bool(record_paths), changed_paths=changed_paths + record_paths)
+        if module._diff and record_diffs:
+            result['diff'] = result.get('diff', []) + record_diffs
     return result

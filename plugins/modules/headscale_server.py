@@ -35,7 +35,8 @@ description:
     that its gRPC unix socket answers.
   - In the same run, and before anything else, the files of O(files) that differ are written (the unit, the TLS
     certificate, what headscale reads at start, see O(restart)); after the server is up, the users of O(users) are kept
-    as M(overlaynet.vpn.headscale_user) keeps them. A role that renders these files saves two module runs this way.
+    as M(overlaynet.vpn.headscale_user) keeps them; last, O(record) is written where it differs.
+    A role that renders these files saves two module runs this way.
 options:
   state:
     description:
@@ -123,6 +124,18 @@ options:
       - Checked with the other options, before anything changes.
     type: list
     elements: raw
+  record:
+    description:
+      - The whole text of a record file, written last at O(record_path) where it differs (mode C(0644), owner root): only
+        once the server answers on the new configuration and the users of O(users) are kept, so that a run that fails
+        before leaves the file as it was. For a record of what the server runs on, such as the database its
+        configuration names, which a refused run must not claim.
+      - O(record_path) may also be one of O(files), for example for a record whose version is written first.
+    type: str
+  record_path:
+    description:
+      - The record file of O(record). Required with O(record).
+    type: path
   version:
     description:
       - The headscale version on the server (C(0.26.x) to C(0.29.x)), for the differences of its CLI when O(users) is
@@ -198,7 +211,9 @@ action:
   type: str
   sample: replace
 changed_paths:
-  description: The directories and files of O(directories) and O(files) that were (or in check mode would be) written.
+  description:
+    - The directories and files of O(directories) and O(files), then O(record_path), that were (or in check mode would
+      be) written.
   returned: with O(state=present)
   type: list
   elements: str
@@ -224,7 +239,7 @@ removed_users:
 diff:
   description:
     - The files of O(files), the configuration and the policy file before and after, one item per file that changes;
-      then the names of the server's users before and after, one a line, when O(users) changes them.
+      then the names of the server's users before and after, one a line, when O(users) changes them; then O(record).
   returned: in diff mode, when a file or the users change (or would)
   type: list
   elements: dict
@@ -242,6 +257,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             files_argument_spec(),
+            record=dict(type='str'),
+            record_path=dict(type='path'),
             users=dict(type='list', elements='raw'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             config=dict(type='str'),
@@ -259,6 +276,7 @@ def main():
             version=cli_argument_spec()['version'],
         ),
         required_if=[('state', 'present', ['config'])],
+        required_by={'record': 'record_path'},
         supports_check_mode=True,
     )
     module.exit_json(**run_module(module))

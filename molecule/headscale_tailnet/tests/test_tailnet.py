@@ -389,13 +389,26 @@ def test_last_a_server_moved_to_postgres_serves_the_tailnet_from_it_printing_no_
     """Last, as it leaves the tailnet on another database: hs1 moves from sqlite to the postgres
     database on db1 (which prepare.yml made). headscale has no migration between databases and
     starts empty there, so every node joins again in that run, with a key minted for it. The
-    password goes to the service's 0600 environment file only, and the -vvv --diff run prints it nowhere."""
+    password goes to the service's 0600 environment file only, and the -vvv --diff run prints it nowhere.
+    A move refused first (a wrong password) changes neither the server nor its record."""
     database = lab.hostvars(SERVER)["lab_postgres_database"]
     password = database["postgres"]["password"]
+    server = lab.host(SERVER)
+    # First with a wrong password: configtest, which opens the database as the server does, refuses the
+    # move. hs1 keeps serving from sqlite, and its record still names sqlite, so the next run sees the move.
+    wrong_password = "pg-wrong-password-not-a-secret-0002"
+    wrong_database = dict(database, postgres=dict(database["postgres"], password=wrong_password))
+    returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"headscale_database": wrong_database}))
+    assert returncode != 0 and "headscale configtest refuses the new /etc/headscale/config.yaml" in output, output
+    assert "password authentication failed" in output, output
+    lab.assert_no_secret_printed(output, [wrong_password], minimum=1)
+    assert "type: sqlite" in server.check_output("cat /etc/headscale/config.yaml")
+    assert json.loads(server.check_output("cat /var/lib/overlaynet/headscale.json"))["database"].startswith("sqlite:")
+    assert set(NODES) <= set(node["given_name"] for node in nodes_list(lab))
+
     returncode, recap, output = lab.run_playbook("-vvv", "--diff", "-e", json.dumps({"headscale_database": database}))
     assert returncode == 0, output
     lab.assert_no_secret_printed(output, [password], minimum=1)
-    server = lab.host(SERVER)
     environment = server.file("/etc/headscale/headscale.env")
     assert environment.mode == 0o600 and password in server.check_output("cat /etc/headscale/headscale.env")
     config = server.check_output("cat /etc/headscale/config.yaml")

@@ -209,10 +209,13 @@ def test_policy_text_takes_a_text_or_the_mapping_ansible_made_of_one():
 
 
 def test_input_problems_all_at_once():
-    params = dict(config_path='/etc/headscale/x', policy_path='/etc/headscale/x', timeout=0, policy=[1], files=[], directories=[], users=None)
+    params = dict(config_path='/etc/headscale/x', policy_path='/etc/headscale/x', timeout=0, policy=[1], files=[], directories=[], users=None,
+                  record='{}', record_path='record.json')
     problems = input_problems(params)
-    assert len(problems) == 3 and problems[0].startswith('config_path and policy_path are the same file')
-    assert input_problems(dict(config_path='/a', policy_path='/b', timeout=1, policy=None, files=[], directories=[], users=None)) == []
+    assert len(problems) == 4 and problems[0].startswith('config_path and policy_path are the same file')
+    assert problems[3] == "record_path: 'record.json' is not an absolute path"
+    assert input_problems(dict(config_path='/a', policy_path='/b', timeout=1, policy=None, files=[], directories=[], users=None,
+                                 record=None, record_path=None)) == []
 
 
 def test_policy_path_warning_when_the_config_names_no_policy_file():
@@ -598,7 +601,8 @@ def params_for(host, **extra):
     """The module's parameters with their defaults, a config and a policy, and extra."""
     params = dict(state='present', config=config_for(host.policy_path), config_path=host.config_path, policy=POLICY,
                   policy_path=host.policy_path, environment_file=None, executable=None, unit=UNIT, restart=False, daemon_reload=False, enabled=True,
-                  timeout=30, remove_paths=[], files=[], directories=[], users=None, version='0.29.3')
+                  timeout=30, remove_paths=[], files=[], directories=[], users=None, version='0.29.3',
+                  record=None, record_path=None)
     params.update(extra)
     return params
 
@@ -712,6 +716,23 @@ def test_a_config_refused_only_at_start_rolls_back_both_files(host):
     assert read_or_none(host.config_path) == config_for(host.policy_path) and read_or_none(host.policy_path) == POLICY
     assert host.answers() and host.running_policy == POLICY
     assert host.mutations() == ['%s restart %s' % (SYSTEMCTL, UNIT)] * 2
+
+
+def test_the_record_waits_for_a_server_that_runs_the_new_config(host, tmp_path):
+    path = str(tmp_path / 'state' / 'record.json')
+    record = dict(record='{"database": "postgres"}\n', record_path=path)
+    converged(host)
+    run_fail(host, config=config_for(host.policy_path, v4='100.64.0.0/99'), **record)
+    run_fail(host, config=config_for(host.policy_path, extra=MISSING_CERTIFICATE), **record)
+    assert read_or_none(path) is None
+    preview, _warnings = run(host, check_mode=True, diff=True, config=config_for(host.policy_path, level='debug'), **record)
+    assert preview['changed_paths'] == [path] and read_or_none(path) is None
+    assert [item['after_header'] for item in preview['diff']] == [host.config_path, path]
+    result, _warnings = run(host, config=config_for(host.policy_path, level='debug'), **record)
+    assert result['action'] == 'replace' and result['changed_paths'] == [path] and read_or_none(path) == record['record']
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    again, _warnings = run(host, config=config_for(host.policy_path, level='debug'), **record)
+    assert again == dict(changed=False, action='none', changed_paths=[])
 
 
 def test_a_first_install_refused_at_start_is_removed_and_stopped(host):
