@@ -21,14 +21,26 @@ at_least_pinned() {
   [[ -n $have ]] && [[ $(printf '%s\n%s\n' "$pinned" "$have" | sort -V | head -n1) == "$pinned" ]]
 }
 
-for candidate in "$(command -v go || true)" /usr/local/go/bin/go "$toolchain_dir/bin/go"; do
-  [[ -n $candidate && -x $candidate ]] || continue
-  have=$("$candidate" env GOVERSION 2>/dev/null || true)
-  if at_least_pinned "${have#go}"; then
-    echo "$candidate"
-    exit 0
-  fi
-done
+print_recent_go() {
+  local candidate have
+  for candidate in "$@"; do
+    [[ -n $candidate && -x $candidate ]] || continue
+    have=$("$candidate" env GOVERSION 2>/dev/null || true)
+    if at_least_pinned "${have#go}"; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+print_recent_go "$(command -v go || true)" /usr/local/go/bin/go "$toolchain_dir/bin/go" && exit 0
+
+# make -j runs several builds at once: one fetches, the others wait for it and take its result.
+mkdir -p "$cache_dir/go"
+exec 9>"$cache_dir/go/toolchain.lock"
+flock 9
+print_recent_go "$toolchain_dir/bin/go" && exit 0
 
 arch=$(dpkg --print-architecture)
 expected=${zip_sha256[$arch]:-}
