@@ -146,7 +146,8 @@ def ufw_rules_to_change(probed_ufw, wanted, udp_ports=(), tcp_ports=(), interfac
     ufw result); wanted false: every rule of the role goes."""
     from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import rules_to_change, wanted_rules
     probed_ufw = probed_ufw or {}
-    current = {'rules': probed_ufw.get('rules') or [], 'partial_rules': probed_ufw.get('partial_rules') or []}
+    current = {'rules': probed_ufw.get('rules') or [], 'partial_rules': probed_ufw.get('partial_rules') or [],
+               'other_rules': probed_ufw.get('other_rules') or []}
     try:
         rules = wanted_rules(udp_ports, tcp_ports, interfaces) if wanted else []
     except (TypeError, ValueError) as exc:

@@ -74,18 +74,29 @@ def _key_of_tuple(fields):
     return None
 
 
+def _rule_comments(text):
+    """(key, hex comment or '') of each rule in the text of a ufw rules file that has the shape of a rule a role makes."""
+    rules = []
+    for line in (text or '').splitlines():
+        match = _TUPLE.match(line.strip())
+        key = _key_of_tuple(match.groupdict()) if match else None
+        if key is not None:
+            rules.append((key, match.group('comment') or ''))
+    return rules
+
+
 def tagged_rules(text, comment):
     """The keys of the rules tagged with comment in the text of a ufw rules file; a tagged rule that no role makes
     (edited by hand into a deny, a source, ...) is not one of them."""
     hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
-    keys = set()
-    for line in (text or '').splitlines():
-        match = _TUPLE.match(line.strip())
-        if match and match.group('comment') == hex_comment:
-            key = _key_of_tuple(match.groupdict())
-            if key is not None:
-                keys.add(key)
-    return keys
+    return set(key for key, rule_comment in _rule_comments(text) if rule_comment == hex_comment)
+
+
+def other_rules(text, comment):
+    """The keys of the same rules without the comment: yours, or another role's. ufw holds one rule per key and
+    family, so adding the role's would only take over its comment."""
+    hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
+    return set(key for key, rule_comment in _rule_comments(text) if rule_comment != hex_comment)
 
 
 def _read(path, root):
@@ -108,23 +119,28 @@ def _setting(text, name):
 def read_ufw(comment, root='/'):
     """What ufw holds for one role: {'installed', 'enabled' (ENABLED=yes: ufw loads its rules at boot and on
     `ufw enable`), 'rules' (sorted keys present for every address family ufw handles), 'partial_rules' (sorted keys
-    present for one family only)}."""
+    present for one family only), 'other_rules' (sorted keys that rules without the role's comment hold for every
+    family)}."""
     conf = _read(CONF_FILE, root)
     rules_text = _read(RULES_FILE, root)
     if conf is None or rules_text is None:
-        return dict(installed=False, enabled=False, rules=[], partial_rules=[])
-    keys = tagged_rules(rules_text, comment)
+        return dict(installed=False, enabled=False, rules=[], partial_rules=[], other_rules=[])
+    keys, others = tagged_rules(rules_text, comment), other_rules(rules_text, comment)
     if (_setting(_read(DEFAULTS_FILE, root), 'IPV6') or 'yes').lower() == 'yes':
-        keys6 = tagged_rules(_read(RULES6_FILE, root), comment)
+        rules6_text = _read(RULES6_FILE, root)
+        keys6 = tagged_rules(rules6_text, comment)
         present, partial = keys & keys6, keys ^ keys6
+        others &= other_rules(rules6_text, comment)
     else:
         present, partial = keys, set()
     return dict(installed=True, enabled=(_setting(conf, 'ENABLED') or '').lower() == 'yes',
-                rules=sorted(present), partial_rules=sorted(partial))
+                rules=sorted(present), partial_rules=sorted(partial), other_rules=sorted(others))
 
 
 def rules_to_change(wanted, current):
     """(keys to add, keys to delete): wanted and current are keys; a key present for one family only (partial) is
-    added again, which ufw completes."""
+    added again, which ufw completes. A key that a rule of yours (or of another role) holds in every family is
+    not added: the port is open already, and the rule stays its owner's, never deleted with the role's."""
     wanted, present = set(wanted), set(current['rules'])
-    return sorted(wanted - present), sorted((present | set(current['partial_rules'])) - wanted)
+    to_add = wanted - present - set(current.get('other_rules') or [])
+    return sorted(to_add), sorted((present | set(current['partial_rules'])) - wanted)

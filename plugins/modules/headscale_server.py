@@ -126,7 +126,7 @@ options:
     elements: raw
   record:
     description:
-      - The whole text of a record file, written last at O(record_path) where it differs (mode C(0644), owner root): only
+      - The whole text of a record file, written last at O(record_path) where it differs (mode C(0644), owner root), only
         once the server answers on the new configuration and the users of O(users) are kept, so that a run that fails
         before leaves the file as it was. For a record of what the server runs on, such as the database its
         configuration names, which a refused run must not claim.

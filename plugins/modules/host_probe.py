@@ -375,10 +375,11 @@ ufw:
   description:
     - Whether ufw is installed and enabled (C(ENABLED=yes)), and the rules with the comment O(ufw_comment) as
       M(overlaynet.vpn.ufw_rules) names them - C(rules) present for every address family ufw handles,
-      C(partial_rules) for one only.
+      C(partial_rules) for one only; C(other_rules), the same rules without that comment (yours, or another role's)
+      present for every family.
   returned: when O(ufw_comment) is set
   type: dict
-  sample: {installed: true, enabled: true, rules: [in/wg0, route/wg0, udp/51820], partial_rules: []}
+  sample: {installed: true, enabled: true, rules: [in/wg0, route/wg0, udp/51820], partial_rules: [], other_rules: [tcp/22]}
 '''
 
 import os

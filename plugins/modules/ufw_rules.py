@@ -17,8 +17,9 @@ description:
     of every table, and iptables rules are nftables rules on current systems). This module gives a role's ports and
     tunnel interfaces their ufw rules, through ufw's own command, which checks each rule.
   - Every rule carries the comment C(overlaynet.vpn <owner>). The rules with that comment are the role's - rules it no
-    longer wants are deleted, and rules without it are left alone. A rule of your own for the same port takes the
-    comment (ufw updates its comment) and becomes the role's.
+    longer wants are deleted, and rules without it are left alone. Where a rule without it (yours, or another role's)
+    already allows the same port or interface, for IPv4 and IPv6 alike, the module adds none (ufw would only give
+    that rule the role's comment), so that rule stays its owner's and is never deleted with the role's.
   - Reads the rules from C(/etc/ufw/user.rules) and C(/etc/ufw/user6.rules) first, and runs ufw only for the rules
     that differ. M(overlaynet.vpn.host_probe) reads the same (its O(overlaynet.vpn.host_probe#module:ufw_comment)
     option), so a role runs this module only when something differs.
@@ -124,10 +125,12 @@ def run_module(module):
     deleted = [command_text(rule_arguments(key)[1]) for key in to_delete]
     result = dict(changed=bool(added or deleted), added=added, deleted=deleted)
     if module._diff:
+        # The role's rules after the run: a wanted rule that another owner's rule holds stays that owner's.
+        rules_after = sorted(set(to_add) | (set(current['rules']) & set(wanted)))
         result['diff'] = dict(
             before_header='ufw rules of %s' % params['owner'], after_header='ufw rules of %s' % params['owner'],
             before=''.join(command_text(rule_arguments(key)[0]) + '\n' for key in current['rules']),
-            after=''.join(command_text(rule_arguments(key)[0]) + '\n' for key in wanted))
+            after=''.join(command_text(rule_arguments(key)[0]) + '\n' for key in rules_after))
     if module.check_mode or not result['changed']:
         return result
     ufw = module.get_bin_path('ufw', required=True)

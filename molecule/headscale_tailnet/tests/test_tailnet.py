@@ -390,7 +390,8 @@ def test_last_a_server_moved_to_postgres_serves_the_tailnet_from_it_printing_no_
     database on db1 (which prepare.yml made). headscale has no migration between databases and
     starts empty there, so every node joins again in that run, with a key minted for it. The
     password goes to the service's 0600 environment file only, and the -vvv --diff run prints it nowhere.
-    A move refused first (a wrong password) changes neither the server nor its record."""
+    A move refused first (a wrong password) changes neither the server nor its record. A rerun and a
+    --check run on postgres change nothing."""
     database = lab.hostvars(SERVER)["lab_postgres_database"]
     password = database["postgres"]["password"]
     server = lab.host(SERVER)
@@ -421,5 +422,6 @@ def test_last_a_server_moved_to_postgres_serves_the_tailnet_from_it_printing_no_
         address = tailnet_ipv4(lab, target)
         traffic.wait_for_reply(source, address)
         assert lab.tcp_exchange(source, target, address, 17441 + index) == "ack:%s-to-%s" % (source, target)
-    returncode, recap, output = lab.run_playbook("-e", json.dumps({"headscale_database": database}))
-    assert returncode == 0 and all(counts["changed"] == 0 for counts in recap.values()), output
+    for check in ([], ["--check"]):
+        returncode, recap, output = lab.run_playbook("-e", json.dumps({"headscale_database": database}), *check)
+        assert returncode == 0 and all(counts["changed"] == 0 for counts in recap.values()), output

@@ -244,6 +244,25 @@ def test_the_servers_ports_and_tunnels_pass_ufw_through_rules_of_the_role(lab):
         assert "%s %s" % (rule, comment) in added, added
 
 
+def test_a_ufw_rule_of_your_own_for_the_servers_port_stays_yours(lab):
+    """You open the TCP instance's port yourself (a rule without the role's comment): a converge
+    adds no rule of the role's for it, so yours keeps no comment and is never the role's to delete;
+    taken away, the role's own rule comes back."""
+    server = lab.host(SERVER)
+    server.check_output("ufw delete allow 1194/tcp && ufw allow 1194/tcp")
+    try:
+        returncode, recap, output = lab.run_playbook()
+        assert returncode == 0 and recap[SERVER]["changed"] == 0, output
+        added = server.check_output("ufw show added").splitlines()
+        assert "ufw allow 1194/tcp" in added, added
+        assert lab.ping(TCP_CLIENT, lab.tunnel_addresses(SERVER, TCP_SERVER_DEVICE)["inet"][0]) is not None
+    finally:
+        server.check_output("ufw delete allow 1194/tcp")
+    returncode, recap, output = lab.run_playbook()
+    assert returncode == 0 and recap[SERVER]["changed"] == 1, output
+    assert "ufw allow 1194/tcp comment 'overlaynet.vpn openvpn_server'" in server.check_output("ufw show added").splitlines()
+
+
 def test_clients_have_the_fixed_addresses_of_their_client_config_files(lab):
     for client in CLIENTS:
         ccd = lab.host(SERVER).check_output("cat /etc/openvpn/server/office/ccd/%s", client)

@@ -113,6 +113,8 @@ def test_ufw_rules_to_change_compares_with_the_probe():
     assert ufw_rules_to_change(probed, True, [51821], [], ['wg0']) == {'add': ['udp/51821'], 'delete': ['udp/51820']}
     assert ufw_rules_to_change(probed, False, [51820], [], ['wg0']) == {'add': [], 'delete': ['in/wg0', 'route/wg0', 'udp/51820']}
     assert ufw_rules_to_change({}, False) == {'add': [], 'delete': []}
+    # A port your own rule opens already: no rule of the role's is added for it.
+    assert ufw_rules_to_change(dict(probed, other_rules=['udp/51821']), True, [51821], [], ['wg0']) == {'add': [], 'delete': ['udp/51820']}
 
 
 def test_probe_request_names_the_roles_ufw_comment():

@@ -214,8 +214,8 @@ def test_input_problems_all_at_once():
     problems = input_problems(params)
     assert len(problems) == 4 and problems[0].startswith('config_path and policy_path are the same file')
     assert problems[3] == "record_path: 'record.json' is not an absolute path"
-    assert input_problems(dict(config_path='/a', policy_path='/b', timeout=1, policy=None, files=[], directories=[], users=None,
-                                 record=None, record_path=None)) == []
+    good = dict(config_path='/a', policy_path='/b', timeout=1, policy=None, files=[], directories=[], users=None, record=None, record_path=None)
+    assert input_problems(good) == []
 
 
 def test_policy_path_warning_when_the_config_names_no_policy_file():

@@ -538,5 +538,6 @@ def test_ufw_comment_reads_the_roles_ufw_rules_from_ufws_files(tmp_path):
     from ansible_collections.overlaynet.vpn.tests.unit.plugins.module_utils.test__ufw import write_host
     root = write_host(tmp_path)
     result = hp.probe_host(dict(ufw_comment='overlaynet.vpn wireguard'), '/usr/bin', root)
-    assert result['ufw'] == dict(installed=True, enabled=True, rules=['in/wg0', 'route/wg0', 'udp/51820'], partial_rules=[])
+    assert result['ufw'] == dict(installed=True, enabled=True, rules=['in/wg0', 'route/wg0', 'udp/51820'], partial_rules=[],
+                                 other_rules=['tcp/22', 'udp/1194'])
     assert 'ufw' not in hp.probe_host({}, '/usr/bin', root)

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import (
     comment_of,
+    other_rules,
     read_ufw,
     rule_arguments,
     rules_to_change,
@@ -87,14 +88,25 @@ def test_only_the_roles_own_tagged_rules_are_read():
     assert tagged_rules(RULES_V4, comment_of('openvpn_server')) == {'udp/1194'}
 
 
+def test_the_same_rules_without_the_roles_comment_are_someone_elses():
+    assert other_rules(RULES_V4, COMMENT) == {'tcp/22', 'udp/1194'}
+    assert other_rules(RULES_V4, comment_of('openvpn_server')) == {'tcp/22', 'udp/51820', 'in/wg0', 'route/wg0'}
+
+
 def test_an_enabled_ufw_with_the_rules_in_both_families(tmp_path):
     assert read_ufw(COMMENT, write_host(tmp_path)) == dict(
-        installed=True, enabled=True, rules=['in/wg0', 'route/wg0', 'udp/51820'], partial_rules=[])
+        installed=True, enabled=True, rules=['in/wg0', 'route/wg0', 'udp/51820'], partial_rules=[], other_rules=['tcp/22', 'udp/1194'])
+
+
+def test_another_owners_rule_in_one_family_only_is_not_counted(tmp_path):
+    v6_without_ssh = RULES_V6.replace('### tuple ### allow tcp 22', '### tuple ### allow tcp 2222')
+    assert read_ufw(COMMENT, write_host(tmp_path / 'a', v6=v6_without_ssh))['other_rules'] == ['udp/1194']
+    assert read_ufw(COMMENT, write_host(tmp_path / 'b', defaults='IPV6=no\n', v6=v6_without_ssh))['other_rules'] == ['tcp/22', 'udp/1194']
 
 
 def test_a_disabled_or_missing_ufw(tmp_path):
     assert read_ufw(COMMENT, write_host(tmp_path / 'a', conf='ENABLED=no\n'))['enabled'] is False
-    assert read_ufw(COMMENT, str(tmp_path)) == dict(installed=False, enabled=False, rules=[], partial_rules=[])
+    assert read_ufw(COMMENT, str(tmp_path)) == dict(installed=False, enabled=False, rules=[], partial_rules=[], other_rules=[])
 
 
 def test_a_rule_in_one_family_only_is_partial_unless_ufw_handles_ipv4_only(tmp_path):
@@ -109,3 +121,9 @@ def test_rules_to_change_adds_missing_and_partial_rules_and_deletes_unwanted_one
     current = dict(rules=['in/wg0', 'udp/51820'], partial_rules=['route/wg0', 'udp/1'])
     assert rules_to_change(['route/wg0', 'udp/51821', 'in/wg0'], current) == (['route/wg0', 'udp/51821'], ['udp/1', 'udp/51820'])
     assert rules_to_change([], dict(rules=[], partial_rules=[])) == ([], [])
+
+
+def test_a_port_another_owners_rule_opens_is_not_added_and_never_deleted():
+    current = dict(rules=['udp/51820'], partial_rules=[], other_rules=['tcp/22', 'udp/1194'])
+    assert rules_to_change(['udp/1194', 'tcp/22', 'udp/51821'], current) == (['udp/51821'], ['udp/51820'])
+    assert rules_to_change([], current) == ([], ['udp/51820'])

@@ -59,6 +59,15 @@ def test_no_ports_or_interfaces_delete_every_rule_of_the_role_only(host, ufw):
     assert all('1194' not in ' '.join(call) and '22' not in call for call in ufw.calls)
 
 
+def test_a_port_your_own_rule_opens_stays_yours(host, ufw):
+    # RULES_V4/V6 hold an untagged `allow 22/tcp` and openvpn_server's `allow 1194/udp`.
+    result = call_main(ufw_rules.main, dict(owner='wireguard', udp_ports=[51820, 1194], tcp_ports=[22], interfaces=['wg0']), diff=True)
+    assert not result['changed'] and ufw.calls == []
+    assert result['diff']['before'] == result['diff']['after']
+    result = call_main(ufw_rules.main, dict(owner='wireguard'))
+    assert result['changed'] and all('1194/udp' not in ' '.join(call) and '22/tcp' not in ' '.join(call) for call in ufw.calls)
+
+
 def test_check_mode_previews_and_runs_no_ufw(host, ufw):
     result = call_main(ufw_rules.main, dict(owner='wireguard', udp_ports=[51821]), check_mode=True)
     assert result['changed'] and result['added'] == ['ufw allow 51821/udp'] and ufw.calls == []
