@@ -74,29 +74,29 @@ def _key_of_tuple(fields):
     return None
 
 
-def _rule_comments(text):
-    """(key, hex comment or '') of each rule in the text of a ufw rules file that has the shape of a rule a role makes."""
-    rules = []
+def _split_rules(text, comment):
+    """(keys of the rules tagged with comment, keys of the same rules without it) in the text of a ufw rules file,
+    read once; only rules with the shape of a rule a role makes count."""
+    hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
+    tagged, others = set(), set()
     for line in (text or '').splitlines():
         match = _TUPLE.match(line.strip())
         key = _key_of_tuple(match.groupdict()) if match else None
         if key is not None:
-            rules.append((key, match.group('comment') or ''))
-    return rules
+            (tagged if match.group('comment') == hex_comment else others).add(key)
+    return tagged, others
 
 
 def tagged_rules(text, comment):
     """The keys of the rules tagged with comment in the text of a ufw rules file; a tagged rule that no role makes
     (edited by hand into a deny, a source, ...) is not one of them."""
-    hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
-    return set(key for key, rule_comment in _rule_comments(text) if rule_comment == hex_comment)
+    return _split_rules(text, comment)[0]
 
 
 def other_rules(text, comment):
     """The keys of the same rules without the comment: yours, or another role's. ufw holds one rule per key and
     family, so adding the role's would only take over its comment."""
-    hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
-    return set(key for key, rule_comment in _rule_comments(text) if rule_comment != hex_comment)
+    return _split_rules(text, comment)[1]
 
 
 def _read(path, root):
@@ -125,12 +125,11 @@ def read_ufw(comment, root='/'):
     rules_text = _read(RULES_FILE, root)
     if conf is None or rules_text is None:
         return dict(installed=False, enabled=False, rules=[], partial_rules=[], other_rules=[])
-    keys, others = tagged_rules(rules_text, comment), other_rules(rules_text, comment)
+    keys, others = _split_rules(rules_text, comment)
     if (_setting(_read(DEFAULTS_FILE, root), 'IPV6') or 'yes').lower() == 'yes':
-        rules6_text = _read(RULES6_FILE, root)
-        keys6 = tagged_rules(rules6_text, comment)
+        keys6, others6 = _split_rules(_read(RULES6_FILE, root), comment)
         present, partial = keys & keys6, keys ^ keys6
-        others &= other_rules(rules6_text, comment)
+        others &= others6
     else:
         present, partial = keys, set()
     return dict(installed=True, enabled=(_setting(conf, 'ENABLED') or '').lower() == 'yes',
