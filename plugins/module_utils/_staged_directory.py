@@ -32,20 +32,35 @@ class StagedDirectory(object):
         self._files = {}
         self._staged = {}
         self._order = []
+        # Relative directories found missing: no file in them is opened (a first run asks for hundreds). Only commit()
+        # makes directories here, and it forgets this.
+        self._missing_directories = set()
 
     def absolute(self, relative):
-        return os.path.join(self.path, relative)
+        """os.path.join(path, relative), spelled out: it is called thousands of times in a run."""
+        path = self.path
+        if path and not relative.startswith('/'):
+            return (path if path.endswith('/') else path + '/') + relative
+        return os.path.join(path, relative)
 
     def current(self, relative):
         """(bytes, mode) of a file as it is now, or (None, None); read at most once per run."""
         if relative not in self._files:
-            try:
-                with open(self.absolute(relative), 'rb') as handle:
-                    mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-                    self._files[relative] = (handle.read(), mode)
-            except (IOError, OSError):
-                self._files[relative] = (None, None)
+            self._files[relative] = self._read(relative)
         return self._files[relative]
+
+    def _read(self, relative):
+        directory = relative.rpartition('/')[0]
+        if directory in self._missing_directories:
+            return None, None
+        try:
+            with open(self.absolute(relative), 'rb') as handle:
+                mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+                return handle.read(), mode
+        except (IOError, OSError):
+            if directory and not os.path.isdir(self.absolute(directory)):
+                self._missing_directories.add(directory)
+            return None, None
 
     def stage(self, relative, data, mode):
         """Make relative hold data with mode; a file that already does is left alone, one that differs only
@@ -110,13 +125,18 @@ class StagedDirectory(object):
             os.makedirs(self.path, DIRECTORY_MODE)
             os.chmod(self.path, DIRECTORY_MODE)
         changes = self.changes()
+        self._missing_directories = set()
         temporary = {}
         try:
+            parents = set()
             for relative, change in changes:
                 if change == 'write':
                     absolute = self.absolute(relative)
                     data, mode = self._staged[relative]
-                    ensure_parent_directory(absolute)
+                    parent = os.path.dirname(absolute)
+                    if parent not in parents:
+                        ensure_parent_directory(absolute)
+                        parents.add(parent)
                     temporary[relative] = write_temporary_file(absolute, data, mode, sync=False)
             if temporary:
                 os.sync()

@@ -380,7 +380,8 @@ def certificate_kind(certificate):
     return None
 
 
-def _authority_key_identifier(ca_certificate):
+def authority_key_identifier(ca_certificate):
+    """The AuthorityKeyIdentifier the CA puts into what it signs: its subject key identifier, or one made from its key."""
     subject_key_identifier = _extension_value(ca_certificate, x509.SubjectKeyIdentifier)
     if subject_key_identifier is None:
         return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_certificate.public_key())
@@ -415,8 +416,14 @@ def check_ca_pair(certificate, private_key):
         raise X509Error('the private key does not match the certificate')
 
 
-def issue_certificate(ca_certificate, ca_private_key, public_key, name, kind, subject_alt_names, validity_days, now, serial):
-    """A leaf certificate for public_key: CN=name, CA:FALSE, key usage by key type, EKU by kind, SANs, AKI/SKI, SHA-256."""
+def issue_certificate(ca_certificate, ca_private_key, public_key, name, kind, subject_alt_names, validity_days, now, serial,
+                      ca_key_identifier=None):
+    """A leaf certificate for public_key: CN=name, CA:FALSE, key usage by key type, EKU by kind, SANs, AKI/SKI, SHA-256.
+
+    ca_key_identifier: authority_key_identifier(ca_certificate) when the caller keeps it for many certificates of one CA.
+    """
+    if ca_key_identifier is None:
+        ca_key_identifier = authority_key_identifier(ca_certificate)
     builder = (x509.CertificateBuilder()
                .subject_name(subject_name(name))
                .issuer_name(ca_certificate.subject)
@@ -428,7 +435,7 @@ def issue_certificate(ca_certificate, ca_private_key, public_key, name, kind, su
                .add_extension(expected_key_usage(public_key), critical=True)
                .add_extension(x509.ExtendedKeyUsage([extended_key_usage(kind)]), critical=False)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-               .add_extension(_authority_key_identifier(ca_certificate), critical=False))
+               .add_extension(ca_key_identifier, critical=False))
     if subject_alt_names:
         builder = builder.add_extension(x509.SubjectAlternativeName(list(subject_alt_names)), critical=False)
     return builder.sign(ca_private_key, hashes.SHA256())
@@ -546,7 +553,7 @@ def build_crl(ca_certificate, ca_private_key, revoked_entries, number, now, vali
                .last_update(now)
                .next_update(now + datetime.timedelta(days=validity_days))
                .add_extension(x509.CRLNumber(number), critical=False)
-               .add_extension(_authority_key_identifier(ca_certificate), critical=False))
+               .add_extension(authority_key_identifier(ca_certificate), critical=False))
     for entry in revoked_entries:
         revoked = (x509.RevokedCertificateBuilder()
                    .serial_number(int(entry['serial'], 16))

@@ -31,6 +31,7 @@ from ansible_collections.overlaynet.vpn.plugins.module_utils._x509 import (
     REVOCATION_REASONS,
     X509Error,
     as_bytes,
+    authority_key_identifier,
     build_crl,
     certificate_kind,
     certificate_problem,
@@ -144,6 +145,7 @@ class X509Store(StagedDirectory):
         self._serials_in_use = None
         self._revoked_serials = None
         self._crl = None
+        self._ca_key_identifier = (None, None)
         self.warnings = []
 
     def commit_rank(self, relative):
@@ -312,14 +314,33 @@ class X509Store(StagedDirectory):
     def private_key_path(self, name):
         return self.absolute(private_key_file(name))
 
-    def _record_for(self, certificate, certificate_data, kind, private_key_sha256, csr_sha256):
-        """The state of a valid certificate: what the next run compares without parsing the certificate again."""
-        public_key = certificate.public_key()
+    def _record_for(self, certificate, certificate_data, kind, private_key_sha256, csr_sha256, issued_public_key=None,
+                    issued_public_key_der=None, issued_without_subject_alt_names=False):
+        """The state of a valid certificate: what the next run compares without parsing the certificate again.
+
+        For a certificate issued in this run the caller may pass what it put into it, which is then not read back:
+        issued_public_key (and its SubjectPublicKeyInfo DER, when already at hand), and issued_without_subject_alt_names
+        when it has no SAN extension.
+        """
+        if issued_public_key is None:
+            public_key = certificate.public_key()
+            public_key_fingerprint = public_key_sha256(public_key)
+        else:
+            public_key = issued_public_key
+            public_key_fingerprint = sha256_hex(issued_public_key_der or public_key_der(public_key))
+        subject_alt_names = [] if issued_without_subject_alt_names else certificate_subject_alt_names(certificate)
         return dict(serial=serial_hex(certificate.serial_number), kind=kind, not_after=iso(not_after(certificate)),
                     status='valid', revocation_date=None, certificate_sha256=sha256_hex(certificate_data),
-                    public_key_sha256=public_key_sha256(public_key), key='%s:%s' % key_description(public_key),
-                    subject_alt_names=certificate_subject_alt_names(certificate),
-                    private_key_sha256=private_key_sha256, csr_sha256=csr_sha256)
+                    public_key_sha256=public_key_fingerprint, key='%s:%s' % key_description(public_key),
+                    subject_alt_names=subject_alt_names, private_key_sha256=private_key_sha256, csr_sha256=csr_sha256)
+
+    def _authority_key_identifier(self):
+        """authority_key_identifier() of the store's CA certificate, made once per CA certificate."""
+        certificate, identifier = self._ca_key_identifier
+        if certificate is not self.ca_certificate:
+            identifier = authority_key_identifier(self.ca_certificate)
+            self._ca_key_identifier = (self.ca_certificate, identifier)
+        return identifier
 
     def load_spec_csr(self, spec):
         """The parsed CSR of spec; its signature is checked unless it is the very CSR the current certificate was
@@ -341,7 +362,8 @@ class X509Store(StagedDirectory):
         record = self.record(name)
         was_revoked = record is not None and record.get('status') == 'revoked'
         certificate_data = self.current(issued_certificate(name))[0]
-        wanted_sans = sorted(san_string(general_name) for general_name in parse_subject_alt_names(spec.subject_alt_names))
+        requested_sans = parse_subject_alt_names(spec.subject_alt_names)
+        wanted_sans = sorted(san_string(general_name) for general_name in requested_sans)
         # A certificate file that is byte for byte the one this CA wrote and recorded is judged by its record: no parsing,
         # no signature check.
         recorded = (not was_revoked and record is not None and certificate_data is not None and self.recorded_ca_sha256 == self.ca_sha256
@@ -409,9 +431,9 @@ class X509Store(StagedDirectory):
         if public_key is None:
             # The kept key made here is the key of the recorded certificate.
             public_key = load_certificate(certificate_data).public_key()
-        new_certificate = issue_certificate(self.ca_certificate, self.ca_private_key, public_key, name, spec.kind,
-                                            parse_subject_alt_names(spec.subject_alt_names), spec.validity_days, self.now,
-                                            self._new_serial())
+        new_certificate = issue_certificate(self.ca_certificate, self.ca_private_key, public_key, name, spec.kind, requested_sans,
+                                            spec.validity_days, self.now, self._new_serial(),
+                                            ca_key_identifier=self._authority_key_identifier())
         new_certificate_data = pem_bytes(new_certificate)
         if private_key_object is not None:
             private_key_data = private_key_pem(private_key_object)
@@ -420,7 +442,11 @@ class X509Store(StagedDirectory):
         elif spec.csr is None:
             self.ensure_mode(private_key_file(name), PRIVATE_MODE)
         self.stage(issued_certificate(name), new_certificate_data, PUBLIC_MODE)
-        new_record = self._record_for(new_certificate, new_certificate_data, spec.kind, private_key_sha256, csr_sha256)
+        # What was just put into the certificate is not read back from it: its key (and that key's DER when known) and
+        # whether it has subject alt names.
+        new_record = self._record_for(new_certificate, new_certificate_data, spec.kind, private_key_sha256, csr_sha256,
+                                      issued_public_key=public_key, issued_public_key_der=wanted_der,
+                                      issued_without_subject_alt_names=not requested_sans)
         self.state['certificates'][name] = new_record
         return dict(action='issued' if record is None and certificate_data is None else 'reissued', reason=reason,
                     serial=new_record['serial'], not_after=new_record['not_after'], certificate_data=new_certificate_data,

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import os
 
 
@@ -58,12 +59,20 @@ def write_temporary_file(path, data, mode=0o600, sync=True):
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0)
     fd = os.open(temp_path, flags, mode)
     try:
-        with os.fdopen(fd, 'wb') as temp_file:
-            temp_file.write(data)
-            temp_file.flush()
+        try:
+            # open()'s mode went through the umask, which can only take permissions away: set it exactly, on the
+            # descriptor, before the first byte.
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if not written:
+                    raise OSError(errno.EIO, 'nothing was written', temp_path)
+                view = view[written:]
             if sync:
-                os.fsync(temp_file.fileno())
-        os.chmod(temp_path, mode)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
     except BaseException:
         remove_if_present(temp_path)
         raise

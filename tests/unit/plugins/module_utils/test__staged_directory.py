@@ -113,3 +113,46 @@ def test_a_failed_commit_leaves_the_old_files_and_no_temporary_file(tmp_path, mo
         directory.commit()
     assert sorted(os.listdir(str(tmp_path / 'store'))) == ['a.txt']
     assert (tmp_path / 'store' / 'a.txt').read_bytes() == b'old\n'
+
+
+def test_files_in_a_missing_directory_are_not_opened_but_are_read_after_commit(tmp_path, monkeypatch):
+    root = tmp_path / 'store'
+    root.mkdir()
+    (root / 'top').write_bytes(b'top\n')
+    directory = StagedDirectory(str(root))
+    opened = []
+    real_open = open
+
+    def counting_open(path, *args, **kwargs):
+        opened.append(os.path.relpath(str(path), str(root)))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr('builtins.open', counting_open)
+    assert directory.current('sub/a')[0] is None and directory.current('sub/b')[0] is None
+    assert directory.current('sub/deeper/c') == (None, None)
+    assert directory.current('top') == (b'top\n', 0o666 & ~current_umask())
+    assert opened == ['sub/a', 'sub/deeper/c', 'top']
+    directory.stage('sub/a', b'a\n', 0o600)
+    directory.commit()
+    assert directory.current('sub/a') == (b'a\n', 0o600)
+    (root / 'sub' / 'b').write_bytes(b'b\n')
+    # A new run reads the directory afresh.
+    assert StagedDirectory(str(root)).current('sub/b')[0] == b'b\n'
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_files_get_their_mode_whatever_the_umask(tmp_path):
+    mask = os.umask(0o077)
+    try:
+        directory = StagedDirectory(str(tmp_path / 'store'))
+        directory.stage('public', b'p\n', 0o644)
+        directory.stage('sub/private', b'k\n', 0o600)
+        directory.commit()
+    finally:
+        os.umask(mask)
+    assert mode_of(tmp_path / 'store' / 'public') == 0o644 and mode_of(tmp_path / 'store' / 'sub' / 'private') == 0o600
+    assert (tmp_path / 'store' / 'public').read_bytes() == b'p\n'

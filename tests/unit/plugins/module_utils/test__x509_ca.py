@@ -119,6 +119,21 @@ def test_an_unchanged_store_writes_nothing(tmp_path):
     assert tree_stamps(root) == stamps
 
 
+def test_the_record_of_a_new_certificate_is_the_one_read_back_from_its_file(tmp_path):
+    # A certificate issued in a run is recorded from what was put into it (its key, no SANs), not read back: the
+    # record must be the same as the one made from the certificate file (the way a kept or adopted one is recorded).
+    root = tmp_path / 'pki'
+    specs = [client('alice'), client('bob', key_type='rsa', rsa_key_size=2048), client('carol', ec_curve='secp521r1'),
+             client('vpn1', kind='server', csr=make_csr(ec_key()), subject_alt_names=['DNS:VPN1.example.org', 'IP:192.0.2.1']),
+             client('vpn2', kind='server', subject_alt_names=['IP:2001:db8::1'])]
+    result = run_store(root, specs)
+    store = result['store']
+    for name, record in load_state(root)['certificates'].items():
+        data = read_bytes(root / 'issued' / ('%s.crt' % name))
+        certificate = x509.load_pem_x509_certificate(data)
+        assert store._record_for(certificate, data, record['kind'], record['private_key_sha256'], record['csr_sha256']) == record, name
+
+
 def test_nothing_is_written_without_commit_but_the_changes_are_listed(tmp_path):
     root = tmp_path / 'pki'
     result = run_store(root, [client('alice')], commit=False)
