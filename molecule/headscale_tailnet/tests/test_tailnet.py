@@ -110,7 +110,9 @@ def test_the_exit_node_is_approved_and_offered_to_the_others(lab):
 def test_the_server_upgraded_from_the_previous_release_with_a_backup_and_every_node_kept(lab):
     """prepare.yml started hs1 on the minor release before the pinned one, and every node joined it
     there; the converge upgraded it. The database was copied first, named after the release that
-    wrote it, before the new binary migrated it, and every node kept its registration."""
+    wrote it, before the new binary migrated it, and every node kept its registration. prepare.yml
+    then crashed headscale with a user made only in its write-ahead log: the backup holds that
+    user too (the log is copied beside it), and the upgraded server dropped it (listed absent)."""
     server = lab.host(SERVER)
     backup_path = "/var/lib/headscale/db.sqlite.%s.backup" % os.environ["OVERLAYNET_HEADSCALE_PREVIOUS_VERSION"]
     backup = server.file(backup_path)
@@ -124,6 +126,11 @@ def test_the_server_upgraded_from_the_previous_release_with_a_backup_and_every_n
     migrations_before = set(row[0] for row in sqlite_rows(lab, backup_path, "SELECT id FROM migrations"))
     migrations_now = set(row[0] for row in sqlite_rows(lab, "/var/lib/headscale/db.sqlite", "SELECT id FROM migrations"))
     assert migrations_before < migrations_now, "the backup is not the database as the previous release left it"
+    users_query = "SELECT name FROM users WHERE deleted_at IS NULL ORDER BY name"
+    users_in_backup = [row[0] for row in sqlite_rows(lab, backup_path, users_query)]
+    users_now = [row[0] for row in sqlite_rows(lab, "/var/lib/headscale/db.sqlite", users_query)]
+    assert "crash-witness" in users_in_backup and "lab" in users_in_backup
+    assert [name for name in users_in_backup if name != "crash-witness"] == users_now
 
 
 def test_an_upgrade_that_skips_a_minor_release_is_refused_before_any_change(lab):
