@@ -74,9 +74,11 @@ def _key_of_tuple(fields):
     return None
 
 
-def _split_rules(text, comment):
-    """(keys of the rules tagged with comment, keys of the same rules without it) in the text of a ufw rules file,
-    read once; only rules with the shape of a rule a role makes count."""
+def split_rules(text, comment):
+    """(keys of the rules tagged with comment, keys of the same rules without it: yours, or another role's) in the text
+    of a ufw rules file, read once. Only rules with the shape of a rule a role makes count: a tagged rule that no role
+    makes (edited by hand into a deny, a source, ...) is in neither. ufw holds one rule per key and family, so adding
+    the role's where another's exists would only take over its comment."""
     hex_comment = binascii.hexlify(comment.encode('utf-8')).decode('ascii')
     tagged, others = set(), set()
     for line in (text or '').splitlines():
@@ -85,18 +87,6 @@ def _split_rules(text, comment):
         if key is not None:
             (tagged if match.group('comment') == hex_comment else others).add(key)
     return tagged, others
-
-
-def tagged_rules(text, comment):
-    """The keys of the rules tagged with comment in the text of a ufw rules file; a tagged rule that no role makes
-    (edited by hand into a deny, a source, ...) is not one of them."""
-    return _split_rules(text, comment)[0]
-
-
-def other_rules(text, comment):
-    """The keys of the same rules without the comment: yours, or another role's. ufw holds one rule per key and
-    family, so adding the role's would only take over its comment."""
-    return _split_rules(text, comment)[1]
 
 
 def _read(path, root):
@@ -125,9 +115,9 @@ def read_ufw(comment, root='/'):
     rules_text = _read(RULES_FILE, root)
     if conf is None or rules_text is None:
         return dict(installed=False, enabled=False, rules=[], partial_rules=[], other_rules=[])
-    keys, others = _split_rules(rules_text, comment)
+    keys, others = split_rules(rules_text, comment)
     if (_setting(_read(DEFAULTS_FILE, root), 'IPV6') or 'yes').lower() == 'yes':
-        keys6, others6 = _split_rules(_read(RULES6_FILE, root), comment)
+        keys6, others6 = split_rules(_read(RULES6_FILE, root), comment)
         present, partial = keys & keys6, keys ^ keys6
         others &= others6
     else:

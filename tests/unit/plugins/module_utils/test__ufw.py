@@ -11,11 +11,10 @@ import pytest
 
 from ansible_collections.overlaynet.vpn.plugins.module_utils._ufw import (
     comment_of,
-    other_rules,
     read_ufw,
     rule_arguments,
     rules_to_change,
-    tagged_rules,
+    split_rules,
     wanted_rules,
 )
 
@@ -84,13 +83,13 @@ def test_unknown_rule_keys_are_refused(key):
 
 def test_only_the_roles_own_tagged_rules_are_read():
     # The deny rule tagged as the role's is not a rule the role makes (someone edited it): never read as ours.
-    assert tagged_rules(RULES_V4, COMMENT) == {'udp/51820', 'in/wg0', 'route/wg0'}
-    assert tagged_rules(RULES_V4, comment_of('openvpn_server')) == {'udp/1194'}
+    assert split_rules(RULES_V4, COMMENT)[0] == {'udp/51820', 'in/wg0', 'route/wg0'}
+    assert split_rules(RULES_V4, comment_of('openvpn_server'))[0] == {'udp/1194'}
 
 
 def test_the_same_rules_without_the_roles_comment_are_someone_elses():
-    assert other_rules(RULES_V4, COMMENT) == {'tcp/22', 'udp/1194'}
-    assert other_rules(RULES_V4, comment_of('openvpn_server')) == {'tcp/22', 'udp/51820', 'in/wg0', 'route/wg0'}
+    assert split_rules(RULES_V4, COMMENT)[1] == {'tcp/22', 'udp/1194'}
+    assert split_rules(RULES_V4, comment_of('openvpn_server'))[1] == {'tcp/22', 'udp/51820', 'in/wg0', 'route/wg0'}
 
 
 def test_an_enabled_ufw_with_the_rules_in_both_families(tmp_path):
